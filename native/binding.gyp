@@ -1,0 +1,43 @@
+{
+  "variables": {
+    "lwip": "deps/lwip/src"
+  },
+  "target_defaults": {
+    "include_dirs": ["lwip", "<(lwip)/include"],
+    "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fPIC"]
+  },
+  "targets": [
+    {
+      "target_name": "lwip",
+      "type": "static_library",
+      "sources": [
+        "<!@(ls deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c)",
+        "<(lwip)/netif/ethernet.c"
+      ],
+      "cflags!": ["-Wextra"],
+      "cflags": ["-Wno-address"]
+    },
+    {
+      "target_name": "gazelle",
+      "dependencies": ["lwip"],
+      "sources": [
+        "src/errors.c",
+        "src/eal.c",
+        "src/port.c",
+        "src/netif.c",
+        "src/clock.c",
+        "src/events.c",
+        "src/tcp_sock.c",
+        "src/stack.c",
+        "src/stats.c",
+        "src/binding.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
+      "cflags": ["<!@(pkg-config --cflags libdpdk)"],
+      "cflags_cc": ["-std=c++17", "-fexceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev"]
+    }
+  ]
+}

@@ -1,0 +1,130 @@
+/* LwIP configuration for gazelle-node: NO_SYS, raw API, one stack per process,
+ * driven from the Node event loop. Limits below are defaults; build with
+ * -DGZ_MAX_TCP=... etc. to size them differently. Pools come from malloc, so
+ * memory grows with use up to these limits instead of being reserved up front. */
+#ifndef GAZELLE_LWIPOPTS_H
+#define GAZELLE_LWIPOPTS_H
+
+#ifndef GZ_MAX_TCP
+#define GZ_MAX_TCP 4096            /* concurrent TCP connections */
+#endif
+#ifndef GZ_MAX_LISTEN
+#define GZ_MAX_LISTEN 64
+#endif
+#ifndef GZ_MAX_UDP
+#define GZ_MAX_UDP 256
+#endif
+
+#define NO_SYS                          1
+#define LWIP_SOCKET                     0
+#define LWIP_NETCONN                    0
+#define LWIP_NETIF_API                  0
+#define SYS_LIGHTWEIGHT_PROT            0
+#define LWIP_TIMERS                     1
+
+/* Memory: the C library allocator backs both heap and pools. */
+#define MEM_LIBC_MALLOC                 1
+#define MEMP_MEM_MALLOC                 1
+#define MEM_ALIGNMENT                   8
+#define MEMP_NUM_TCP_PCB                GZ_MAX_TCP
+#define MEMP_NUM_TCP_PCB_LISTEN         GZ_MAX_LISTEN
+#define MEMP_NUM_UDP_PCB                GZ_MAX_UDP
+#define MEMP_NUM_TCP_SEG                (GZ_MAX_TCP * 64)
+#define MEMP_NUM_REASSDATA              64
+#define MEMP_NUM_FRAG_PBUF              256
+#define MEMP_NUM_ARP_QUEUE              256
+#define MEMP_NUM_SYS_TIMEOUT            (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
+#define PBUF_POOL_SIZE                  4096
+#define PBUF_POOL_BUFSIZE               2048
+#define LWIP_SUPPORT_CUSTOM_PBUF        1   /* zero-copy rx: pbufs that point into mbufs */
+
+/* Link and IP */
+#define LWIP_ARP                        1
+#define ETHARP_SUPPORT_STATIC_ENTRIES   1
+#define ARP_TABLE_SIZE                  64
+#define ARP_QUEUEING                    1
+#define ETH_PAD_SIZE                    0
+#define LWIP_IPV4                       1
+#define LWIP_IPV6                       0
+#define IP_FORWARD                      0
+#define IP_REASSEMBLY                   1
+#define IP_FRAG                         1
+#define IP_REASS_MAX_PBUFS              64
+#define LWIP_ICMP                       1
+#define LWIP_RAW                        0
+#define LWIP_IGMP                       1
+#define LWIP_DHCP                       0
+#define LWIP_AUTOIP                     0
+#define LWIP_DNS                        0
+#define LWIP_UDP                        1
+#define LWIP_NETIF_STATUS_CALLBACK      0
+#define LWIP_NETIF_LINK_CALLBACK        0
+#define LWIP_SINGLE_NETIF               1
+#define LWIP_HAVE_LOOPIF                0
+#define LWIP_NETIF_LOOPBACK             0
+
+/* TCP: large windows for bulk transfer over memif. */
+#define LWIP_TCP                        1
+#define TCP_MSS                         1460
+#define LWIP_WND_SCALE                  1
+#define TCP_RCV_SCALE                   7
+#define TCP_WND                         (2 * 1024 * 1024)
+#define TCP_SND_BUF                     (2 * 1024 * 1024)
+#define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_SNDLOWAT                    (0xFFFF - 4 * TCP_MSS - 1)
+#define TCP_SNDQUEUELOWAT               (TCP_SND_QUEUELEN / 2)
+#define TCP_OOSEQ_MAX_PBUFS             256
+#define TCP_QUEUE_OOSEQ                 1
+#define LWIP_TCP_SACK_OUT               0
+#define TCP_LISTEN_BACKLOG              1
+#define TCP_DEFAULT_LISTEN_BACKLOG      255
+#define LWIP_TCP_KEEPALIVE              1
+#define TCP_OVERSIZE                    TCP_MSS
+#define LWIP_TCP_TIMESTAMPS             0
+#define TCP_TMR_INTERVAL                100
+#define TCP_SYNMAXRTX                   6
+#define TCP_MAXRTX                      12
+#define LWIP_TCP_PCB_NUM_EXT_ARGS       0
+#define LWIP_CALLBACK_API               1
+#define SO_REUSE                        1
+
+/* Checksums: computed with DPDK's rte_raw_cksum, switched per netif so a port
+ * with hardware offload skips the work. Checksum-on-copy would bypass the
+ * per-netif switch, so it stays off. */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF    1
+#define LWIP_CHECKSUM_ON_COPY           0
+#define CHECKSUM_GEN_IP                 1
+#define CHECKSUM_GEN_UDP                1
+#define CHECKSUM_GEN_TCP                1
+#define CHECKSUM_GEN_ICMP               1
+#define CHECKSUM_CHECK_IP               1
+#define CHECKSUM_CHECK_UDP              1
+#define CHECKSUM_CHECK_TCP              1
+#define CHECKSUM_CHECK_ICMP             1
+#define LWIP_CHKSUM                     gz_raw_cksum
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+uint16_t gz_raw_cksum(const void *data, int len);
+#endif
+
+/* Statistics: exported through stack.stats(); 32-bit counters. */
+#define LWIP_STATS                      1
+#define LWIP_STATS_LARGE                1
+#define LWIP_STATS_DISPLAY              0
+#define LINK_STATS                      1
+#define ETHARP_STATS                    1
+#define IP_STATS                        1
+#define IPFRAG_STATS                    1
+#define ICMP_STATS                      1
+#define IGMP_STATS                      1
+#define UDP_STATS                       1
+#define TCP_STATS                       1
+#define MEM_STATS                       1
+#define MEMP_STATS                      1
+#define SYS_STATS                       0
+
+#define LWIP_DONT_PROVIDE_BYTEORDER_FUNCTIONS 1
+#define LWIP_DEBUG                      0
+#define LWIP_NOASSERT                   1
+
+#endif

@@ -1,0 +1,148 @@
+/* gazelle-node native core: the pieces shared by the C files.
+ * Everything here runs on the one thread that owns the stack (the Node event loop). */
+#ifndef GAZELLE_H
+#define GAZELLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct pbuf;
+struct tcp_pcb;
+
+/* ---- errors: a code string for JS and a message ---- */
+struct gz_error {
+  const char *code;      /* "ERR_GAZELLE_PORT", "EADDRINUSE", ... */
+  char message[256];
+};
+int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- EAL (eal.c): once per process, kept across stacks ---- */
+int gz_eal_init(int argc, char **argv, struct gz_error *err);
+/* At process exit: rte_eal_cleanup and removal of the --file-prefix runtime
+ * directory under /var/run/dpdk, which DPDK leaves behind. */
+void gz_eal_cleanup(void);
+
+/* ---- port (port.c): one DPDK ethdev from a vdev, its mbuf pool and tx buffer ---- */
+struct gz_port_config {
+  const char *vdev_name;
+  const char *vdev_args;
+  unsigned mbufs;
+  uint16_t rx_desc;
+  uint16_t tx_desc;
+  uint16_t mtu;
+  bool rx_intr;          /* ask for rx interrupts (falls back to polling) */
+};
+int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err);
+void gz_port_close(void);
+uint16_t gz_port_id(void);
+void gz_port_mac(uint8_t mac[6]);
+int gz_port_set_mac(const uint8_t mac[6]);
+bool gz_port_link_up(void);
+bool gz_port_tx_cksum_offload(void);
+/* Receives up to n mbufs (as void*, they are struct rte_mbuf*). */
+uint16_t gz_port_rx(void **mbufs, uint16_t n);
+/* Queues one mbuf for transmission; sent at gz_port_flush or when the buffer fills. */
+void gz_port_tx(void *mbuf);
+void gz_port_flush(void);
+/* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
+void gz_port_request_cksum(void *mbuf);
+void *gz_port_alloc(void);
+int gz_port_rx_intr_fd(void);      /* -1 if the port has no rx interrupt */
+int gz_port_rx_intr_enable(bool on);
+struct gz_port_counters {
+  uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors;
+  uint64_t tx_dropped;     /* frames the tx ring refused after retries */
+  uint64_t rx_nombuf;
+  unsigned pool_in_use, pool_free, pool_size;
+};
+void gz_port_counters(struct gz_port_counters *c);
+
+/* ---- netif (netif.c): the LwIP side of the port ---- */
+int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
+                  uint16_t mtu, bool tx_cksum_offload, struct gz_error *err);
+void gz_netif_close(void);
+/* Feeds received mbufs to LwIP; returns the number fed. */
+unsigned gz_netif_input(void **mbufs, unsigned n);
+extern uint64_t gz_netif_rx_dropped;    /* malformed or unroutable frames dropped */
+
+/* ---- clock (clock.c) ---- */
+uint64_t gz_now_ns(void);
+
+/* ---- events (events.c): the batch handed to JS once per poll ---- */
+enum gz_event_type {
+  GZ_EV_ACCEPT = 1,
+  GZ_EV_CONNECTED = 2,
+  GZ_EV_DATA = 3,
+  GZ_EV_EOF = 4,
+  GZ_EV_WRITABLE = 5,
+  GZ_EV_ERROR = 6,
+};
+enum gz_err_code {
+  GZ_ECONNRESET = 1,
+  GZ_ECONNREFUSED = 2,
+  GZ_ETIMEDOUT = 3,
+  GZ_ECONNABORTED = 4,
+};
+struct gz_event {
+  uint8_t type;
+  uint32_t id;
+  uint32_t a;            /* new id, error code, local port, free bytes */
+  double b;              /* packed remote address for ACCEPT */
+  struct pbuf *data;     /* DATA: chain owned by the event until delivered */
+};
+/* Appends an event; the pointer is valid until the next push. NULL if out of memory. */
+struct gz_event *gz_events_push(uint8_t type, uint32_t id);
+size_t gz_events_count(void);
+size_t gz_event_data_len(const struct gz_event *ev);
+void gz_event_copy_data(const struct gz_event *ev, void *dst);
+struct gz_event *gz_events_at(size_t index);
+/* Changes each time the batch is cleared: tells whether a saved index is current. */
+uint32_t gz_events_generation(void);
+/* Frees the data of delivered events and starts a new batch. */
+void gz_events_clear(void);
+void gz_events_free(void);
+
+/* ---- TCP socket table (tcp_sock.c) ---- */
+int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog, struct gz_error *err);
+int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port, struct gz_error *err);
+int gz_tcp_local_port(uint32_t id);
+/* Returns bytes accepted, or -1 if id is not a live connection. */
+long gz_tcp_write(uint32_t id, const void *data, size_t len);
+int gz_tcp_shutdown(uint32_t id);
+int gz_tcp_close(uint32_t id);
+int gz_tcp_abort(uint32_t id);
+int gz_tcp_pause(uint32_t id, bool paused);
+int gz_tcp_set_nodelay(uint32_t id, bool on);
+int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms);
+/* Called once per poll: tcp_output for sockets written since the last flush,
+ * and retries of closes that ran out of memory. */
+void gz_tcp_flush(void);
+void gz_tcp_close_all(void);
+unsigned gz_tcp_count(void);
+/* Ids closed during the last batch become reusable (called at the start of a poll). */
+void gz_tcp_recycle_ids(void);
+
+/* ---- stack (stack.c): one poll iteration ---- */
+struct gz_poll_counters {
+  uint64_t polls, busy_polls, rx_bursts, events, batches, sleeps, wakeups;
+};
+extern struct gz_poll_counters gz_poll;
+/* Receives, runs LwIP input and timers; returns packets received. */
+unsigned gz_stack_poll(void);
+/* After JS handled the batch: flush TCP output and the tx buffer. */
+void gz_stack_flush(void);
+
+/* ---- stats (stats.c) ---- */
+typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, double value);
+void gz_stats_visit(gz_stat_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,228 @@
+/* One DPDK ethdev made from a vdev (memif, tap, af_packet), its mbuf pool,
+ * and a tx buffer drained once per poll. */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "gazelle.h"
+#include "lwip/pbuf.h"
+
+#define TX_BUFFER 64
+#define TX_RETRIES 16
+
+static struct {
+  bool open;
+  uint16_t id;
+  char vdev[64];
+  struct rte_mempool *pool;
+  bool tx_cksum;
+  bool rx_intr;
+  struct rte_mbuf *tx[TX_BUFFER];
+  uint16_t tx_len;
+  uint64_t tx_dropped;
+} port;
+
+static unsigned pool_counter;
+
+static int port_fail(struct gz_error *err, const char *code, const char *what, int rc) {
+  gz_fail(err, code, "%s failed for %s: %s", what, port.vdev, rte_strerror(rc < 0 ? -rc : rc));
+  gz_port_close();
+  return -1;
+}
+
+int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
+  if (port.open) return gz_fail(err, "ERR_GAZELLE_STACK_OPEN", "a port is already open");
+  memset(&port, 0, sizeof(port));
+  snprintf(port.vdev, sizeof(port.vdev), "%s", cfg->vdev_name);
+
+  int rc = rte_vdev_init(cfg->vdev_name, cfg->vdev_args);
+  if (rc < 0) {
+    return gz_fail(err, "ERR_GAZELLE_DEVICE",
+                   "could not create device %s (%s): %s", cfg->vdev_name, cfg->vdev_args,
+                   rte_strerror(-rc));
+  }
+  port.open = true;
+  if (rte_eth_dev_get_port_by_name(cfg->vdev_name, &port.id) != 0)
+    return port_fail(err, "ERR_GAZELLE_DEVICE", "port lookup", ENODEV);
+
+  struct rte_eth_dev_info info;
+  rc = rte_eth_dev_info_get(port.id, &info);
+  if (rc != 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_info_get", rc);
+
+  char pool_name[RTE_MEMPOOL_NAMESIZE];
+  snprintf(pool_name, sizeof(pool_name), "gz_pool_%u", pool_counter++);
+  /* The private area holds the LwIP custom pbuf that wraps the mbuf on rx. */
+  uint16_t priv = RTE_ALIGN(sizeof(struct pbuf_custom) + sizeof(void *), RTE_MBUF_PRIV_ALIGN);
+  port.pool = rte_pktmbuf_pool_create(pool_name, cfg->mbufs, 256, priv,
+                                      RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+  if (!port.pool) {
+    return port_fail(err, "ERR_GAZELLE_NO_HUGEPAGES", "mbuf pool allocation (hugepages)",
+                     rte_errno);
+  }
+
+  uint64_t cksum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+                   RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+  struct rte_eth_conf conf;
+  memset(&conf, 0, sizeof(conf));
+  conf.rxmode.mtu = cfg->mtu;
+  if ((info.tx_offload_capa & cksum) == cksum) {
+    conf.txmode.offloads |= cksum;
+    port.tx_cksum = true;
+  }
+  conf.intr_conf.rxq = cfg->rx_intr ? 1 : 0;
+
+  rc = rte_eth_dev_configure(port.id, 1, 1, &conf);
+  if (rc < 0 && cfg->rx_intr) {
+    conf.intr_conf.rxq = 0;     /* this port cannot interrupt: poll it */
+    rc = rte_eth_dev_configure(port.id, 1, 1, &conf);
+  }
+  port.rx_intr = conf.intr_conf.rxq == 1;
+  if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_configure", rc);
+
+  uint16_t rxd = cfg->rx_desc, txd = cfg->tx_desc;
+  rte_eth_dev_adjust_nb_rx_tx_desc(port.id, &rxd, &txd);
+  int socket = rte_eth_dev_socket_id(port.id);
+  if (socket < 0) socket = (int)rte_socket_id();
+  rc = rte_eth_rx_queue_setup(port.id, 0, rxd, (unsigned)socket, NULL, port.pool);
+  if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rx queue setup", rc);
+  struct rte_eth_txconf txconf = info.default_txconf;
+  txconf.offloads = conf.txmode.offloads;
+  rc = rte_eth_tx_queue_setup(port.id, 0, txd, (unsigned)socket, &txconf);
+  if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "tx queue setup", rc);
+
+  rc = rte_eth_dev_start(port.id);
+  if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
+  rte_eth_allmulticast_enable(port.id);
+  return 0;
+}
+
+void gz_port_close(void) {
+  if (!port.open) return;
+  gz_port_flush();
+  for (uint16_t i = 0; i < port.tx_len; i++) rte_pktmbuf_free(port.tx[i]);
+  port.tx_len = 0;
+  uint16_t id;
+  if (rte_eth_dev_get_port_by_name(port.vdev, &id) == 0) {
+    rte_eth_dev_stop(id);
+    rte_eth_dev_close(id);
+  }
+  rte_vdev_uninit(port.vdev);
+  if (port.pool) rte_mempool_free(port.pool);
+  port.pool = NULL;
+  port.open = false;
+}
+
+uint16_t gz_port_id(void) { return port.id; }
+
+void gz_port_mac(uint8_t mac[6]) {
+  struct rte_ether_addr a;
+  rte_eth_macaddr_get(port.id, &a);
+  memcpy(mac, a.addr_bytes, 6);
+}
+
+int gz_port_set_mac(const uint8_t mac[6]) {
+  struct rte_ether_addr a;
+  memcpy(a.addr_bytes, mac, 6);
+  return rte_eth_dev_default_mac_addr_set(port.id, &a);
+}
+
+bool gz_port_link_up(void) {
+  struct rte_eth_link link;
+  if (rte_eth_link_get_nowait(port.id, &link) != 0) return false;
+  return link.link_status == RTE_ETH_LINK_UP;
+}
+
+bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
+
+uint16_t gz_port_rx(void **mbufs, uint16_t n) {
+  return rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
+}
+
+void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
+
+void gz_port_flush(void) {
+  uint16_t sent = 0;
+  for (int tries = 0; sent < port.tx_len && tries < TX_RETRIES; tries++) {
+    sent += rte_eth_tx_burst(port.id, 0, port.tx + sent, port.tx_len - sent);
+  }
+  /* A full ring after retries: drop, TCP retransmits. */
+  for (uint16_t i = sent; i < port.tx_len; i++) rte_pktmbuf_free(port.tx[i]);
+  port.tx_dropped += port.tx_len - sent;
+  port.tx_len = 0;
+}
+
+/* Checksums of IPv4/TCP/UDP are left to the port: the IP header checksum is
+ * zeroed and the L4 field holds the pseudo-header sum, as DPDK requires. */
+void gz_port_request_cksum(void *mbuf) {
+  struct rte_mbuf *m = mbuf;
+  if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr)) return;
+  struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) return;
+  struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) {
+    ip->hdr_checksum = 0;
+    ip->hdr_checksum = rte_ipv4_cksum(ip);   /* fragments: software, no L4 offload */
+    return;
+  }
+  m->l2_len = sizeof(*eth);
+  m->l3_len = rte_ipv4_hdr_len(ip);
+  m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+  ip->hdr_checksum = 0;
+  uint8_t *l4 = (uint8_t *)ip + m->l3_len;
+  if (ip->next_proto_id == IPPROTO_TCP) {
+    m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+    ((struct rte_tcp_hdr *)l4)->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+  } else if (ip->next_proto_id == IPPROTO_UDP) {
+    m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+    ((struct rte_udp_hdr *)l4)->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+  }
+}
+
+void gz_port_tx(void *mbuf) {
+  port.tx[port.tx_len++] = mbuf;
+  if (port.tx_len == TX_BUFFER) gz_port_flush();
+}
+
+int gz_port_rx_intr_fd(void) {
+  if (!port.rx_intr) return -1;
+  /* Ports without interrupt support log an error here: asking is the only test. */
+  int logtype = rte_log_register("lib.ethdev");
+  int level = rte_log_get_level(logtype);
+  rte_log_set_level(logtype, RTE_LOG_CRIT);
+  int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port.id, 0);
+  rte_log_set_level(logtype, (uint32_t)level);
+  return fd < 0 ? -1 : fd;
+}
+
+int gz_port_rx_intr_enable(bool on) {
+  return on ? rte_eth_dev_rx_intr_enable(port.id, 0) : rte_eth_dev_rx_intr_disable(port.id, 0);
+}
+
+void gz_port_counters(struct gz_port_counters *c) {
+  memset(c, 0, sizeof(*c));
+  if (!port.open) return;
+  struct rte_eth_stats st;
+  if (rte_eth_stats_get(port.id, &st) == 0) {
+    c->rx_packets = st.ipackets;
+    c->tx_packets = st.opackets;
+    c->rx_bytes = st.ibytes;
+    c->tx_bytes = st.obytes;
+    c->rx_missed = st.imissed;
+    c->rx_errors = st.ierrors;
+    c->tx_errors = st.oerrors;
+    c->rx_nombuf = st.rx_nombuf;
+  }
+  c->tx_dropped = port.tx_dropped;
+  c->pool_size = port.pool->size;
+  c->pool_free = rte_mempool_avail_count(port.pool);
+  c->pool_in_use = rte_mempool_in_use_count(port.pool);
+}

@@ -1,0 +1,32 @@
+/* One poll of the stack: receive a few bursts, run LwIP input and timers.
+ * The caller (binding.cc) hands the resulting events to JS, then flushes. */
+#include "gazelle.h"
+#include "lwip/timeouts.h"
+
+#define RX_BURST 32
+#define MAX_BURSTS 8     /* bound the work of one poll so JS gets its turn */
+
+struct gz_poll_counters gz_poll;
+
+unsigned gz_stack_poll(void) {
+  void *mbufs[RX_BURST];
+  unsigned total = 0;
+  gz_tcp_recycle_ids();
+  for (int b = 0; b < MAX_BURSTS; b++) {
+    uint16_t n = gz_port_rx(mbufs, RX_BURST);
+    if (n == 0) break;
+    gz_poll.rx_bursts++;
+    gz_netif_input(mbufs, n);
+    total += n;
+    if (n < RX_BURST) break;
+  }
+  sys_check_timeouts();
+  gz_poll.polls++;
+  if (total) gz_poll.busy_polls++;
+  return total;
+}
+
+void gz_stack_flush(void) {
+  gz_tcp_flush();
+  gz_port_flush();
+}

@@ -1,0 +1,58 @@
+/* Walks every counter the stack keeps (port, mbuf pool, LwIP, poll loop) so the
+ * binding can hand them to JS as { group: { name: value } }. */
+#include "gazelle.h"
+#include "lwip/stats.h"
+
+
+
+static void proto(gz_stat_fn fn, void *ctx, const char *group, const struct stats_proto *p) {
+  fn(ctx, group, "xmit", p->xmit);
+  fn(ctx, group, "recv", p->recv);
+  fn(ctx, group, "drop", p->drop);
+  fn(ctx, group, "chkerr", p->chkerr);
+  fn(ctx, group, "lenerr", p->lenerr);
+  fn(ctx, group, "memerr", p->memerr);
+  fn(ctx, group, "rterr", p->rterr);
+  fn(ctx, group, "proterr", p->proterr);
+  fn(ctx, group, "opterr", p->opterr);
+  fn(ctx, group, "err", p->err);
+}
+
+void gz_stats_visit(gz_stat_fn fn, void *ctx) {
+  struct gz_port_counters c;
+  gz_port_counters(&c);
+  fn(ctx, "port", "rxPackets", (double)c.rx_packets);
+  fn(ctx, "port", "txPackets", (double)c.tx_packets);
+  fn(ctx, "port", "rxBytes", (double)c.rx_bytes);
+  fn(ctx, "port", "txBytes", (double)c.tx_bytes);
+  fn(ctx, "port", "rxMissed", (double)c.rx_missed);
+  fn(ctx, "port", "rxErrors", (double)c.rx_errors);
+  fn(ctx, "port", "txErrors", (double)c.tx_errors);
+  fn(ctx, "port", "txDropped", (double)c.tx_dropped);
+  fn(ctx, "port", "rxNoMbuf", (double)c.rx_nombuf);
+  fn(ctx, "port", "rxDropped", (double)gz_netif_rx_dropped);
+  fn(ctx, "port", "linkUp", gz_port_link_up() ? 1 : 0);
+  fn(ctx, "mempool", "size", c.pool_size);
+  fn(ctx, "mempool", "inUse", c.pool_in_use);
+  fn(ctx, "mempool", "free", c.pool_free);
+
+  proto(fn, ctx, "link", &lwip_stats.link);
+  proto(fn, ctx, "etharp", &lwip_stats.etharp);
+  proto(fn, ctx, "ip", &lwip_stats.ip);
+  proto(fn, ctx, "ipFrag", &lwip_stats.ip_frag);
+  proto(fn, ctx, "icmp", &lwip_stats.icmp);
+  proto(fn, ctx, "udp", &lwip_stats.udp);
+  proto(fn, ctx, "tcp", &lwip_stats.tcp);
+  fn(ctx, "igmp", "xmit", lwip_stats.igmp.xmit);
+  fn(ctx, "igmp", "recv", lwip_stats.igmp.recv);
+  fn(ctx, "igmp", "drop", lwip_stats.igmp.drop);
+
+  fn(ctx, "poll", "polls", (double)gz_poll.polls);
+  fn(ctx, "poll", "busyPolls", (double)gz_poll.busy_polls);
+  fn(ctx, "poll", "rxBursts", (double)gz_poll.rx_bursts);
+  fn(ctx, "poll", "events", (double)gz_poll.events);
+  fn(ctx, "poll", "batches", (double)gz_poll.batches);
+  fn(ctx, "poll", "sleeps", (double)gz_poll.sleeps);
+  fn(ctx, "poll", "wakeups", (double)gz_poll.wakeups);
+  fn(ctx, "tcp", "sockets", gz_tcp_count());
+}

@@ -1,0 +1,460 @@
+/* The TCP socket table: LwIP raw-API pcbs behind small integer ids that JS holds.
+ * LwIP callbacks turn into events (events.c) delivered to JS once per poll.
+ * tcp_arg carries the id, not a pointer, because the table may grow. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gazelle.h"
+#include "lwip/ip_addr.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+enum sock_kind { SOCK_FREE = 0, SOCK_LISTEN, SOCK_CONN };
+enum conn_state { CONN_CONNECTING = 0, CONN_OPEN };
+
+struct sock {
+  struct tcp_pcb *pcb;
+  uint8_t kind;
+  uint8_t state;
+  bool paused;           /* JS is not reading: do not reopen the receive window */
+  bool want_writable;    /* a write came up short: tell JS when there is room */
+  bool dirty;            /* written since the last flush: needs tcp_output */
+  bool fin_pending;      /* shutdown ran out of memory: retry at flush */
+  uint32_t unacked;      /* bytes delivered while paused, acked on resume */
+  uint32_t next_free;
+  uint32_t next_dirty;
+  uint32_t data_event;   /* index of this batch's DATA event, to append segments to */
+  uint32_t data_gen;     /* batch generation data_event belongs to (0: none) */
+};
+
+#define NONE UINT32_MAX
+#define ARG_ID(arg) ((uint32_t)(uintptr_t)(arg))
+#define ID_ARG(id) ((void *)(uintptr_t)(id))
+/* Tell JS it may write again once this much room is free (or all is acked). */
+#define WRITABLE_THRESHOLD (TCP_SND_BUF / 8)
+
+static struct sock *socks;
+static uint32_t capacity;
+static uint32_t live;
+static uint32_t free_head = NONE;
+static uint32_t dirty_head = NONE;
+/* Ids closed during a batch are reused only from the next poll on, so an event
+ * still in the batch can never reach a new socket with the same id. */
+static uint32_t *released;
+static uint32_t released_len, released_cap;
+/* pcbs whose tcp_close ran out of memory; retried at flush. */
+static struct tcp_pcb **closing;
+static uint32_t closing_len, closing_cap;
+
+static bool grow(void **arr, uint32_t *cap, size_t elem, uint32_t min) {
+  if (*cap >= min) return true;
+  uint32_t n = *cap ? *cap * 2 : 64;
+  while (n < min) n *= 2;
+  void *p = realloc(*arr, n * elem);
+  if (!p) return false;
+  *arr = p;
+  *cap = n;
+  return true;
+}
+
+static int sock_alloc(struct gz_error *err) {
+  if (free_head == NONE) {
+    uint32_t old = capacity;
+    if (!grow((void **)&socks, &capacity, sizeof(*socks), capacity + 1))
+      return err ? gz_fail(err, "ENOMEM", "socket table is full") : -1;
+    memset(&socks[old], 0, (capacity - old) * sizeof(*socks));
+    for (uint32_t i = capacity; i-- > old;) {
+      socks[i].next_free = free_head;
+      free_head = i;
+    }
+  }
+  uint32_t id = free_head;
+  free_head = socks[id].next_free;
+  memset(&socks[id], 0, sizeof(socks[id]));
+  socks[id].next_dirty = NONE;
+  live++;
+  return (int)id;
+}
+
+static void sock_release(uint32_t id) {
+  socks[id].kind = SOCK_FREE;
+  socks[id].pcb = NULL;
+  live--;
+  if (grow((void **)&released, &released_cap, sizeof(*released), released_len + 1)) {
+    released[released_len++] = id;
+  }
+}
+
+void gz_tcp_recycle_ids(void) {
+  for (uint32_t i = 0; i < released_len; i++) {
+    uint32_t id = released[i];
+    socks[id].next_free = free_head;
+    free_head = id;
+  }
+  released_len = 0;
+}
+
+static struct sock *conn(uint32_t id) {
+  if (id >= capacity || socks[id].kind != SOCK_CONN) return NULL;
+  return &socks[id];
+}
+
+static void mark_dirty(uint32_t id) {
+  struct sock *s = &socks[id];
+  if (s->dirty) return;
+  s->dirty = true;
+  s->next_dirty = dirty_head;
+  dirty_head = id;
+}
+
+static void detach(struct tcp_pcb *pcb) {
+  tcp_arg(pcb, NULL);
+  tcp_recv(pcb, NULL);
+  tcp_sent(pcb, NULL);
+  tcp_err(pcb, NULL);
+  tcp_poll(pcb, NULL, 0);
+}
+
+/* ---- LwIP callbacks ---- */
+
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
+  uint32_t id = ARG_ID(arg);
+  struct sock *s = conn(id);
+  if (!s) {
+    if (p) pbuf_free(p);
+    return ERR_OK;
+  }
+  if (!p) {
+    gz_events_push(GZ_EV_EOF, id);
+    return ERR_OK;
+  }
+  if (s->data_gen == gz_events_generation()) {
+    pbuf_cat(gz_events_at(s->data_event)->data, p);
+  } else {
+    struct gz_event *ev = gz_events_push(GZ_EV_DATA, id);
+    if (!ev) return ERR_MEM;   /* LwIP keeps the data and offers it again */
+    ev->data = p;
+    s->data_event = (uint32_t)(gz_events_count() - 1);
+    s->data_gen = gz_events_generation();
+  }
+  if (s->paused) {
+    s->unacked += p->tot_len;
+  } else {
+    tcp_recved(pcb, p->tot_len);
+  }
+  return ERR_OK;
+}
+
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
+  uint32_t id = ARG_ID(arg);
+  struct sock *s = conn(id);
+  if (s && s->want_writable &&
+      (tcp_sndbuf(pcb) >= WRITABLE_THRESHOLD || pcb->unacked == NULL)) {
+    s->want_writable = false;
+    struct gz_event *ev = gz_events_push(GZ_EV_WRITABLE, id);
+    if (ev) ev->a = tcp_sndbuf(pcb);
+  }
+  return ERR_OK;
+}
+
+static void on_err(void *arg, err_t err) {
+  uint32_t id = ARG_ID(arg);
+  struct sock *s = conn(id);
+  if (!s) return;               /* pcb is already freed by LwIP */
+  uint32_t code;
+  switch (err) {
+    case ERR_RST:
+      code = s->state == CONN_CONNECTING ? GZ_ECONNREFUSED : GZ_ECONNRESET;
+      break;
+    case ERR_ABRT:              /* retransmissions or keepalive probes ran out */
+      code = GZ_ETIMEDOUT;
+      break;
+    case ERR_CLSD:
+      code = GZ_ECONNRESET;
+      break;
+    default:
+      code = GZ_ECONNABORTED;
+  }
+  s->pcb = NULL;
+  sock_release(id);
+  struct gz_event *ev = gz_events_push(GZ_EV_ERROR, id);
+  if (ev) ev->a = code;
+}
+
+static void attach(uint32_t id, struct tcp_pcb *pcb) {
+  tcp_arg(pcb, ID_ARG(id));
+  tcp_recv(pcb, on_recv);
+  tcp_sent(pcb, on_sent);
+  tcp_err(pcb, on_err);
+}
+
+static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
+  uint32_t listener = ARG_ID(arg);
+  if (err != ERR_OK || newpcb == NULL) return ERR_VAL;
+  int id = sock_alloc(NULL);
+  struct gz_event *ev = id >= 0 ? gz_events_push(GZ_EV_ACCEPT, listener) : NULL;
+  if (!ev) {
+    if (id >= 0) sock_release((uint32_t)id);
+    tcp_abort(newpcb);
+    return ERR_ABRT;
+  }
+  struct sock *s = &socks[id];
+  s->kind = SOCK_CONN;
+  s->state = CONN_OPEN;
+  s->pcb = newpcb;
+  attach((uint32_t)id, newpcb);
+  ev->a = (uint32_t)id;
+  ev->b = (double)lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&newpcb->remote_ip))) * 65536.0 +
+          newpcb->remote_port;
+  return ERR_OK;
+}
+
+static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
+  uint32_t id = ARG_ID(arg);
+  struct sock *s = conn(id);
+  if (!s) return ERR_OK;
+  s->state = CONN_OPEN;
+  struct gz_event *ev = gz_events_push(GZ_EV_CONNECTED, id);
+  if (ev) ev->a = pcb->local_port;
+  return ERR_OK;
+}
+
+/* ---- operations called from JS ---- */
+
+static bool port_taken(uint32_t ip, uint16_t port) {
+  for (uint32_t i = 0; i < capacity; i++) {
+    if (socks[i].kind != SOCK_LISTEN) continue;
+    struct tcp_pcb *l = socks[i].pcb;
+    uint32_t lip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&l->local_ip)));
+    if (l->local_port == port && (lip == 0 || ip == 0 || lip == ip)) return true;
+  }
+  return false;
+}
+
+int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog, struct gz_error *err) {
+  if (port && port_taken(ip, port))
+    return gz_fail(err, "EADDRINUSE", "address already in use");
+  struct tcp_pcb *pcb = tcp_new();
+  if (!pcb) return gz_fail(err, "ENOMEM", "out of TCP control blocks");
+  ip_set_option(pcb, SOF_REUSEADDR);   /* like node: TIME_WAIT does not block a restart */
+  ip_addr_t addr;
+  ip_addr_set_ip4_u32(&addr, lwip_htonl(ip));
+  err_t e = tcp_bind(pcb, &addr, port);
+  if (e != ERR_OK) {
+    tcp_abort(pcb);
+    return gz_fail(err, e == ERR_USE ? "EADDRINUSE" : "EINVAL", "bind failed (%d)", e);
+  }
+  int id = sock_alloc(err);
+  if (id < 0) {
+    tcp_abort(pcb);
+    return -1;
+  }
+  struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)(backlog > 255 ? 255 : backlog), &e);
+  if (!lpcb) {
+    tcp_abort(pcb);
+    sock_release((uint32_t)id);
+    return gz_fail(err, e == ERR_USE ? "EADDRINUSE" : "ENOMEM", "listen failed (%d)", e);
+  }
+  socks[id].kind = SOCK_LISTEN;
+  socks[id].pcb = lpcb;
+  tcp_arg(lpcb, ID_ARG(id));
+  tcp_accept(lpcb, on_accept);
+  return id;
+}
+
+int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port, struct gz_error *err) {
+  struct tcp_pcb *pcb = tcp_new();
+  if (!pcb) return gz_fail(err, "ENOMEM", "out of TCP control blocks");
+  if (local_port) {
+    err_t e = tcp_bind(pcb, IP4_ADDR_ANY, local_port);
+    if (e != ERR_OK) {
+      tcp_abort(pcb);
+      return gz_fail(err, "EADDRINUSE", "local port %u is in use", local_port);
+    }
+  }
+  int id = sock_alloc(err);
+  if (id < 0) {
+    tcp_abort(pcb);
+    return -1;
+  }
+  socks[id].kind = SOCK_CONN;
+  socks[id].state = CONN_CONNECTING;
+  socks[id].pcb = pcb;
+  attach((uint32_t)id, pcb);
+  ip_addr_t addr;
+  ip_addr_set_ip4_u32(&addr, lwip_htonl(ip));
+  err_t e = tcp_connect(pcb, &addr, port, on_connected);
+  if (e != ERR_OK) {
+    detach(pcb);
+    tcp_abort(pcb);
+    sock_release((uint32_t)id);
+    return gz_fail(err, e == ERR_USE ? "EADDRINUSE" : e == ERR_RTE ? "ENETUNREACH" : "ENOMEM",
+                   "connect failed (%d)", e);
+  }
+  return id;
+}
+
+int gz_tcp_local_port(uint32_t id) {
+  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
+  return socks[id].pcb->local_port;
+}
+
+long gz_tcp_write(uint32_t id, const void *data, size_t len) {
+  struct sock *s = conn(id);
+  if (!s) return -1;
+  struct tcp_pcb *pcb = s->pcb;
+  const uint8_t *p = data;
+  size_t done = 0;
+  while (done < len) {
+    size_t room = tcp_sndbuf(pcb);
+    if (room == 0 || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN - 4) break;
+    size_t chunk = len - done;
+    if (chunk > room) chunk = room;
+    if (chunk > 0xFFFF) chunk = 0xFFFF;
+    u8_t flags = TCP_WRITE_FLAG_COPY | (done + chunk < len ? TCP_WRITE_FLAG_MORE : 0);
+    if (tcp_write(pcb, p + done, (u16_t)chunk, flags) != ERR_OK) break;
+    done += chunk;
+  }
+  if (done < len) s->want_writable = true;
+  if (done) mark_dirty(id);
+  return (long)done;
+}
+
+int gz_tcp_shutdown(uint32_t id) {
+  struct sock *s = conn(id);
+  if (!s) return -1;
+  if (tcp_shutdown(s->pcb, 0, 1) == ERR_MEM) s->fin_pending = true;
+  mark_dirty(id);
+  return 0;
+}
+
+static void close_later(struct tcp_pcb *pcb) {
+  if (grow((void **)&closing, &closing_cap, sizeof(*closing), closing_len + 1)) {
+    closing[closing_len++] = pcb;
+  } else {
+    tcp_abort(pcb);
+  }
+}
+
+int gz_tcp_close(uint32_t id) {
+  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
+  struct sock *s = &socks[id];
+  struct tcp_pcb *pcb = s->pcb;
+  if (s->kind == SOCK_LISTEN) {
+    tcp_arg(pcb, NULL);
+    tcp_accept(pcb, NULL);
+    tcp_close(pcb);
+  } else {
+    detach(pcb);
+    if (s->unacked) tcp_recved(pcb, (u16_t)(s->unacked > 0xFFFF ? 0xFFFF : s->unacked));
+    if (tcp_close(pcb) != ERR_OK) close_later(pcb);
+    else tcp_output(pcb);
+  }
+  s->dirty = false;    /* the dirty walk skips freed slots */
+  sock_release(id);
+  return 0;
+}
+
+int gz_tcp_abort(uint32_t id) {
+  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
+  if (socks[id].kind == SOCK_LISTEN) return gz_tcp_close(id);
+  struct tcp_pcb *pcb = socks[id].pcb;
+  detach(pcb);
+  tcp_abort(pcb);
+  socks[id].dirty = false;
+  sock_release(id);
+  return 0;
+}
+
+int gz_tcp_pause(uint32_t id, bool paused) {
+  struct sock *s = conn(id);
+  if (!s) return -1;
+  s->paused = paused;
+  if (!paused && s->unacked) {
+    /* tcp_recved takes at most 64 KiB - 1 at a time */
+    while (s->unacked) {
+      uint32_t n = s->unacked > 0xFFFF ? 0xFFFF : s->unacked;
+      tcp_recved(s->pcb, (u16_t)n);
+      s->unacked -= n;
+    }
+    mark_dirty(id);
+  }
+  return 0;
+}
+
+int gz_tcp_set_nodelay(uint32_t id, bool on) {
+  struct sock *s = conn(id);
+  if (!s) return -1;
+  if (on) tcp_nagle_disable(s->pcb);
+  else tcp_nagle_enable(s->pcb);
+  return 0;
+}
+
+int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms) {
+  struct sock *s = conn(id);
+  if (!s) return -1;
+  if (on) {
+    ip_set_option(s->pcb, SOF_KEEPALIVE);
+    if (idle_ms) s->pcb->keep_idle = idle_ms;
+  } else {
+    ip_reset_option(s->pcb, SOF_KEEPALIVE);
+  }
+  return 0;
+}
+
+void gz_tcp_flush(void) {
+  uint32_t id = dirty_head;
+  dirty_head = NONE;
+  while (id != NONE) {
+    struct sock *s = &socks[id];
+    uint32_t next = s->next_dirty;
+    s->next_dirty = NONE;
+    if (s->dirty && s->kind == SOCK_CONN) {
+      s->dirty = false;
+      if (s->fin_pending && tcp_shutdown(s->pcb, 0, 1) != ERR_MEM) s->fin_pending = false;
+      tcp_output(s->pcb);
+      if (s->fin_pending) mark_dirty(id);
+    }
+    s->dirty = false;
+    id = next;
+  }
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < closing_len; i++) {
+    if (tcp_close(closing[i]) != ERR_OK) closing[kept++] = closing[i];
+  }
+  closing_len = kept;
+}
+
+static void abort_list(struct tcp_pcb *list) {
+  while (list) {
+    struct tcp_pcb *next = list->next;
+    detach(list);
+    tcp_abort(list);
+    list = next;
+  }
+}
+
+void gz_tcp_close_all(void) {
+  for (uint32_t i = 0; i < capacity; i++) {
+    if (socks[i].kind == SOCK_LISTEN) {
+      tcp_arg(socks[i].pcb, NULL);
+      tcp_accept(socks[i].pcb, NULL);
+      tcp_close(socks[i].pcb);
+    }
+  }
+  /* Every pcb LwIP still holds, ours or closing or in TIME_WAIT, goes now:
+   * the next stack in this process starts from a clean table. */
+  abort_list(tcp_active_pcbs);
+  abort_list(tcp_tw_pcbs);
+  abort_list(tcp_bound_pcbs);
+  free(socks);
+  free(released);
+  free(closing);
+  socks = NULL;
+  released = NULL;
+  closing = NULL;
+  capacity = live = released_len = released_cap = closing_len = closing_cap = 0;
+  free_head = dirty_head = NONE;
+}
+
+unsigned gz_tcp_count(void) { return live; }

@@ -1,0 +1,94 @@
+// The contract between @gazelle/stack and the native addon (native/src/binding.cc).
+// The addon only marshals: every option is validated here in TypeScript first.
+// IPv4 addresses cross the boundary as unsigned 32-bit numbers in host order
+// (10.0.0.1 === 0x0a000001).
+
+/** Event types in the batch passed to the events callback. */
+export enum Ev {
+  /** id = listener id, a = new socket id, b = remoteIp * 65536 + remotePort */
+  Accept = 1,
+  /** id = socket id, a = local port chosen */
+  Connected = 2,
+  /** id = socket id, a = Buffer with bytes received (several segments coalesced) */
+  Data = 3,
+  /** id = socket id: the peer sent FIN (no more data) */
+  Eof = 4,
+  /** id = socket id, a = bytes free in the send buffer (sent only after a short write) */
+  Writable = 5,
+  /** id = socket id, a = ErrCode; the native socket is gone after this event */
+  Error = 6,
+}
+
+/** Error codes carried by Ev.Error. */
+export enum ErrCode {
+  ECONNRESET = 1,
+  ECONNREFUSED = 2,
+  ETIMEDOUT = 3,
+  ECONNABORTED = 4,
+}
+
+/** Poll modes, see README: busy spins, adaptive spins while traffic flows then sleeps. */
+export enum PollMode {
+  Busy = 0,
+  Adaptive = 1,
+  Interrupt = 2,
+}
+
+export interface NativeStackConfig {
+  /** EAL arguments after argv[0]; used only by the first stack of the process. */
+  ealArgs: string[]
+  /** vdev name and arguments, e.g. "net_memif0", "role=server,socket=/run/gazelle/a.sock" */
+  vdevName: string
+  vdevArgs: string
+  ip: number
+  netmask: number
+  gateway: number
+  /** "" to keep the port's MAC address */
+  mac: string
+  mtu: number
+  mbufs: number
+  rxQueueSize: number
+  txQueueSize: number
+  pollMode: PollMode
+  /** adaptive mode: keep spinning this long after the last packet */
+  spinMicros: number
+  /** adaptive mode: sleep interval when idle (also LwIP timer granularity) */
+  idleMillis: number
+}
+
+export interface NativeBinding {
+  /** Creates the port and netif; throws an Error with .code (ERR_GAZELLE_*) on failure. */
+  stackOpen(config: NativeStackConfig, onEvents: (batch: unknown[]) => void): void
+  /** Stops polling, frees every socket, the port and its mbuf pool. EAL stays up. */
+  stackClose(): void
+  /** Whether the poll handles keep the event loop alive. */
+  stackRef(ref: boolean): void
+  /** Port, mempool, LwIP and poll-loop counters. */
+  stackStats(): Record<string, Record<string, number>>
+  /** Whether the port's link is up (a memif client is up once the server accepted it). */
+  stackLinkUp(): boolean
+  /** The port's MAC address as "aa:bb:cc:dd:ee:ff". */
+  stackMac(): string
+
+  /** Returns a listener id; throws Error with code EADDRINUSE. port 0 = ephemeral */
+  tcpListen(ip: number, port: number, backlog: number): number
+  /** Port bound by a listener or socket. */
+  tcpLocalPort(id: number): number
+  /** Starts a connection; Ev.Connected or Ev.Error follows. Throws on bad state/no memory. */
+  tcpConnect(ip: number, port: number, localPort: number): number
+  /**
+   * Copies up to len bytes into the send buffer; returns how many it took.
+   * Fewer than len means the buffer is full: Ev.Writable follows when there is room.
+   */
+  tcpWrite(id: number, buf: Buffer, offset: number, len: number): number
+  /** Half-close: FIN after queued data; receiving continues. */
+  tcpShutdown(id: number): void
+  /** Graceful close: queued data is still sent, then FIN. The id is free on return. */
+  tcpClose(id: number): void
+  /** Reset (RST) and free at once. The id is free on return. */
+  tcpAbort(id: number): void
+  /** Receive backpressure: while paused the receive window is not reopened. */
+  tcpPause(id: number, paused: boolean): void
+  tcpSetNoDelay(id: number, noDelay: boolean): void
+  tcpSetKeepAlive(id: number, enable: boolean, idleMillis: number): void
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Prepares this machine for gazelle-node: Debian packages, LwIP source, hugepages,
+# npm install and the native + TypeScript build. Idempotent; quick when done already.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+cache=${GAZELLE_CACHE:-$HOME/.cache/gazelle}
+lwip_version=2.1.3
+hugepages=${GAZELLE_HUGEPAGES:-1024}   # 2 MiB pages: 2 GiB, enough for ~8 stacks at once
+
+log() { printf '[setup] %s\n' "$*"; }
+need_root() { [ "$(id -u)" = 0 ] || { echo "setup: $1 needs root (run as root or with sudo)" >&2; exit 1; }; }
+
+apt_packages=(libdpdk-dev dpdk pkg-config build-essential python3 libnuma-dev
+  iproute2 ethtool curl iputils-ping tcpdump procps)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  need_root "installing ${missing[*]}"
+  log "apt-get install ${missing[*]}"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
+fi
+
+# LwIP comes from Debian's source package, built later with our own lwipopts.h.
+lwip_src="$cache/lwip-$lwip_version"
+if [ ! -f "$lwip_src/src/core/tcp.c" ]; then
+  if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+    need_root "adding a deb-src entry"
+    log "adding deb-src entry for bookworm"
+    cat > /etc/apt/sources.list.d/gazelle-src.sources <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    apt-get update -q >/dev/null
+  fi
+  command -v dpkg-source >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q dpkg-dev >/dev/null
+  log "apt-get source lwip -> $lwip_src"
+  work=$(mktemp -d)
+  (cd "$work" && apt-get source -q lwip >/dev/null 2>&1 || { apt-get update -q >/dev/null; apt-get source -q lwip >/dev/null; })
+  mkdir -p "$cache"
+  rm -rf "$lwip_src"
+  mv "$work"/lwip-"$lwip_version"*/ "$lwip_src"
+  rm -rf "$work"
+fi
+mkdir -p native/deps
+ln -sfn "$lwip_src" native/deps/lwip
+
+# Hugepages for DPDK mbuf pools: reserved and mounted on /dev/hugepages.
+have=$(awk '/^HugePages_Total/ {print $2}' /proc/meminfo)
+if [ "$have" -lt "$hugepages" ]; then
+  need_root "reserving hugepages"
+  log "reserving $hugepages hugepages of 2 MiB"
+  echo "$hugepages" > /proc/sys/vm/nr_hugepages
+fi
+if ! awk '$3 == "hugetlbfs" {found=1} END {exit !found}' /proc/mounts; then
+  need_root "mounting hugetlbfs"
+  mkdir -p /dev/hugepages
+  mount -t hugetlbfs nodev /dev/hugepages
+  log "mounted hugetlbfs on /dev/hugepages"
+fi
+
+if [ ! -d node_modules/.bin ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  log "npm install"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+log "build"
+TURBO_TELEMETRY_DISABLED=1 npx --no-install turbo run build --output-logs=errors-only
+log "ready"
