@@ -65,12 +65,15 @@
 
 /* TCP: large windows for bulk transfer over memif. */
 #define LWIP_TCP                        1
-#define TCP_MSS                         1460
+/* The largest MSS: memif links run 9000-byte frames. LwIP lowers it to the
+ * netif's MTU - 40 per connection (TCP_CALCULATE_EFF_SEND_MSS). */
+#define TCP_MSS                         8960
+#define GZ_MIN_MSS                      1460
 #define LWIP_WND_SCALE                  1
 #define TCP_RCV_SCALE                   7
 #define TCP_WND                         (2 * 1024 * 1024)
 #define TCP_SND_BUF                     (2 * 1024 * 1024)
-#define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / GZ_MIN_MSS)
 #define TCP_SNDLOWAT                    (0xFFFF - 4 * TCP_MSS - 1)
 #define TCP_SNDQUEUELOWAT               (TCP_SND_QUEUELEN / 2)
 #define TCP_OOSEQ_MAX_PBUFS             256
@@ -80,6 +83,7 @@
 #define TCP_DEFAULT_LISTEN_BACKLOG      255
 #define LWIP_TCP_KEEPALIVE              1
 #define TCP_OVERSIZE                    TCP_MSS
+#define TCP_CALCULATE_EFF_SEND_MSS      1
 #define LWIP_TCP_TIMESTAMPS             0
 #define TCP_TMR_INTERVAL                100
 #define TCP_SYNMAXRTX                   6

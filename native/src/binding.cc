@@ -159,11 +159,6 @@ void CloseStack() {
   gz_events_free();
   loop.intr_fd = -1;
   loop.on_events.Reset();
-  loop.resource.Reset();
-  if (loop.async_context) {
-    napi_async_destroy(loop.env, loop.async_context);
-    loop.async_context = nullptr;
-  }
 }
 
 // At process exit: release the port, then EAL and its runtime files.
@@ -259,9 +254,11 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   loop.spin_ns = mode == kInterrupt ? 0 : (uint64_t)U32(cfg, "spinMicros") * 1000;
   loop.idle_ms = std::max<uint32_t>(1, U32(cfg, "idleMillis"));
   loop.on_events = Napi::Persistent(on_events);
-  loop.resource = Napi::Persistent(Napi::Object::New(env));
-  napi_async_init(env, loop.resource.Value(), Napi::String::New(env, "GazelleStack"),
-                  &loop.async_context);
+  if (!loop.async_context) {   // kept for the process: close may run inside a callback
+    loop.resource = Napi::Persistent(Napi::Object::New(env));
+    napi_async_init(env, loop.resource.Value(), Napi::String::New(env, "GazelleStack"),
+                    &loop.async_context);
+  }
   loop.open = true;
   loop.refd = false;
   loop.last_activity = gz_now_ns();
@@ -353,6 +350,35 @@ Napi::Value TcpWrite(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), (double)n);
 }
 
+Napi::Value TcpInfo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct gz_tcp_info ti;
+  if (!loop.open || gz_tcp_info(Arg(info, 0), &ti) != 0) return env.Null();
+  static const char *states[] = {"CLOSED",     "LISTEN",     "SYN_SENT", "SYN_RCVD",
+                                 "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
+                                 "CLOSING",    "LAST_ACK",   "TIME_WAIT"};
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("state", states[ti.state < 11 ? ti.state : 0]);
+  o.Set("localIp", ti.local_ip);
+  o.Set("localPort", ti.local_port);
+  o.Set("remoteIp", ti.remote_ip);
+  o.Set("remotePort", ti.remote_port);
+  o.Set("sendWindow", ti.snd_wnd);
+  o.Set("receiveWindow", ti.rcv_wnd);
+  o.Set("cwnd", ti.cwnd);
+  o.Set("ssthresh", ti.ssthresh);
+  o.Set("sendBufferFree", ti.snd_buf);
+  o.Set("mss", ti.mss);
+  o.Set("unackedBytes", ti.unacked_bytes);
+  o.Set("unsentBytes", ti.unsent_bytes);
+  o.Set("queueLength", ti.queue_len);
+  o.Set("rtoMillis", ti.rto_ms);
+  o.Set("retransmits", ti.retransmits);
+  o.Set("receivedNotAcked", ti.unacked_rx);
+  o.Set("paused", ti.paused);
+  return o;
+}
+
 // shutdown, close, abort, pause, nodelay, keepalive: an op on an id, then a flush soon.
 template <int (*Op)(const Napi::CallbackInfo &)>
 Napi::Value SocketOp(const Napi::CallbackInfo &info) {
@@ -385,6 +411,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpListen", Napi::Function::New(env, TcpListen));
   exports.Set("tcpConnect", Napi::Function::New(env, TcpConnect));
   exports.Set("tcpLocalPort", Napi::Function::New(env, TcpLocalPort));
+  exports.Set("tcpInfo", Napi::Function::New(env, TcpInfo));
   exports.Set("tcpWrite", Napi::Function::New(env, TcpWrite));
   exports.Set("tcpShutdown", Napi::Function::New(env, SocketOp<OpShutdown>));
   exports.Set("tcpClose", Napi::Function::New(env, SocketOp<OpClose>));

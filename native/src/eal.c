@@ -41,6 +41,7 @@ int gz_eal_init(int argc, char **argv, struct gz_error *err) {
 
 void gz_eal_cleanup(void) {
   if (!eal_ready) return;
+  gz_port_close();   /* DPDK refuses to close a started port */
   char dir[PATH_MAX];
   snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
   rte_eal_cleanup();

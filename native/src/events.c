@@ -1,5 +1,6 @@
 /* The batch of events handed to JS in one call per poll. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "gazelle.h"
 #include "lwip/pbuf.h"
@@ -22,15 +23,28 @@ struct gz_event *gz_events_push(uint8_t type, uint32_t id) {
   ev->a = 0;
   ev->b = 0;
   ev->data = NULL;
+  ev->len = 0;
   return ev;
 }
 
 size_t gz_events_count(void) { return len; }
 
-size_t gz_event_data_len(const struct gz_event *ev) { return ev->data ? ev->data->tot_len : 0; }
+/* Chains are joined with pbuf_cat, whose 16-bit tot_len wraps past 64 KiB:
+ * the event keeps its own length and copies segment by segment. */
+void gz_event_add_data(struct gz_event *ev, struct pbuf *p) {
+  if (ev->data) pbuf_cat(ev->data, p);
+  else ev->data = p;
+  ev->len += p->tot_len;
+}
+
+size_t gz_event_data_len(const struct gz_event *ev) { return ev->len; }
 
 void gz_event_copy_data(const struct gz_event *ev, void *dst) {
-  if (ev->data) pbuf_copy_partial(ev->data, dst, ev->data->tot_len, 0);
+  uint8_t *out = dst;
+  for (const struct pbuf *q = ev->data; q; q = q->next) {
+    memcpy(out, q->payload, q->len);
+    out += q->len;
+  }
 }
 
 struct gz_event *gz_events_at(size_t index) { return &events[index]; }

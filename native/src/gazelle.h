@@ -57,7 +57,8 @@ int gz_port_rx_intr_fd(void);      /* -1 if the port has no rx interrupt */
 int gz_port_rx_intr_enable(bool on);
 struct gz_port_counters {
   uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors;
-  uint64_t tx_dropped;     /* frames the tx ring refused after retries */
+  uint64_t tx_dropped;     /* frames dropped: the tx backlog was full */
+  unsigned tx_backlog;     /* frames waiting for room in the tx ring */
   uint64_t rx_nombuf;
   unsigned pool_in_use, pool_free, pool_size;
 };
@@ -95,10 +96,13 @@ struct gz_event {
   uint32_t a;            /* new id, error code, local port, free bytes */
   double b;              /* packed remote address for ACCEPT */
   struct pbuf *data;     /* DATA: chain owned by the event until delivered */
+  uint32_t len;          /* DATA: bytes in the chain (pbuf tot_len is 16 bits) */
 };
 /* Appends an event; the pointer is valid until the next push. NULL if out of memory. */
 struct gz_event *gz_events_push(uint8_t type, uint32_t id);
 size_t gz_events_count(void);
+/* Appends a received pbuf chain to a DATA event. */
+void gz_event_add_data(struct gz_event *ev, struct pbuf *p);
 size_t gz_event_data_len(const struct gz_event *ev);
 void gz_event_copy_data(const struct gz_event *ev, void *dst);
 struct gz_event *gz_events_at(size_t index);
@@ -123,6 +127,17 @@ int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms);
 /* Called once per poll: tcp_output for sockets written since the last flush,
  * and retries of closes that ran out of memory. */
 void gz_tcp_flush(void);
+/* Per-connection state, like `ss -ti`. Returns -1 if id is not live. */
+struct gz_tcp_info {
+  int state;                 /* LwIP enum tcp_state */
+  uint32_t local_ip, remote_ip;
+  uint16_t local_port, remote_port;
+  uint32_t snd_wnd, rcv_wnd, cwnd, ssthresh, snd_buf, mss;
+  uint32_t unacked_bytes, unsent_bytes, queue_len;
+  uint32_t rto_ms, retransmits, unacked_rx;
+  bool paused;
+};
+int gz_tcp_info(uint32_t id, struct gz_tcp_info *info);
 void gz_tcp_close_all(void);
 unsigned gz_tcp_count(void);
 /* Ids closed during the last batch become reusable (called at the start of a poll). */

@@ -16,8 +16,8 @@
 #include "gazelle.h"
 #include "lwip/pbuf.h"
 
-#define TX_BUFFER 64
-#define TX_RETRIES 16
+#define TX_BURST 32
+#define TX_BACKLOG 8192      /* power of two */
 
 static struct {
   bool open;
@@ -26,8 +26,10 @@ static struct {
   struct rte_mempool *pool;
   bool tx_cksum;
   bool rx_intr;
-  struct rte_mbuf *tx[TX_BUFFER];
-  uint16_t tx_len;
+  /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
+   * slow peer delays frames instead of losing them (TCP's window bounds it). */
+  struct rte_mbuf *tx[TX_BACKLOG];
+  uint32_t tx_head, tx_len;
   uint64_t tx_dropped;
 } port;
 
@@ -62,8 +64,12 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   snprintf(pool_name, sizeof(pool_name), "gz_pool_%u", pool_counter++);
   /* The private area holds the LwIP custom pbuf that wraps the mbuf on rx. */
   uint16_t priv = RTE_ALIGN(sizeof(struct pbuf_custom) + sizeof(void *), RTE_MBUF_PRIV_ALIGN);
+  /* One mbuf holds one whole frame, jumbo frames included. */
+  uint32_t room = cfg->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN;
+  if (room < RTE_MBUF_DEFAULT_DATAROOM) room = RTE_MBUF_DEFAULT_DATAROOM;
   port.pool = rte_pktmbuf_pool_create(pool_name, cfg->mbufs, 256, priv,
-                                      RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+                                      (uint16_t)(room + RTE_PKTMBUF_HEADROOM),
+                                      (int)rte_socket_id());
   if (!port.pool) {
     return port_fail(err, "ERR_GAZELLE_NO_HUGEPAGES", "mbuf pool allocation (hugepages)",
                      rte_errno);
@@ -73,7 +79,12 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
                    RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
   struct rte_eth_conf conf;
   memset(&conf, 0, sizeof(conf));
+  /* net_memif advertises a 1514-byte frame yet carries larger ones (buffers are
+   * chained): ethdev gets what the PMD claims, the netif the MTU asked for. */
+  uint32_t max_mtu = info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
   conf.rxmode.mtu = cfg->mtu;
+  if (conf.rxmode.mtu > max_mtu && strcmp(info.driver_name, "net_memif") == 0)
+    conf.rxmode.mtu = max_mtu;
   if ((info.tx_offload_capa & cksum) == cksum) {
     conf.txmode.offloads |= cksum;
     port.tx_cksum = true;
@@ -108,7 +119,8 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
 void gz_port_close(void) {
   if (!port.open) return;
   gz_port_flush();
-  for (uint16_t i = 0; i < port.tx_len; i++) rte_pktmbuf_free(port.tx[i]);
+  for (uint32_t i = 0; i < port.tx_len; i++)
+    rte_pktmbuf_free(port.tx[(port.tx_head + i) & (TX_BACKLOG - 1)]);
   port.tx_len = 0;
   uint16_t id;
   if (rte_eth_dev_get_port_by_name(port.vdev, &id) == 0) {
@@ -150,14 +162,16 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
 
 void gz_port_flush(void) {
-  uint16_t sent = 0;
-  for (int tries = 0; sent < port.tx_len && tries < TX_RETRIES; tries++) {
-    sent += rte_eth_tx_burst(port.id, 0, port.tx + sent, port.tx_len - sent);
+  while (port.tx_len) {
+    uint32_t first = port.tx_head & (TX_BACKLOG - 1);
+    uint32_t n = port.tx_len;
+    if (n > TX_BACKLOG - first) n = TX_BACKLOG - first;   /* up to the wrap */
+    if (n > UINT16_MAX) n = UINT16_MAX;
+    uint16_t sent = rte_eth_tx_burst(port.id, 0, port.tx + first, (uint16_t)n);
+    port.tx_head += sent;
+    port.tx_len -= sent;
+    if (sent < n) break;      /* ring full: the rest waits for the next poll */
   }
-  /* A full ring after retries: drop, TCP retransmits. */
-  for (uint16_t i = sent; i < port.tx_len; i++) rte_pktmbuf_free(port.tx[i]);
-  port.tx_dropped += port.tx_len - sent;
-  port.tx_len = 0;
 }
 
 /* Checksums of IPv4/TCP/UDP are left to the port: the IP header checksum is
@@ -188,8 +202,17 @@ void gz_port_request_cksum(void *mbuf) {
 }
 
 void gz_port_tx(void *mbuf) {
-  port.tx[port.tx_len++] = mbuf;
-  if (port.tx_len == TX_BUFFER) gz_port_flush();
+  if (port.tx_len == TX_BACKLOG) {
+    gz_port_flush();
+    if (port.tx_len == TX_BACKLOG) {   /* the peer is not draining at all */
+      rte_pktmbuf_free(mbuf);
+      port.tx_dropped++;
+      return;
+    }
+  }
+  port.tx[(port.tx_head + port.tx_len) & (TX_BACKLOG - 1)] = mbuf;
+  port.tx_len++;
+  if (port.tx_len >= TX_BURST) gz_port_flush();
 }
 
 int gz_port_rx_intr_fd(void) {
@@ -222,6 +245,7 @@ void gz_port_counters(struct gz_port_counters *c) {
     c->rx_nombuf = st.rx_nombuf;
   }
   c->tx_dropped = port.tx_dropped;
+  c->tx_backlog = port.tx_len;
   c->pool_size = port.pool->size;
   c->pool_free = rte_mempool_avail_count(port.pool);
   c->pool_in_use = rte_mempool_in_use_count(port.pool);

@@ -29,6 +29,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "port", "rxErrors", (double)c.rx_errors);
   fn(ctx, "port", "txErrors", (double)c.tx_errors);
   fn(ctx, "port", "txDropped", (double)c.tx_dropped);
+  fn(ctx, "port", "txBacklog", c.tx_backlog);
   fn(ctx, "port", "rxNoMbuf", (double)c.rx_nombuf);
   fn(ctx, "port", "rxDropped", (double)gz_netif_rx_dropped);
   fn(ctx, "port", "linkUp", gz_port_link_up() ? 1 : 0);

@@ -129,11 +129,11 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     return ERR_OK;
   }
   if (s->data_gen == gz_events_generation()) {
-    pbuf_cat(gz_events_at(s->data_event)->data, p);
+    gz_event_add_data(gz_events_at(s->data_event), p);
   } else {
     struct gz_event *ev = gz_events_push(GZ_EV_DATA, id);
     if (!ev) return ERR_MEM;   /* LwIP keeps the data and offers it again */
-    ev->data = p;
+    gz_event_add_data(ev, p);
     s->data_event = (uint32_t)(gz_events_count() - 1);
     s->data_gen = gz_events_generation();
   }
@@ -142,6 +142,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
   } else {
     tcp_recved(pcb, p->tot_len);
   }
+  mark_dirty(id);   /* the delayed ACK goes out at the end of this poll */
   return ERR_OK;
 }
 
@@ -402,6 +403,39 @@ int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms) {
   return 0;
 }
 
+static uint32_t queued_bytes(const struct tcp_seg *seg) {
+  uint32_t n = 0;
+  for (; seg; seg = seg->next) n += seg->len;
+  return n;
+}
+
+int gz_tcp_info(uint32_t id, struct gz_tcp_info *info) {
+  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
+  const struct sock *s = &socks[id];
+  const struct tcp_pcb *pcb = s->pcb;
+  memset(info, 0, sizeof(*info));
+  info->state = pcb->state;
+  info->local_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)));
+  info->local_port = pcb->local_port;
+  if (s->kind == SOCK_LISTEN) return 0;
+  info->remote_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+  info->remote_port = pcb->remote_port;
+  info->snd_wnd = pcb->snd_wnd;
+  info->rcv_wnd = pcb->rcv_wnd;
+  info->cwnd = pcb->cwnd;
+  info->ssthresh = pcb->ssthresh;
+  info->snd_buf = pcb->snd_buf;
+  info->mss = pcb->mss;
+  info->unacked_bytes = queued_bytes(pcb->unacked);
+  info->unsent_bytes = queued_bytes(pcb->unsent);
+  info->queue_len = pcb->snd_queuelen;
+  info->rto_ms = (uint32_t)pcb->rto * TCP_SLOW_INTERVAL;
+  info->retransmits = pcb->nrtx;
+  info->unacked_rx = s->unacked;
+  info->paused = s->paused;
+  return 0;
+}
+
 void gz_tcp_flush(void) {
   uint32_t id = dirty_head;
   dirty_head = NONE;
@@ -412,6 +446,10 @@ void gz_tcp_flush(void) {
     if (s->dirty && s->kind == SOCK_CONN) {
       s->dirty = false;
       if (s->fin_pending && tcp_shutdown(s->pcb, 0, 1) != ERR_MEM) s->fin_pending = false;
+      /* LwIP would hold a delayed ACK for its next fast timer (up to 100 ms):
+       * with a poll loop there is no reason to wait past the end of the poll,
+       * and waiting stalls a Nagle sender. */
+      if (s->pcb->flags & TF_ACK_DELAY) tcp_ack_now(s->pcb);
       tcp_output(s->pcb);
       if (s->fin_pending) mark_dirty(id);
     }
