@@ -65,7 +65,13 @@ if ! awk '$3 == "hugetlbfs" {found=1} END {exit !found}' /proc/mounts; then
   log "mounted hugetlbfs on /dev/hugepages"
 fi
 
-if [ ! -d node_modules/.bin ] || [ package.json -nt node_modules/.package-lock.json ]; then
+workspaces_linked() {
+  for pkg in native/package.json packages/*/package.json; do
+    name=$(node -p "require('./$pkg').name")
+    [ -e "node_modules/$name" ] || return 1
+  done
+}
+if [ ! -d node_modules/.bin ] || [ package.json -nt node_modules/.package-lock.json ] || ! workspaces_linked; then
   log "npm install"
   npm install --no-audit --no-fund --loglevel=error
 fi

@@ -25,6 +25,8 @@ struct Loop {
   bool spinning = false;
   bool sleeping = false;
   bool refd = false;
+  bool lingering = false;   // unref'd, but closed connections still sending
+  uint64_t linger_until = 0;
   int mode = kAdaptive;
   int intr_fd = -1;
   uint64_t spin_ns = 200000;
@@ -45,7 +47,7 @@ void SetHandleRefs() {
                             (uv_handle_t *)&loop.intr};
   for (uv_handle_t *h : handles) {
     if (h == (uv_handle_t *)&loop.intr && loop.intr_fd < 0) continue;
-    if (loop.refd) uv_ref(h);
+    if (loop.refd || loop.lingering) uv_ref(h);
     else uv_unref(h);
   }
 }
@@ -84,8 +86,20 @@ void StartSleeping() {
   gz_poll.sleeps++;
 }
 
+// Like a kernel socket closed just before exit, a connection JS closed keeps
+// the process alive (for at most kLingerNs) until its data and FIN are acked.
+constexpr uint64_t kLingerNs = 5000000000ull;
+
+void UpdateLinger(uint64_t now) {
+  bool lingering = !loop.refd && now < loop.linger_until && gz_tcp_lingering();
+  if (lingering == loop.lingering) return;
+  loop.lingering = lingering;
+  SetHandleRefs();
+}
+
 void Schedule(uint64_t now) {
   if (!loop.open) return;
+  if (loop.lingering) UpdateLinger(now);
   if (loop.mode == kBusy || now - loop.last_activity < loop.spin_ns) StartSpinning();
   else StartSleeping();
 }
@@ -273,8 +287,13 @@ Napi::Value StackClose(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value StackRef(const Napi::CallbackInfo &info) {
-  loop.refd = info[0].As<Napi::Boolean>().Value();
-  if (loop.handles_ready) SetHandleRefs();
+  bool refd = info[0].As<Napi::Boolean>().Value();
+  if (loop.refd && !refd) loop.linger_until = gz_now_ns() + kLingerNs;
+  loop.refd = refd;
+  if (!loop.handles_ready) return info.Env().Undefined();
+  loop.lingering = false;
+  if (loop.open && !refd) UpdateLinger(gz_now_ns());
+  SetHandleRefs();
   return info.Env().Undefined();
 }
 
@@ -389,7 +408,11 @@ Napi::Value SocketOp(const Napi::CallbackInfo &info) {
 }
 
 int OpShutdown(const Napi::CallbackInfo &i) { return gz_tcp_shutdown(Arg(i, 0)); }
-int OpClose(const Napi::CallbackInfo &i) { return gz_tcp_close(Arg(i, 0)); }
+int OpClose(const Napi::CallbackInfo &i) {
+  int rc = gz_tcp_close(Arg(i, 0));
+  if (!loop.refd) UpdateLinger(gz_now_ns());   // JS often unrefs just before closing
+  return rc;
+}
 int OpAbort(const Napi::CallbackInfo &i) { return gz_tcp_abort(Arg(i, 0)); }
 int OpPause(const Napi::CallbackInfo &i) {
   return gz_tcp_pause(Arg(i, 0), i[1].As<Napi::Boolean>().Value());

@@ -140,6 +140,8 @@ struct gz_tcp_info {
 int gz_tcp_info(uint32_t id, struct gz_tcp_info *info);
 void gz_tcp_close_all(void);
 unsigned gz_tcp_count(void);
+/* Whether connections JS has closed still have data or a FIN to deliver. */
+bool gz_tcp_lingering(void);
 /* Ids closed during the last batch become reusable (called at the start of a poll). */
 void gz_tcp_recycle_ids(void);
 

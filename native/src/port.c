@@ -26,6 +26,7 @@ static struct {
   struct rte_mempool *pool;
   bool tx_cksum;
   bool rx_intr;
+  bool probed;           /* a probed (PCI) port: stopped at close, not removed */
   /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
   struct rte_mbuf *tx[TX_BACKLOG];
@@ -46,7 +47,9 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   memset(&port, 0, sizeof(port));
   snprintf(port.vdev, sizeof(port.vdev), "%s", cfg->vdev_name);
 
-  int rc = rte_vdev_init(cfg->vdev_name, cfg->vdev_args);
+  /* A real NIC was probed by EAL (its -a argument): use it as it is. */
+  port.probed = rte_eth_dev_get_port_by_name(cfg->vdev_name, &port.id) == 0;
+  int rc = port.probed ? 0 : rte_vdev_init(cfg->vdev_name, cfg->vdev_args);
   if (rc < 0) {
     return gz_fail(err, "ERR_GAZELLE_DEVICE",
                    "could not create device %s (%s): %s", cfg->vdev_name, cfg->vdev_args,
@@ -125,9 +128,9 @@ void gz_port_close(void) {
   uint16_t id;
   if (rte_eth_dev_get_port_by_name(port.vdev, &id) == 0) {
     rte_eth_dev_stop(id);
-    rte_eth_dev_close(id);
+    if (!port.probed) rte_eth_dev_close(id);
   }
-  rte_vdev_uninit(port.vdev);
+  if (!port.probed) rte_vdev_uninit(port.vdev);
   if (port.pool) rte_mempool_free(port.pool);
   port.pool = NULL;
   port.open = false;

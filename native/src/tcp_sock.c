@@ -496,3 +496,14 @@ void gz_tcp_close_all(void) {
 }
 
 unsigned gz_tcp_count(void) { return live; }
+
+bool gz_tcp_lingering(void) {
+  if (closing_len) return true;
+  for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+    if (pcb->callback_arg != NULL) continue;        /* still a JS socket */
+    if (pcb->unsent || pcb->unacked || pcb->state == FIN_WAIT_1 ||
+        pcb->state == CLOSING || pcb->state == LAST_ACK)
+      return true;
+  }
+  return false;
+}

@@ -1,0 +1,44 @@
+'use strict'
+// Benchmark server, the same program for both transports. The first byte of a
+// connection picks its job: 'E' echoes everything back, 'S' swallows bytes and
+// answers with the count when the client ends.
+const { open } = require('../transport')
+
+async function main () {
+  const [transport, port, socketPath] = process.argv.slice(2)
+  const t = await open(transport, 'server', socketPath)
+  const server = t.createServer((sock) => {
+    sock.setNoDelay(true)
+    let mode = null
+    let count = 0
+    sock.on('data', (chunk) => {
+      if (mode === null) {
+        mode = String.fromCharCode(chunk[0])
+        chunk = chunk.subarray(1)
+      }
+      if (mode === 'E') sock.write(chunk)
+      else count += chunk.length
+    })
+    sock.on('end', () => sock.end(mode === 'S' ? String(count) : undefined))
+    sock.on('error', () => {})
+  })
+  server.listen(Number(port), () => process.send({ ready: true }))
+  let cpu0 = process.cpuUsage()
+  process.on('message', async (msg) => {
+    if (msg === 'cpu-start') cpu0 = process.cpuUsage()
+    if (msg === 'cpu-stop') {
+      const d = process.cpuUsage(cpu0)
+      process.send({ cpuMicros: d.user + d.system })
+    }
+    if (msg === 'exit') {
+      server.close()
+      await t.close()
+      process.exit(0)
+    }
+  })
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,32 @@
+'use strict'
+// The one thing that differs between the two sides of a benchmark: where sockets
+// come from. 'kernel' is node:net over loopback; 'stack' is @gazelle/stack over memif.
+const net = require('node:net')
+
+const MEMIF_SERVER_IP = '10.10.0.1'
+
+async function open (transport, role, socketPath) {
+  if (transport === 'kernel') {
+    return {
+      host: '127.0.0.1',
+      createServer: (fn) => net.createServer(fn),
+      connect: (opts, cb) => net.connect(opts, cb),
+      close: async () => {}
+    }
+  }
+  const { createStack } = require('@gazelle/stack')
+  const stack = await createStack({
+    device: { type: 'memif', role, socket: socketPath },
+    ip: role === 'server' ? `${MEMIF_SERVER_IP}/24` : '10.10.0.2/24',
+    poll: process.env.GAZELLE_POLL || 'adaptive'
+  })
+  return {
+    host: MEMIF_SERVER_IP,
+    createServer: (fn) => stack.createServer(fn),
+    connect: (opts, cb) => stack.connect(opts, cb),
+    close: () => stack.close(),
+    stats: () => stack.stats()
+  }
+}
+
+module.exports = { open }

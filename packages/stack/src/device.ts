@@ -1,0 +1,184 @@
+// Host-side work around the port: prerequisite checks (hugepages, names, sockets)
+// before the addon is called, and the kernel side of a tap after it.
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs'
+import { connect } from 'node:net'
+import { dirname } from 'node:path'
+import { GazelleError } from './errors'
+import type { DeviceOptions, ResolvedOptions } from './options'
+import { invalidOption } from './validate'
+
+const SETUP_HINT = 'run `npm run setup` (as root)'
+/** Lower bound of the pool's footprint per mbuf (2176 B buffer + headers); DPDK needs more. */
+const MBUF_BYTES = 2304
+const MEMIF_PROBE_MS = 1000
+
+export interface Mount {
+  source: string
+  target: string
+  type: string
+}
+
+/** /proc/mounts lines; octal escapes (\040 for a space) decoded. */
+export function parseMounts(text: string): Mount[] {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)))
+  const mounts: Mount[] = []
+  for (const line of text.split('\n')) {
+    const [source, target, type] = line.split(' ')
+    if (type !== undefined) mounts.push({ source: unescape(source), target: unescape(target), type })
+  }
+  return mounts
+}
+
+/** /proc/meminfo as numbers (kB values stay in kB). */
+export function parseMeminfo(text: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    const m = /^([\w()]+):\s+(\d+)/.exec(line)
+    if (m) out[m[1]] = Number(m[2])
+  }
+  return out
+}
+
+/**
+ * Problem with the hugepage set-up for this many mbufs, or undefined if it looks usable.
+ * Pure, so it can be tested on canned /proc text.
+ */
+export function hugepageProblem(mountsText: string, meminfoText: string, path: string, mbufs: number): string | undefined {
+  const mounts = parseMounts(mountsText).filter((m) => m.type === 'hugetlbfs')
+  if (!mounts.some((m) => m.target === path)) {
+    const elsewhere = mounts.length ? ` (hugetlbfs is mounted on ${mounts.map((m) => m.target).join(', ')}: set options.hugepages)` : ''
+    return `hugetlbfs is not mounted on ${path}${elsewhere}`
+  }
+  const info = parseMeminfo(meminfoText)
+  const free = info.HugePages_Free ?? 0
+  const pageKb = info.Hugepagesize ?? 2048
+  if (free === 0) return `there are no free hugepages (HugePages_Total ${info.HugePages_Total ?? 0})`
+  const needMb = Math.ceil((mbufs * MBUF_BYTES) / 2 ** 20)
+  const freeMb = Math.floor((free * pageKb) / 1024)
+  if (freeMb < needMb) {
+    return `${mbufs} mbufs need at least ${needMb} MiB of hugepages, ${freeMb} MiB are free`
+  }
+  return undefined
+}
+
+export function checkHugepages(o: ResolvedOptions): void {
+  if (o.hugepages === false || o.eal.some((a) => a === '--no-huge')) return
+  let mounts: string
+  let meminfo: string
+  try {
+    mounts = readFileSync('/proc/mounts', 'utf8')
+    meminfo = readFileSync('/proc/meminfo', 'utf8')
+    /* c8 ignore next 3 */
+  } catch {
+    return // not Linux /proc: let EAL report what it finds
+  }
+  const problem = hugepageProblem(mounts, meminfo, o.hugepages, o.mbufs)
+  if (problem !== undefined) {
+    throw new GazelleError('ERR_GAZELLE_NO_HUGEPAGES', `${problem}: ${SETUP_HINT}`)
+  }
+}
+
+function interfaceExists(name: string): boolean {
+  return existsSync(`/sys/class/net/${name}`)
+}
+
+/**
+ * Resolves true if a process listens on the unix socket at path. Only "connection refused"
+ * (or the file vanishing) means nobody does: DPDK's memif socket is SOCK_SEQPACKET, so a
+ * live one answers this stream connect with EPROTOTYPE.
+ */
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path)
+    const done = (answered: boolean) => {
+      clearTimeout(timer)
+      s.destroy()
+      resolve(answered)
+    }
+    /* c8 ignore next */
+    const timer = setTimeout(() => done(true), MEMIF_PROBE_MS) // a hung server still holds it
+    s.once('connect', () => done(true))
+    s.once('error', (err: NodeJS.ErrnoException) => done(err.code !== 'ECONNREFUSED' && err.code !== 'ENOENT'))
+  })
+}
+
+/** Checks and host-side preparation before the port is created. */
+export async function prepareDevice(device: Readonly<DeviceOptions>): Promise<void> {
+  switch (device.type) {
+    case 'tap':
+      if (interfaceExists(device.name)) {
+        throw new GazelleError(
+          'ERR_GAZELLE_DEVICE_EXISTS',
+          `a network interface named ${JSON.stringify(device.name)} already exists (/sys/class/net/${device.name}): ` +
+            `choose another options.device.name or delete it with \`ip link del ${device.name}\``,
+        )
+      }
+      return
+    case 'af_packet':
+      if (!interfaceExists(device.iface)) {
+        throw new GazelleError(
+          'ERR_GAZELLE_DEVICE_NOT_FOUND',
+          `options.device.iface names no network interface: /sys/class/net/${device.iface} does not exist`,
+        )
+      }
+      return
+    case 'memif':
+      if (device.role === 'server') await prepareMemifServer(device.socket)
+      return
+    case 'pci':
+      return
+  }
+}
+
+async function prepareMemifServer(path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true })
+  let isSocket: boolean
+  try {
+    isSocket = statSync(path).isSocket()
+  } catch {
+    return // nothing there
+  }
+  if (!isSocket) throw invalidOption('options.device.socket', 'a path that is free or a unix socket', path)
+  if (await socketAnswers(path)) {
+    throw new GazelleError(
+      'ERR_GAZELLE_MEMIF_IN_USE',
+      `another process is serving the memif socket ${path}: close it or choose another options.device.socket`,
+    )
+  }
+  try {
+    unlinkSync(path) // stale: left by a process that died
+    /* c8 ignore next 3 */
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+}
+
+function run(args: string[]): void {
+  try {
+    execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string }
+    /* c8 ignore next */
+    const detail = e.stderr?.toString().trim() || e.message
+    throw new GazelleError('ERR_GAZELLE_DEVICE_SETUP', `\`ip ${args.join(' ')}\` failed: ${detail}`, { cause: err })
+  }
+}
+
+/** After the port exists: give the kernel side of a tap its address and bring it up. */
+export function configureDevice(device: Readonly<DeviceOptions>): void {
+  if (device.type !== 'tap') return
+  run(['addr', 'add', device.hostIp, 'dev', device.name])
+  run(['link', 'set', device.name, 'up'])
+}
+
+/** After the port is closed: net_tap removes its interface; make sure it is gone. */
+export function releaseDevice(device: Readonly<DeviceOptions>): void {
+  if (device.type !== 'tap' || !interfaceExists(device.name)) return
+  try {
+    execFileSync('ip', ['link', 'del', device.name], { stdio: 'ignore' })
+    /* c8 ignore next 3 */
+  } catch {
+    // already gone, or not ours to delete any more
+  }
+}

@@ -1,0 +1,331 @@
+// createStack options: their types, their validation (before anything touches the
+// system or the addon) and the plain config object handed to the addon.
+import { isAbsolute, resolve } from 'node:path'
+import { parseCidr, parseIPv4, prefixToNetmask, sameSubnet, formatIPv4 } from './ip'
+import { NativeStackConfig, PollMode } from './native'
+import { integer, invalidOption, isObject, oneOf, string } from './validate'
+
+/** Two processes on one host over shared memory (DPDK net_memif). */
+export interface MemifDeviceOptions {
+  type: 'memif'
+  role: 'server' | 'client'
+  /** Path of the unix socket file (not abstract) the two sides meet on. */
+  socket: string
+  /** Interface id on that socket, so one server socket can serve several clients. Default 0. */
+  id?: number
+}
+
+/** A kernel tap interface (DPDK net_tap): kernel programs (curl, wrk) reach the stack. */
+export interface TapDeviceOptions {
+  type: 'tap'
+  /** Interface name to create, at most 15 characters; must not exist yet. */
+  name: string
+  /** Address and prefix given to the kernel side, like "10.0.0.2/24". */
+  hostIp: string
+}
+
+/** An existing kernel interface, typically one end of a veth pair (DPDK net_af_packet). */
+export interface AfPacketDeviceOptions {
+  type: 'af_packet'
+  iface: string
+}
+
+/** A real NIC bound to a DPDK-compatible driver (vfio-pci). */
+export interface PciDeviceOptions {
+  type: 'pci'
+  /** PCI address like "0000:00:04.0". */
+  address: string
+}
+
+export type DeviceOptions =
+  | MemifDeviceOptions
+  | TapDeviceOptions
+  | AfPacketDeviceOptions
+  | PciDeviceOptions
+
+export type DeviceType = DeviceOptions['type']
+export type PollModeName = 'busy' | 'adaptive' | 'interrupt'
+
+export interface StackOptions {
+  device: DeviceOptions
+  /** The stack's address and prefix length, like "10.0.0.1/24". */
+  ip: string
+  /** Default gateway, in the subnet of ip. */
+  gateway?: string
+  /** MAC address "aa:bb:cc:dd:ee:ff"; default: the port's own. */
+  mac?: string
+  /** Default 1500. */
+  mtu?: number
+  /** Packet buffers in the pool. Default 8191. */
+  mbufs?: number
+  /** Default 'adaptive': spin while traffic flows, sleep when idle. */
+  poll?: PollModeName
+  /** adaptive: keep spinning this long after the last activity. Default 200. */
+  spinMicros?: number
+  /** Sleep interval when idle (also the LwIP timer granularity). Default 1. */
+  idleMillis?: number
+  /** Extra DPDK EAL arguments, e.g. for real NICs. */
+  eal?: string[]
+  /** hugetlbfs mount to check (and pass as --huge-dir if not the default); false: skip the check. */
+  hugepages?: string | false
+  /** Descriptors in the port's rx / tx ring. Default 1024. */
+  rxQueueSize?: number
+  txQueueSize?: number
+}
+
+/** Options after validation, with defaults filled in and addresses as numbers. */
+export interface ResolvedOptions {
+  device: Readonly<DeviceOptions>
+  ip: number
+  prefix: number
+  address: string
+  netmask: number
+  gateway: number
+  mac: string
+  mtu: number
+  mbufs: number
+  poll: PollModeName
+  spinMicros: number
+  idleMillis: number
+  eal: string[]
+  hugepages: string | false
+  rxQueueSize: number
+  txQueueSize: number
+}
+
+export const DEFAULT_HUGEPAGES = '/dev/hugepages'
+const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'pci']
+const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
+const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
+  busy: PollMode.Busy,
+  adaptive: PollMode.Adaptive,
+  interrupt: PollMode.Interrupt,
+}
+const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/
+const IFNAME_EXPECTED = 'an interface name of 1 to 15 letters, digits, "_", "-" or "."'
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i
+const PCI = /^(?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i
+const SUN_PATH_MAX = 107
+
+function isInterfaceName(s: string): boolean {
+  return IFNAME.test(s) && s !== '.' && s !== '..'
+}
+
+/** A unicast host address: not 0/8, 127/8, class D/E, nor its subnet's network or broadcast. */
+function isHostAddress(ip: number, prefix: number): boolean {
+  const first = ip >>> 24
+  if (first === 0 || first === 127 || first >= 224) return false
+  if (prefix >= 31) return true
+  const host = (ip & ~prefixToNetmask(prefix)) >>> 0
+  return host !== 0 && host !== (~prefixToNetmask(prefix) >>> 0)
+}
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (!isObject(options)) {
+    throw invalidOption('options', 'an object like { device, ip: "10.0.0.1/24" }', options)
+  }
+  const cidr = parseCidr(options.ip)
+  if (cidr === undefined || cidr.prefix === 0) {
+    throw invalidOption(
+      'options.ip',
+      'an IPv4 address with prefix length like "10.0.0.1/24"',
+      options.ip,
+    )
+  }
+  if (!isHostAddress(cidr.ip, cidr.prefix)) {
+    throw invalidOption(
+      'options.ip',
+      'a unicast host address (not 0.x, 127.x, multicast, nor its subnet\'s network or broadcast address)',
+      options.ip,
+    )
+  }
+  const { ip, prefix } = cidr
+  const subnet = `${formatIPv4((ip & prefixToNetmask(prefix)) >>> 0)}/${prefix}`
+  const device = resolveDevice(options.device, ip, prefix, subnet)
+
+  let gateway = 0
+  if (options.gateway !== undefined) {
+    const gw = parseIPv4(options.gateway)
+    if (gw === undefined || gw === ip || !sameSubnet(gw, ip, prefix)) {
+      throw invalidOption(
+        'options.gateway',
+        `an IPv4 address in ${subnet} other than the stack's own`,
+        options.gateway,
+      )
+    }
+    gateway = gw
+  }
+
+  let mac = ''
+  if (options.mac !== undefined) {
+    mac = string(options.mac, 'options.mac', 'a unicast MAC address like "02:00:00:00:00:01"', (s) =>
+      MAC.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 0 && s !== '00:00:00:00:00:00',
+    ).toLowerCase()
+  }
+
+  const rxQueueSize = queueSize(options.rxQueueSize, 'options.rxQueueSize')
+  const txQueueSize = queueSize(options.txQueueSize, 'options.txQueueSize')
+  const minMbufs = rxQueueSize + txQueueSize + 512
+
+  let eal: string[] = []
+  if (options.eal !== undefined) {
+    if (!Array.isArray(options.eal) || !options.eal.every((a) => typeof a === 'string' && a !== '' && !a.includes('\0'))) {
+      throw invalidOption('options.eal', 'an array of non-empty strings', options.eal)
+    }
+    eal = [...options.eal]
+  }
+
+  let hugepages: string | false = DEFAULT_HUGEPAGES
+  if (options.hugepages !== undefined) {
+    if (options.hugepages !== false) {
+      string(options.hugepages, 'options.hugepages', 'an absolute path of a hugetlbfs mount, or false', isAbsolute)
+    }
+    hugepages = options.hugepages as string | false
+  }
+
+  return {
+    device,
+    ip,
+    prefix,
+    address: formatIPv4(ip),
+    netmask: prefixToNetmask(prefix),
+    gateway,
+    mac,
+    // memif joins two of our stacks in shared memory: jumbo frames cut per-packet work 6x
+    mtu: integer(options.mtu, 'options.mtu', 576, 9000, device.type === 'memif' ? 9000 : 1500),
+    mbufs: integer(options.mbufs, 'options.mbufs', minMbufs, 1048575, Math.max(8191, minMbufs)),
+    poll: oneOf(options.poll, 'options.poll', POLL_MODES, 'adaptive'),
+    spinMicros: integer(options.spinMicros, 'options.spinMicros', 0, 10_000_000, 200),
+    idleMillis: integer(options.idleMillis, 'options.idleMillis', 1, 1000, 1),
+    eal,
+    hugepages,
+    rxQueueSize,
+    txQueueSize,
+  }
+}
+
+function queueSize(value: unknown, name: string): number {
+  const n = integer(value, name, 64, 16384, 1024)
+  if ((n & (n - 1)) !== 0) throw invalidOption(name, 'a power of two from 64 to 16384', value)
+  return n
+}
+
+function resolveDevice(value: unknown, ip: number, prefix: number, subnet: string): DeviceOptions {
+  if (!isObject(value)) {
+    throw invalidOption(
+      'options.device',
+      'an object like { type: "tap", name: "gz0", hostIp: "10.0.0.2/24" }',
+      value,
+    )
+  }
+  const type = oneOf(value.type, 'options.device.type', DEVICE_TYPES)
+  switch (type) {
+    case 'memif': {
+      const role = oneOf(value.role, 'options.device.role', ['server', 'client'] as const)
+      const socket = string(
+        value.socket,
+        'options.device.socket',
+        `a unix socket file path without "," or "=", at most ${SUN_PATH_MAX} bytes`,
+        (s) => s !== '' && !/[,=\0]/.test(s) && Buffer.byteLength(resolve(s)) <= SUN_PATH_MAX,
+      )
+      const id = integer(value.id, 'options.device.id', 0, 0xffffffff, 0)
+      return Object.freeze({ type, role, socket: resolve(socket), id })
+    }
+    case 'tap': {
+      const name = string(value.name, 'options.device.name', IFNAME_EXPECTED, isInterfaceName)
+      const host = parseCidr(value.hostIp)
+      if (host === undefined || host.prefix === 0 || host.ip === ip || !sameSubnet(host.ip, ip, prefix) ||
+          !isHostAddress(host.ip, prefix)) {
+        throw invalidOption(
+          'options.device.hostIp',
+          `a host address with prefix length in ${subnet}, other than options.ip, like "${example(ip, prefix)}"`,
+          value.hostIp,
+        )
+      }
+      return Object.freeze({ type, name, hostIp: value.hostIp as string })
+    }
+    case 'af_packet': {
+      const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
+      return Object.freeze({ type, iface })
+    }
+    case 'pci': {
+      const address = string(value.address, 'options.device.address', 'a PCI address like "0000:00:04.0"', (s) =>
+        PCI.test(s),
+      )
+      return Object.freeze({ type, address })
+    }
+  }
+}
+
+/** Another host address in the stack's subnet, for messages. */
+function example(ip: number, prefix: number): string {
+  const mask = prefixToNetmask(prefix)
+  const net = (ip & mask) >>> 0
+  const candidate = net + 1 === ip ? net + 2 : net + 1
+  return `${formatIPv4(prefix >= 31 ? ip ^ 1 : candidate)}/${prefix}`
+}
+
+function hasArg(args: string[], name: string): boolean {
+  return args.some((a) => a === name || a.startsWith(`${name}=`))
+}
+
+/**
+ * The addon's config. n numbers the vdev (unique per process: EAL outlives stacks);
+ * pid makes the EAL file prefix unique per process.
+ */
+export function nativeConfig(o: ResolvedOptions, n: number, pid: number): NativeStackConfig {
+  const d = o.device
+  const eal: string[] = []
+  if (!hasArg(o.eal, '--file-prefix')) eal.push(`--file-prefix=gazelle-${pid}`)
+  if (d.type !== 'pci' && !hasArg(o.eal, '--no-pci')) eal.push('--no-pci')
+  if (!hasArg(o.eal, '--no-huge') && !hasArg(o.eal, '--huge-unlink')) eal.push('--huge-unlink')
+  if (o.hugepages !== false && o.hugepages !== DEFAULT_HUGEPAGES && !hasArg(o.eal, '--huge-dir')) {
+    eal.push(`--huge-dir=${o.hugepages}`)
+  }
+  if (!hasArg(o.eal, '--no-telemetry') && !hasArg(o.eal, '--telemetry')) eal.push('--no-telemetry')
+  eal.push('--log-level=lib.eal:error')
+  // net_tap logs qdisc/flow set-up failures that do not affect us (no multiq here)
+  if (d.type === 'tap') eal.push('--log-level=pmd.net.tap:critical')
+  if (d.type === 'pci') eal.push('-a', d.address)
+  eal.push(...o.eal)
+
+  let vdevName: string
+  let vdevArgs: string
+  switch (d.type) {
+    case 'memif':
+      vdevName = `net_memif${n}`
+      // 2048-slot rings; buffers that hold a whole frame at the chosen MTU
+      vdevArgs = `role=${d.role},socket=${d.socket},socket-abstract=no,id=${d.id},rsize=11,bsize=${o.mtu > 1500 ? 10240 : 2048}`
+      break
+    case 'tap':
+      vdevName = `net_tap${n}`
+      vdevArgs = `iface=${d.name}`
+      break
+    case 'af_packet':
+      vdevName = `net_af_packet${n}`
+      vdevArgs = `iface=${d.iface}`
+      break
+    case 'pci':
+      // Not a vdev: EAL probes the NIC (-a above) and the addon attaches it by name.
+      vdevName = d.address
+      vdevArgs = ''
+      break
+  }
+
+  return {
+    ealArgs: eal,
+    vdevName,
+    vdevArgs,
+    ip: o.ip,
+    netmask: o.netmask,
+    gateway: o.gateway,
+    mac: o.mac,
+    mtu: o.mtu,
+    mbufs: o.mbufs,
+    rxQueueSize: o.rxQueueSize,
+    txQueueSize: o.txQueueSize,
+    pollMode: POLL_MODE_NUMBERS[o.poll],
+    spinMicros: o.spinMicros,
+    idleMillis: o.idleMillis,
+  }
+}

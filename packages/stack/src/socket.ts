@@ -1,0 +1,438 @@
+// A TCP connection of the stack, shaped like net.Socket: a Duplex that implements
+// only _read, _write/_writev, _final and _destroy over the addon's socket table.
+import { Duplex } from 'node:stream'
+import { GazelleError, systemError } from './errors'
+import { ErrCode, NativeBinding } from './native'
+import type { Server } from './server'
+import type { Stack } from './stack'
+import {
+  NO_ID, kAccepted, kAddHandle, kBinding, kConnecting, kConnectionClosed, kCounted, kId,
+  kOnConnected, kOnData, kOnEof, kOnError, kOnWritable, kRefed, kRemoveHandle, kStack, kUpdateRef,
+} from './symbols'
+import { invalidOption } from './validate'
+
+export interface SocketOptions {
+  /** Keep the writable side open after the peer ends (default false: end it too, like node). */
+  allowHalfOpen?: boolean
+  readableHighWaterMark?: number
+  writableHighWaterMark?: number
+}
+
+export interface AddressInfo {
+  address: string
+  family: 'IPv4'
+  port: number
+}
+
+export interface RemoteAddress {
+  address: string
+  port: number
+}
+
+/** A write the stack's send buffer could not take whole: the rest waits for Ev.Writable. */
+interface PendingWrite {
+  bufs: Buffer[]
+  index: number
+  offset: number
+  cb: (err?: Error | null) => void
+}
+
+type Callback = (err?: Error | null) => void
+
+const kPending = Symbol('pendingWrite')
+const kFinalCb = Symbol('deferredFinal')
+const kRxPaused = Symbol('rxPaused')
+const kShutdown = Symbol('shutdown')
+const kReset = Symbol('reset')
+const kNoDelay = Symbol('noDelay')
+const kKeepAlive = Symbol('keepAlive')
+const kKeepAliveDelay = Symbol('keepAliveDelay')
+const kTimer = Symbol('timer')
+const kBytesRead = Symbol('bytesRead')
+const kBytesWritten = Symbol('bytesWritten')
+const kRemote = Symbol('remote')
+const kLocalPort = Symbol('localPort')
+const kRelease = Symbol('release')
+const kFlush = Symbol('flush')
+const kSend = Symbol('send')
+const kShutdownNow = Symbol('shutdownNow')
+
+function emitClose(socket: Socket, hadError: boolean): void {
+  socket.emit('close', hadError)
+}
+
+function emitTimeout(socket: Socket): void {
+  socket.emit('timeout')
+}
+
+export class Socket extends Duplex {
+  /** True from stack.connect() until 'connect' (or the error). */
+  connecting = false;
+  /** Never TLS: undici and http2 read this. */
+  alpnProtocol: string | false = false;
+  /** The Server that accepted this socket (set like node does). */
+  declare server?: Server;
+  declare _server?: Server;
+  /** The idle timeout set by setTimeout(), in ms. */
+  declare timeout?: number;
+
+  declare [kStack]: Stack;
+  declare [kBinding]: NativeBinding;
+  [kId] = NO_ID;
+  [kRefed] = true;
+  [kCounted] = false;
+  [kPending]: PendingWrite | null = null;
+  [kFinalCb]: Callback | null = null;
+  [kRxPaused] = false;
+  [kShutdown] = false;
+  [kReset] = false;
+  [kNoDelay] = false;
+  [kKeepAlive] = false;
+  [kKeepAliveDelay] = 0;
+  [kTimer]: NodeJS.Timeout | undefined = undefined;
+  [kBytesRead] = 0;
+  [kBytesWritten] = 0;
+  [kRemote]: RemoteAddress | undefined = undefined;
+  [kLocalPort]: number | undefined = undefined;
+
+  /** Sockets come from stack.connect() and from a Server's 'connection' event. */
+  constructor(stack: Stack, options: SocketOptions = {}) {
+    super({
+      allowHalfOpen: options.allowHalfOpen === true,
+      emitClose: false, // 'close' is emitted by _destroy, with hadError, like net.Socket
+      autoDestroy: true,
+      ...(options.readableHighWaterMark !== undefined && { readableHighWaterMark: options.readableHighWaterMark }),
+      ...(options.writableHighWaterMark !== undefined && { writableHighWaterMark: options.writableHighWaterMark }),
+    })
+    this[kStack] = stack
+    this[kBinding] = stack[kBinding]
+  }
+
+  // ---- state, as net.Socket reports it ----
+
+  get pending(): boolean {
+    return this[kId] === NO_ID || this.connecting
+  }
+
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.connecting) return 'opening'
+    if (this.readable && this.writable) return 'open'
+    if (this.readable) return 'readOnly'
+    if (this.writable) return 'writeOnly'
+    return 'closed'
+  }
+
+  get bytesRead(): number {
+    return this[kBytesRead]
+  }
+
+  /** Bytes the stack has taken into its send buffer. */
+  get bytesWritten(): number {
+    return this[kBytesWritten]
+  }
+
+  get remoteAddress(): string | undefined {
+    return this[kRemote]?.address
+  }
+
+  get remotePort(): number | undefined {
+    return this[kRemote]?.port
+  }
+
+  get remoteFamily(): 'IPv4' | undefined {
+    return this[kRemote] && 'IPv4'
+  }
+
+  get localAddress(): string | undefined {
+    return this[kLocalPort] === undefined ? undefined : this[kStack].ip
+  }
+
+  get localPort(): number | undefined {
+    return this[kLocalPort]
+  }
+
+  get localFamily(): 'IPv4' | undefined {
+    return this[kLocalPort] === undefined ? undefined : 'IPv4'
+  }
+
+  address(): AddressInfo | Record<string, never> {
+    const port = this[kLocalPort]
+    return port === undefined ? {} : { address: this[kStack].ip, family: 'IPv4', port }
+  }
+
+  // ---- options ----
+
+  setNoDelay(noDelay?: boolean): this {
+    const enable = noDelay === undefined ? true : Boolean(noDelay)
+    if (this.pending) {
+      this[kNoDelay] = enable // applied on connect
+    } else if (enable !== this[kNoDelay]) {
+      this[kNoDelay] = enable
+      this[kBinding].tcpSetNoDelay(this[kId], enable)
+    }
+    return this
+  }
+
+  /** initialDelay in ms; 0 keeps the stack's default idle time (2 h). */
+  setKeepAlive(enable?: boolean, initialDelay?: number): this {
+    const on = Boolean(enable)
+    const delay = Math.max(0, Math.floor(Number(initialDelay) || 0))
+    if (this.pending) {
+      this[kKeepAlive] = on
+      this[kKeepAliveDelay] = delay
+    } else if (on !== this[kKeepAlive] || (on && delay !== this[kKeepAliveDelay])) {
+      this[kKeepAlive] = on
+      this[kKeepAliveDelay] = delay
+      this[kBinding].tcpSetKeepAlive(this[kId], on, delay)
+    }
+    return this
+  }
+
+  /** Emits 'timeout' after msecs without reads or writes; 0 disables. */
+  setTimeout(msecs: number, callback?: () => void): this {
+    if (this.destroyed) return this
+    if (typeof msecs !== 'number' || !(msecs >= 0) || !Number.isFinite(msecs)) {
+      throw invalidOption('msecs', 'a non-negative finite number', msecs)
+    }
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw invalidOption('callback', 'a function', callback)
+    }
+    this.timeout = msecs
+    clearTimeout(this[kTimer])
+    this[kTimer] = undefined
+    if (msecs === 0) {
+      if (callback) this.removeListener('timeout', callback)
+    } else {
+      this[kTimer] = setTimeout(emitTimeout, msecs, this).unref()
+      if (callback) this.once('timeout', callback)
+    }
+    return this
+  }
+
+  /** Restarts the idle timer (node's name; http calls it). */
+  _unrefTimer(): void {
+    this[kTimer]?.refresh()
+  }
+
+  ref(): this {
+    this[kRefed] = true
+    this[kStack][kUpdateRef](this)
+    return this
+  }
+
+  unref(): this {
+    this[kRefed] = false
+    this[kStack][kUpdateRef](this)
+    return this
+  }
+
+  destroySoon(): void {
+    if (this.writable) this.end()
+    if (this.writableFinished) this.destroy()
+    else this.once('finish', () => this.destroy())
+  }
+
+  /** Closes with a reset (RST), like net.Socket#resetAndDestroy. */
+  resetAndDestroy(): this {
+    this[kReset] = true
+    return this.destroy()
+  }
+
+  // ---- Duplex implementation ----
+
+  _read(): void {
+    if (this[kRxPaused] && this[kId] !== NO_ID) {
+      this[kRxPaused] = false
+      this[kBinding].tcpPause(this[kId], false)
+    }
+  }
+
+  _write(chunk: Buffer, _encoding: BufferEncoding, cb: Callback): void {
+    this[kSend]([chunk], cb)
+  }
+
+  _writev(chunks: { chunk: Buffer }[], cb: Callback): void {
+    this[kSend](chunks.map((c) => c.chunk), cb)
+  }
+
+  _final(cb: Callback): void {
+    if (this.connecting) {
+      this[kFinalCb] = cb // after 'connect'
+      return
+    }
+    this[kShutdownNow]()
+    cb()
+  }
+
+  _destroy(err: Error | null, cb: Callback): void {
+    this.connecting = false
+    clearTimeout(this[kTimer])
+    this[kTimer] = undefined
+    const id = this[kId]
+    if (id !== NO_ID) {
+      // A clean end (our FIN is queued, no error) closes gracefully: queued data still goes
+      // out. Anything else resets, so the peer sees ECONNRESET rather than a truncated stream.
+      const graceful = err == null && this[kShutdown] && !this[kReset]
+      this[kRelease]()
+      if (graceful) this[kBinding].tcpClose(id)
+      else this[kBinding].tcpAbort(id)
+    }
+    const pending = this[kPending]
+    this[kPending] = null
+    this[kFinalCb] = null
+    cb(err)
+    if (pending) {
+      const e = err ?? new GazelleError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
+      process.nextTick(pending.cb, e)
+    }
+    // Like net.Socket, whose 'close' waits for the handle's close callback: after the
+    // current ticks and microtasks, so `await once(socket, 'end')` still sees 'close'.
+    setImmediate(emitClose, this, err != null)
+    this._server?.[kConnectionClosed]()
+  }
+
+  // ---- writing ----
+
+  [kSend](bufs: Buffer[], cb: Callback): void {
+    this[kPending] = { bufs, index: 0, offset: 0, cb }
+    if (!this.connecting) this[kFlush]()
+  }
+
+  /** Hands the pending write to the stack until it is done or the send buffer is full. */
+  [kFlush](): void {
+    const p = this[kPending]
+    const id = this[kId]
+    if (p === null || id === NO_ID) return
+    const binding = this[kBinding]
+    let sent = 0
+    while (p.index < p.bufs.length) {
+      const buf = p.bufs[p.index]
+      const len = buf.length - p.offset
+      const n = len === 0 ? 0 : binding.tcpWrite(id, buf, p.offset, len)
+      if (n < 0) {
+        // The id is no live connection natively (its Ev.Error may still be in this batch):
+        // drop it without another native call, then fail the write.
+        this[kRelease]()
+        this[kPending] = null
+        p.cb(systemError('EPIPE', 'write'))
+        return
+      }
+      sent += n
+      if (n < len) {
+        p.offset += n
+        break
+      }
+      p.index++
+      p.offset = 0
+    }
+    this[kBytesWritten] += sent
+    if (sent > 0) this._unrefTimer()
+    if (p.index === p.bufs.length) {
+      this[kPending] = null
+      p.cb()
+    }
+  }
+
+  [kShutdownNow](): void {
+    if (this[kId] === NO_ID || this[kShutdown]) return
+    this[kShutdown] = true
+    this[kBinding].tcpShutdown(this[kId])
+  }
+
+  // ---- life cycle, driven by the Stack and the Server ----
+
+  /** Frees the id on the JS side: the Stack stops routing it and stops counting it. */
+  [kRelease](): void {
+    const id = this[kId]
+    this[kId] = NO_ID
+    this[kStack][kRemoveHandle](id)
+    this[kStack][kUpdateRef](this)
+  }
+
+  [kAccepted](id: number, remote: RemoteAddress, localPort: number, paused: boolean): void {
+    this[kId] = id
+    this[kRemote] = remote
+    this[kLocalPort] = localPort
+    this[kStack][kAddHandle](id, this)
+    this[kStack][kUpdateRef](this)
+    if (paused) {
+      this[kRxPaused] = true
+      this[kBinding].tcpPause(id, true)
+      this.pause()
+    }
+  }
+
+  [kConnecting](id: number, remote: RemoteAddress): void {
+    this.connecting = true
+    this[kId] = id
+    this[kRemote] = remote
+    this[kStack][kAddHandle](id, this)
+    this[kStack][kUpdateRef](this)
+  }
+
+  [kOnConnected](localPort: number): void {
+    if (!this.connecting) return
+    this.connecting = false
+    this[kLocalPort] = localPort
+    const id = this[kId]
+    if (this[kNoDelay]) this[kBinding].tcpSetNoDelay(id, true)
+    if (this[kKeepAlive]) this[kBinding].tcpSetKeepAlive(id, true, this[kKeepAliveDelay])
+    this._unrefTimer()
+    this.emit('connect')
+    this.emit('ready')
+    this[kFlush]()
+    const final = this[kFinalCb]
+    if (final !== null && this[kId] !== NO_ID) {
+      this[kFinalCb] = null
+      this._final(final)
+    }
+  }
+
+  [kOnData](buf: Buffer): void {
+    this[kBytesRead] += buf.length
+    this._unrefTimer()
+    if (!this.push(buf) && this[kId] !== NO_ID && !this[kRxPaused]) {
+      this[kRxPaused] = true
+      this[kBinding].tcpPause(this[kId], true)
+    }
+  }
+
+  [kOnEof](): void {
+    this.push(null)
+  }
+
+  [kOnWritable](): void {
+    this[kFlush]()
+  }
+
+  /** The native socket is already gone: release without calling the addon, then fail. */
+  [kOnError](code: number): void {
+    const connecting = this.connecting
+    this[kRelease]()
+    const name = ErrCode[code] ?? 'ECONNABORTED'
+    const remote = this[kRemote]
+    this.destroy(
+      connecting ? systemError(name, 'connect', remote?.address, remote?.port) : systemError(name, 'read'),
+    )
+  }
+}
+
+type SocketListener<E> =
+  E extends 'close' ? (hadError: boolean) => void
+  : E extends 'data' ? (data: Buffer | string) => void
+  : E extends 'error' ? (err: Error) => void
+  : () => void
+
+type SocketEvent = 'close' | 'connect' | 'data' | 'drain' | 'end' | 'error' | 'finish' | 'ready' | 'timeout'
+
+// Event signatures as net.Socket declares them (types only; the methods are Duplex's).
+export interface Socket {
+  on<E extends SocketEvent>(event: E, listener: SocketListener<E>): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+  once<E extends SocketEvent>(event: E, listener: SocketListener<E>): this
+  once(event: string | symbol, listener: (...args: any[]) => void): this
+  addListener<E extends SocketEvent>(event: E, listener: SocketListener<E>): this
+  addListener(event: string | symbol, listener: (...args: any[]) => void): this
+  prependListener<E extends SocketEvent>(event: E, listener: SocketListener<E>): this
+  prependListener(event: string | symbol, listener: (...args: any[]) => void): this
+}

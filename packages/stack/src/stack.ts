@@ -1,0 +1,280 @@
+// The Stack: one per process. Opens the port through the addon, routes the batch of
+// native events to Sockets and Servers by id, and keeps the event loop alive only
+// while a ref'd Server or Socket exists.
+import { loadBinding } from './binding'
+import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
+import { GazelleError, fromNative } from './errors'
+import { formatIPv4, parseIPv4 } from './ip'
+import { Ev, NativeBinding } from './native'
+import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
+import { Server, ServerOptions } from './server'
+import { Socket } from './socket'
+import {
+  NO_ID, kAddHandle, kBinding, kConnecting, kCounted, kDispatch, kId, kIp, kOnAccept, kOnConnected,
+  kOnData, kOnEof, kOnError, kOnWritable, kRefed, kRemoveHandle, kUpdateRef,
+} from './symbols'
+import { boolean, integer, invalidOption, isObject, port as validPort } from './validate'
+
+export interface ConnectOptions {
+  /** IPv4 address of the peer: the stack does no DNS lookups. */
+  host: string
+  port: number | string
+  /** Only the stack's own address (or "0.0.0.0"). */
+  localAddress?: string
+  /** 0 (default): an ephemeral port. */
+  localPort?: number
+  /** Idle timeout in ms, as socket.setTimeout(). */
+  timeout?: number
+  noDelay?: boolean
+  keepAlive?: boolean
+  keepAliveInitialDelay?: number
+  allowHalfOpen?: boolean
+  readableHighWaterMark?: number
+  writableHighWaterMark?: number
+}
+
+type Handle = Socket | Server
+
+const kHandles = Symbol('handles')
+const kRefs = Symbol('refs')
+const kClosed = Symbol('closed')
+const kClosing = Symbol('closing')
+const kResolved = Symbol('resolved')
+
+let current: Stack | null = null
+let opening = false
+/** vdev names must be unique for the life of EAL, which outlives stacks. */
+let vdevCounter = 0
+
+function rethrow(err: unknown): never {
+  throw err
+}
+
+export class Stack {
+  /** The stack's IPv4 address, like "10.0.0.1". */
+  readonly ip: string;
+  readonly prefixLength: number;
+  /** The port's MAC address, like "02:00:00:00:00:01". */
+  readonly mac: string;
+  readonly device: Readonly<DeviceOptions>;
+  readonly mtu: number;
+
+  declare [kBinding]: NativeBinding;
+  declare [kIp]: number;
+  declare [kResolved]: ResolvedOptions;
+  [kHandles]: (Handle | undefined)[] = [];
+  [kRefs] = 0;
+  [kClosed] = false;
+  [kClosing]: Promise<void> | null = null;
+
+  /** Stacks come from createStack(). */
+  constructor(binding: NativeBinding, resolved: ResolvedOptions, mac: string) {
+    this[kBinding] = binding
+    this[kIp] = resolved.ip
+    this[kResolved] = resolved
+    this.ip = resolved.address
+    this.prefixLength = resolved.prefix
+    this.mac = mac
+    this.device = resolved.device
+    this.mtu = resolved.mtu
+  }
+
+  get closed(): boolean {
+    return this[kClosed]
+  }
+
+  /** Whether the port's link is up (a memif client: once the server has accepted it). */
+  get linkUp(): boolean {
+    return !this[kClosed] && this[kBinding].stackLinkUp()
+  }
+
+  createServer(connectionListener?: (socket: Socket) => void): Server
+  createServer(options?: ServerOptions, connectionListener?: (socket: Socket) => void): Server
+  createServer(
+    options?: ServerOptions | ((socket: Socket) => void),
+    connectionListener?: (socket: Socket) => void,
+  ): Server {
+    if (typeof options === 'function') return new Server(this, {}, options)
+    return new Server(this, options ?? {}, connectionListener)
+  }
+
+  connect(options: ConnectOptions, connectListener?: () => void): Socket
+  connect(port: number | string, host: string, connectListener?: () => void): Socket
+  connect(...args: unknown[]): Socket {
+    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined
+    const o: Record<string, unknown> = isObject(args[0]) ? args[0] : { port: args[0], host: args[1] }
+    if (o.path !== undefined) {
+      throw invalidOption('options.path', 'undefined (the stack has no unix sockets)', o.path)
+    }
+    const port = validPort(o.port, 'options.port', false)
+    const ip = parseIPv4(o.host)
+    if (ip === undefined) {
+      throw invalidOption('options.host', 'an IPv4 address like "10.0.0.2" (the stack does no DNS lookups)', o.host)
+    }
+    if (o.localAddress !== undefined && o.localAddress !== '0.0.0.0' && o.localAddress !== this.ip) {
+      throw invalidOption('options.localAddress', `the stack's address "${this.ip}" or "0.0.0.0"`, o.localAddress)
+    }
+    const localPort = o.localPort === undefined ? 0 : validPort(o.localPort, 'options.localPort', true)
+    if (o.timeout !== undefined && (typeof o.timeout !== 'number' || !(o.timeout >= 0) || !Number.isFinite(o.timeout))) {
+      throw invalidOption('options.timeout', 'a non-negative finite number of ms', o.timeout)
+    }
+    const noDelay = boolean(o.noDelay, 'options.noDelay', false)
+    const keepAlive = boolean(o.keepAlive, 'options.keepAlive', false)
+    const keepAliveDelay = integer(o.keepAliveInitialDelay, 'options.keepAliveInitialDelay', 0, 2 ** 31 - 1, 0)
+    const allowHalfOpen = boolean(o.allowHalfOpen, 'options.allowHalfOpen', false)
+    const hwm = (name: string) =>
+      o[name] === undefined ? undefined : integer(o[name], `options.${name}`, 0, 2 ** 31 - 1)
+
+    const socket = new Socket(this, {
+      allowHalfOpen,
+      readableHighWaterMark: hwm('readableHighWaterMark'),
+      writableHighWaterMark: hwm('writableHighWaterMark'),
+    })
+    if (cb) socket.once('connect', cb)
+    if (o.timeout) socket.setTimeout(o.timeout as number)
+    if (noDelay) socket.setNoDelay(true)
+    if (keepAlive) socket.setKeepAlive(true, keepAliveDelay)
+
+    const address = formatIPv4(ip)
+    let id: number
+    try {
+      if (this[kClosed]) throw new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
+      id = this[kBinding].tcpConnect(ip, port, localPort)
+    } catch (err) {
+      socket.connecting = true
+      process.nextTick(() => socket.destroy(fromNative(err, 'connect', address, port)))
+      return socket
+    }
+    socket[kConnecting](id, { address, port })
+    return socket
+  }
+
+  createConnection(options: ConnectOptions, connectListener?: () => void): Socket
+  createConnection(port: number | string, host: string, connectListener?: () => void): Socket
+  createConnection(...args: unknown[]): Socket {
+    return (this.connect as (...a: unknown[]) => Socket)(...args)
+  }
+
+  /** Port, mempool, LwIP and poll-loop counters from the addon. */
+  stats(): Record<string, Record<string, number>> {
+    return this[kBinding].stackStats()
+  }
+
+  /** Destroys every socket, closes every server, closes the port and releases the device. */
+  close(): Promise<void> {
+    const closing = this[kClosing]
+    if (closing !== null) return closing
+    const handles = this[kHandles].filter((h): h is Handle => h !== undefined)
+    for (const h of handles) if (h instanceof Socket) h.destroy()
+    for (const h of handles) if (h instanceof Server) h.close()
+    this[kClosed] = true
+    try {
+      this[kBinding].stackClose()
+    } finally {
+      releaseDevice(this.device)
+      if (current === this) current = null
+    }
+    const done = new Promise<void>((resolve) => setImmediate(resolve))
+    this[kClosing] = done
+    return done
+  }
+
+  // ---- for Socket and Server ----
+
+  [kAddHandle](id: number, handle: Handle): void {
+    this[kHandles][id] = handle
+  }
+
+  [kRemoveHandle](id: number): void {
+    if (id !== NO_ID) this[kHandles][id] = undefined
+  }
+
+  /** Counts the handle if it holds a native id and is ref'd; refs the loop while any is. */
+  [kUpdateRef](h: Handle): void {
+    const want = h[kId] !== NO_ID && h[kRefed]
+    if (want === h[kCounted]) return
+    h[kCounted] = want
+    const refs = (this[kRefs] += want ? 1 : -1)
+    if (this[kClosed]) return
+    if (want && refs === 1) this[kBinding].stackRef(true)
+    else if (!want && refs === 0) this[kBinding].stackRef(false)
+  }
+
+  /** The addon's events callback: [type, id, a, b, type, id, a, b, ...]. */
+  [kDispatch](batch: unknown[]): void {
+    const handles = this[kHandles]
+    for (let i = 0; i + 3 < batch.length; i += 4) {
+      if (this[kClosed]) return
+      const type = batch[i] as Ev
+      const h = handles[batch[i + 1] as number]
+      const a = batch[i + 2]
+      try {
+        switch (type) {
+          case Ev.Accept:
+            if (h instanceof Server) h[kOnAccept](a as number, batch[i + 3] as number)
+            else this[kBinding].tcpAbort(a as number) // its listener closed earlier in this batch
+            break
+          case Ev.Connected:
+            if (h instanceof Socket) h[kOnConnected](a as number)
+            break
+          case Ev.Data:
+            if (h instanceof Socket) h[kOnData](a as Buffer)
+            break
+          case Ev.Eof:
+            if (h instanceof Socket) h[kOnEof]()
+            break
+          case Ev.Writable:
+            if (h instanceof Socket) h[kOnWritable]()
+            break
+          case Ev.Error:
+            if (h instanceof Socket) h[kOnError](a as number)
+            break
+        }
+      } catch (err) {
+        // A throwing listener must not cost the rest of the batch: report it as node would.
+        process.nextTick(rethrow, err)
+      }
+    }
+  }
+}
+
+/**
+ * Opens the process's stack on a device. Checks the options and the host (hugepages,
+ * device names, memif socket) before touching the addon; a failure leaves the process
+ * able to try again.
+ */
+export async function createStack(options: StackOptions): Promise<Stack> {
+  if (current !== null || opening) {
+    throw new GazelleError(
+      'ERR_GAZELLE_STACK_OPEN',
+      'a stack is already open in this process: close it first (one stack per process; use one process per core)',
+    )
+  }
+  opening = true
+  try {
+    const resolved = resolveOptions(options)
+    const binding = loadBinding()
+    checkHugepages(resolved)
+    await prepareDevice(resolved.device)
+    const config = nativeConfig(resolved, vdevCounter++, process.pid)
+    let stack: Stack | undefined
+    try {
+      binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
+    } catch (err) {
+      throw fromNative(err, 'open')
+    }
+    try {
+      configureDevice(resolved.device)
+    } catch (err) {
+      binding.stackClose()
+      releaseDevice(resolved.device)
+      throw err
+    }
+    stack = new Stack(binding, resolved, binding.stackMac())
+    binding.stackRef(false)
+    current = stack
+    return stack
+  } finally {
+    opening = false
+  }
+}

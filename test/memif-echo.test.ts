@@ -1,0 +1,19 @@
+// Two Node processes over memif: 32 concurrent connections echo 64 MiB of random data
+// each way (2 MiB per connection), every byte checked by sha256 on both sides.
+import t from 'tap'
+import { cleanup } from './helpers/cleanup'
+import { memifPair, needStack } from './helpers/harness'
+import * as sc from './helpers/scenarios'
+
+cleanup.hook(t)
+const MiB = 1024 * 1024
+
+t.test('memif: 64 MiB echoed both ways over 32 connections, sha256-verified', needStack(), async (t) => {
+  const { server, client, serverIp } = await memifPair(t)
+  await sc.echoBulk(t, server, client, serverIp, { conns: 32, bytesPerConn: 2 * MiB, timeoutMs: 180_000 })
+  // Counters for whoever reads the log (drops and retransmissions explain slow runs).
+  for (const [name, p] of [['server', server], ['client', client]] as const) {
+    const s = await p.call('stats')
+    t.comment(`${name} stats: port ${JSON.stringify(s.port)} tcp ${JSON.stringify(s.tcp)} mempool ${JSON.stringify(s.mempool)} poll ${JSON.stringify(s.poll)}`)
+  }
+})

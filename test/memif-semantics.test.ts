@@ -1,0 +1,25 @@
+// Two Node processes, each with its own stack, joined by memif: TCP semantics of
+// node:net on the stack (half-close both ways, reset, refused, address in use).
+import t from 'tap'
+import { cleanup } from './helpers/cleanup'
+import { memifPair, needStack } from './helpers/harness'
+import * as sc from './helpers/scenarios'
+
+cleanup.hook(t)
+
+t.test('memif: TCP semantics between two processes', needStack(), async (t) => {
+  const { server, client, serverIp } = await memifPair(t)
+  await t.test('half-close: client end() first, server still sends, then ends', (t) =>
+    sc.halfCloseClientFirst(t, server, client, serverIp))
+  await t.test('half-close: server end() first, client (allowHalfOpen) still sends, then ends', (t) =>
+    sc.halfCloseServerFirst(t, server, client, serverIp))
+  await t.test('destroy() on either side: the peer sees ECONNRESET', (t) =>
+    sc.destroyGivesReset(t, server, client, serverIp))
+  await t.test('connect to a closed port: ECONNREFUSED', (t) => sc.refused(t, client, serverIp, 9))
+  await t.test('listen twice on one port: EADDRINUSE', (t) => sc.listenTwice(t, server, 7300))
+  await t.test('stats() after traffic', async (t) => {
+    const s = await server.call('stats')
+    t.type(s, 'object', 'stats() returns an object')
+    t.comment(JSON.stringify(s))
+  })
+})
