@@ -32,6 +32,7 @@ struct Loop {
   uint64_t spin_ns = 200000;
   uint64_t idle_ms = 1;
   uint64_t last_activity = 0;
+  uint32_t empty_polls = 0;   // polls without traffic since last_activity
   napi_env env = nullptr;
   Napi::FunctionReference on_events;
   Napi::ObjectReference resource;
@@ -97,10 +98,19 @@ void UpdateLinger(uint64_t now) {
   SetHandleRefs();
 }
 
+constexpr uint32_t kMinEmptyPolls = 256;
+
 void Schedule(uint64_t now) {
   if (!loop.open) return;
   if (loop.lingering) UpdateLinger(now);
-  if (loop.mode == kBusy || now - loop.last_activity < loop.spin_ns) StartSpinning();
+  // Frames left in the tx backlog must not wait for a sleeping loop.
+  // (JS may have written during the batch, after `now` was read: that is activity too.)
+  // Idle means both long enough and enough empty polls: a thread descheduled
+  // for a while has seen no polls, and must not fall asleep mid-conversation.
+  bool active = now < loop.last_activity || now - loop.last_activity < loop.spin_ns ||
+                loop.empty_polls < kMinEmptyPolls;
+  if (loop.mode == kBusy || active || gz_port_tx_pending())
+    StartSpinning();
   else StartSleeping();
 }
 
@@ -108,6 +118,7 @@ void Schedule(uint64_t now) {
 // runs on the next loop iteration to flush it, and keep spinning for a reply.
 void Activity() {
   loop.last_activity = gz_now_ns();
+  loop.empty_polls = 0;
   if (!loop.in_poll && loop.open) StartSpinning();
 }
 
@@ -145,7 +156,12 @@ void RunPoll() {
   loop.in_poll = true;
   unsigned received = gz_stack_poll();
   uint64_t now = gz_now_ns();
-  if (received) loop.last_activity = now;
+  if (received) {
+    loop.last_activity = now;
+    loop.empty_polls = 0;
+  } else if (loop.empty_polls < UINT32_MAX) {
+    loop.empty_polls++;
+  }
   size_t count = gz_events_count();
   if (count) Deliver(count);
   if (loop.open) gz_stack_flush();

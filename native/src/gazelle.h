@@ -50,6 +50,7 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n);
 /* Queues one mbuf for transmission; sent at gz_port_flush or when the buffer fills. */
 void gz_port_tx(void *mbuf);
 void gz_port_flush(void);
+unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring */
 /* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
 void gz_port_request_cksum(void *mbuf);
 void *gz_port_alloc(void);

@@ -18,6 +18,7 @@
 
 #define TX_BURST 32
 #define TX_BACKLOG 8192      /* power of two */
+#define TX_RETRIES 8
 
 static struct {
   bool open;
@@ -165,7 +166,7 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
 
 void gz_port_flush(void) {
-  while (port.tx_len) {
+  for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (TX_BACKLOG - 1);
     uint32_t n = port.tx_len;
     if (n > TX_BACKLOG - first) n = TX_BACKLOG - first;   /* up to the wrap */
@@ -173,9 +174,11 @@ void gz_port_flush(void) {
     uint16_t sent = rte_eth_tx_burst(port.id, 0, port.tx + first, (uint16_t)n);
     port.tx_head += sent;
     port.tx_len -= sent;
-    if (sent < n) break;      /* ring full: the rest waits for the next poll */
+    if (sent < n) stalls++;   /* ring full: retry a little, then leave it for the next poll */
   }
 }
+
+unsigned gz_port_tx_pending(void) { return port.tx_len; }
 
 /* Checksums of IPv4/TCP/UDP are left to the port: the IP header checksum is
  * zeroed and the L4 field holds the pseudo-header sum, as DPDK requires. */

@@ -60,7 +60,7 @@ export interface StackOptions {
   mbufs?: number
   /** Default 'adaptive': spin while traffic flows, sleep when idle. */
   poll?: PollModeName
-  /** adaptive: keep spinning this long after the last activity. Default 200. */
+  /** adaptive: keep spinning this long after the last activity. Default 1000. */
   spinMicros?: number
   /** Sleep interval when idle (also the LwIP timer granularity). Default 1. */
   idleMillis?: number
@@ -195,7 +195,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     mtu: integer(options.mtu, 'options.mtu', 576, 9000, device.type === 'memif' ? 9000 : 1500),
     mbufs: integer(options.mbufs, 'options.mbufs', minMbufs, 1048575, Math.max(8191, minMbufs)),
     poll: oneOf(options.poll, 'options.poll', POLL_MODES, 'adaptive'),
-    spinMicros: integer(options.spinMicros, 'options.spinMicros', 0, 10_000_000, 200),
+    // 1 ms rides out a GC pause on the peer; shorter spins fall asleep mid-conversation
+    spinMicros: integer(options.spinMicros, 'options.spinMicros', 0, 10_000_000, 1000),
     idleMillis: integer(options.idleMillis, 'options.idleMillis', 1, 1000, 1),
     eal,
     hugepages,

@@ -25,7 +25,7 @@ t.test('defaults', async (t) => {
   const o = resolveOptions(good)
   t.match(o, {
     ip: 0x0a000001, prefix: 24, address: '10.0.0.1', netmask: 0xffffff00, gateway: 0, mac: '',
-    mtu: 1500, mbufs: 8191, poll: 'adaptive', spinMicros: 200, idleMillis: 1, eal: [],
+    mtu: 1500, mbufs: 8191, poll: 'adaptive', spinMicros: 1000, idleMillis: 1, eal: [],
     hugepages: '/dev/hugepages', rxQueueSize: 1024, txQueueSize: 1024,
   })
   t.same(o.device, tap)
@@ -157,7 +157,7 @@ t.test('nativeConfig: tap', async (t) => {
     rxQueueSize: 1024,
     txQueueSize: 1024,
     pollMode: PollMode.Adaptive,
-    spinMicros: 200,
+    spinMicros: 1000,
     idleMillis: 1,
   })
   t.notOk(c.ealArgs.some((a) => a.startsWith('-l')), 'no lcore list: the addon handles affinity')
