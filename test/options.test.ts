@@ -69,6 +69,13 @@ t.test('bad options and missing prerequisites give typed errors; the process sta
   }
 
   await expectError(
+    'memif client with no server on its socket',
+    { device: { type: 'memif', role: 'client', socket: memifSocket() }, ip: '10.10.5.3/24' },
+    'ERR_GAZELLE_LINK_DOWN',
+    /no memif server is listening/,
+  )
+
+  await expectError(
     'hugepages option pointing at a directory that is not a hugetlbfs mount',
     { ...good(), hugepages: '/tmp' },
     'ERR_GAZELLE_NO_HUGEPAGES',

@@ -27,7 +27,8 @@ static struct {
   struct rte_mempool *pool;
   bool tx_cksum;
   bool rx_intr;
-  bool probed;           /* a probed (PCI) port: stopped at close, not removed */
+  bool probed;
+  bool started;           /* a probed (PCI) port: stopped at close, not removed */
   /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
   struct rte_mbuf *tx[TX_BACKLOG];
@@ -116,6 +117,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
 
   rc = rte_eth_dev_start(port.id);
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
+  port.started = true;
   rte_eth_allmulticast_enable(port.id);
   return 0;
 }
@@ -128,7 +130,7 @@ void gz_port_close(void) {
   port.tx_len = 0;
   uint16_t id;
   if (rte_eth_dev_get_port_by_name(port.vdev, &id) == 0) {
-    rte_eth_dev_stop(id);
+    if (port.started) rte_eth_dev_stop(id);
     if (!port.probed) rte_eth_dev_close(id);
   }
   if (!port.probed) rte_vdev_uninit(port.vdev);

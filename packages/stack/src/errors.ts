@@ -18,6 +18,7 @@ export const codes = {
   ERR_GAZELLE_EAL: 'DPDK EAL initialisation failed (native)',
   ERR_GAZELLE_DEVICE: 'DPDK could not create, configure or start the port (native)',
   ERR_GAZELLE_NO_INTERRUPT: "poll 'interrupt' was asked for a port without rx interrupts (native)",
+  ERR_GAZELLE_LINK_DOWN: 'a memif client found no server on its socket, or the link did not come up',
 } as const
 
 /** node:net codes this package throws where Node would, with Node's meaning. */

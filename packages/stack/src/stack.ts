@@ -238,6 +238,23 @@ export class Stack {
   }
 }
 
+const LINK_WAIT_MS = 3000
+
+/** A memif client's port is up once the server accepted it: frames sent before are lost. */
+async function waitForLink(binding: NativeBinding, device: ResolvedOptions['device']): Promise<void> {
+  if (device.type !== 'memif' || device.role !== 'client') return
+  const end = Date.now() + LINK_WAIT_MS
+  while (!binding.stackLinkUp()) {
+    if (Date.now() > end) {
+      throw new GazelleError(
+        'ERR_GAZELLE_LINK_DOWN',
+        `memif client on ${device.socket}: no server brought the link up within ${LINK_WAIT_MS} ms`,
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
 /**
  * Opens the process's stack on a device. Checks the options and the host (hugepages,
  * device names, memif socket) before touching the addon; a failure leaves the process
@@ -261,6 +278,12 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     try {
       binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
     } catch (err) {
+      const d = resolved.device
+      if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {
+        // DPDK's memif client connects at start and reports only EPERM when nobody listens.
+        throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
+          `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
+      }
       throw fromNative(err, 'open')
     }
     try {
@@ -268,6 +291,12 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     } catch (err) {
       binding.stackClose()
       releaseDevice(resolved.device)
+      throw err
+    }
+    try {
+      await waitForLink(binding, resolved.device)
+    } catch (err) {
+      binding.stackClose()
       throw err
     }
     stack = new Stack(binding, resolved, binding.stackMac())
