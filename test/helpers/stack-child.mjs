@@ -224,9 +224,11 @@ async function closeServer({ port, timeoutMs = 10000 }) {
 }
 
 // node:http server whose connections come from the transport (the README's pattern).
-async function httpServer({ port = 0, host }) {
+// With peer: true, each response also says which connection it came on (x-peer header).
+async function httpServer({ port = 0, host, peer = false }) {
   const T = transport()
   const hs = http.createServer((req, res) => {
+    if (peer) res.setHeader('x-peer', `${req.socket.remoteAddress}:${req.socket.remotePort}`)
     const body = []
     req.on('data', (d) => body.push(d))
     req.on('end', () => {
@@ -473,6 +475,48 @@ function flood({ host, port, bytes = 256 << 20, chunk = 64 * 1024, timeoutMs = 1
   )
 }
 
+// ---------- @gazelle/undici client (GazelleAgent on this process's stack) ----------
+
+let undiciAgent = null
+let undiciConnects = 0
+
+async function undiciAgentCmd({ options = {} } = {}) {
+  if (!stack) throw Object.assign(new Error('no stack in this process'), { code: 'ERR_TEST_NO_STACK' })
+  if (undiciAgent) await undiciAgent.close()
+  const { GazelleAgent } = await import('@gazelle/undici')
+  undiciAgent = new GazelleAgent({ stack, ...options })
+  undiciConnects = 0
+  undiciAgent.on('connect', () => undiciConnects++)
+  return true
+}
+
+// One request through the agent; the body (bodyBytes random bytes) is hashed here.
+async function undiciRequestCmd({ origin, path = '/', method = 'GET', bodyBytes = 0, headersTimeout, timeoutMs = 30000 }) {
+  if (!undiciAgent) throw new Error('no agent: call undiciAgent first')
+  const body = bodyBytes > 0 ? crypto.randomBytes(bodyBytes) : undefined
+  const sent = body ? sha().update(body).digest('hex') : null
+  const t0 = Date.now()
+  try {
+    const res = await withTimeout(
+      undiciAgent.request({ origin, path, method, body, headersTimeout }),
+      timeoutMs,
+      `${method} ${origin}${path}`,
+    )
+    const text = await res.body.text()
+    return { ok: true, status: res.statusCode, headers: res.headers, text, sent, connects: undiciConnects, ms: Date.now() - t0 }
+  } catch (e) {
+    return { ok: false, error: errInfo(e), connects: undiciConnects, ms: Date.now() - t0 }
+  }
+}
+
+async function undiciCloseCmd() {
+  if (!undiciAgent) return false
+  const a = undiciAgent
+  undiciAgent = null
+  await a.close()
+  return true
+}
+
 // ---------- stack lifecycle ----------
 
 async function createStack({ options }) {
@@ -497,6 +541,8 @@ async function tryCreateStack({ options }) {
 
 async function closeStack() {
   if (!stack) return false
+  if (undiciAgent) await undiciAgent.destroy().catch(() => {})
+  undiciAgent = null
   for (const port of [...servers.keys()]) await closeServer({ port }).catch(() => {})
   const s = stack
   stack = null
@@ -524,6 +570,9 @@ const commands = {
   expectErrorClient,
   listenTwice,
   flood,
+  undiciAgent: undiciAgentCmd,
+  undiciRequest: undiciRequestCmd,
+  undiciClose: undiciCloseCmd,
   rss: async () => process.memoryUsage().rss,
   exit: async ({ code = 0 } = {}) => {
     setTimeout(() => shutdown(code), 10)

@@ -1,0 +1,198 @@
+// @gazelle/undici: an undici Agent whose connections to the stack's subnet (and to
+// user-given routes) are opened on a @gazelle/stack stack; every other origin goes
+// through undici's own connector (the kernel) unchanged.
+import * as tls from 'node:tls'
+import type { Duplex } from 'node:stream'
+import { GazelleError, parseIPv4 } from '@gazelle/stack'
+import type { Stack } from '@gazelle/stack'
+import * as undici from 'undici'
+
+/** The connect options undici's own connector takes (timeout, TLS options, ...). */
+export type ConnectOptions = undici.buildConnector.BuildOptions
+
+export interface GazelleAgentOptions extends Omit<undici.Agent.Options, 'connect'> {
+  /** The stack to open connections on (from createStack()). */
+  stack: Stack
+  /** Extra IPv4 CIDRs ("192.168.7.0/24") reached through the stack, beyond its own subnet. */
+  routes?: string[]
+  /** Options for every connection (timeout, ca, rejectUnauthorized, servername, ...),
+   * for stack and kernel connections alike. A function is not accepted: the agent
+   * provides its own. */
+  connect?: ConnectOptions
+}
+
+interface Cidr {
+  ip: number
+  mask: number
+}
+
+function invalidOption(name: string, expected: string, actual: unknown): GazelleError {
+  const shown = typeof actual === 'string' ? JSON.stringify(actual)
+    : typeof actual === 'function' ? `function ${actual.name || '(anonymous)'}`
+    : Array.isArray(actual) ? 'an array'
+    : actual === null ? 'null' : typeof actual === 'object' ? 'an object' : String(actual)
+  return new GazelleError('ERR_GAZELLE_INVALID_OPTION', `${name} must be ${expected}, got ${shown}`)
+}
+
+function maskOf(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
+}
+
+function parseCidr(text: unknown): Cidr | undefined {
+  if (typeof text !== 'string') return undefined
+  const slash = text.indexOf('/')
+  if (slash < 0) return undefined
+  const ip = parseIPv4(text.slice(0, slash))
+  const len = text.slice(slash + 1)
+  if (ip === undefined || !/^(?:\d|[12]\d|3[0-2])$/.test(len)) return undefined
+  const mask = maskOf(Number(len))
+  return { ip: (ip & mask) >>> 0, mask }
+}
+
+function validate(options: unknown): { stack: Stack; routes: Cidr[]; connect: ConnectOptions | undefined } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption('options', 'an object with a stack', options)
+  }
+  const o = options as Record<string, unknown>
+  const stack = o.stack as Stack | undefined
+  if (
+    typeof stack !== 'object' || stack === null || typeof stack.connect !== 'function' ||
+    parseIPv4(stack.ip) === undefined || !Number.isInteger(stack.prefixLength)
+  ) {
+    throw invalidOption('options.stack', 'a stack from createStack()', stack)
+  }
+  const routes: Cidr[] = []
+  if (o.routes !== undefined) {
+    if (!Array.isArray(o.routes)) throw invalidOption('options.routes', 'an array of IPv4 CIDRs like "10.1.0.0/16"', o.routes)
+    o.routes.forEach((r, i) => {
+      const c = parseCidr(r)
+      if (!c) throw invalidOption(`options.routes[${i}]`, 'an IPv4 CIDR like "10.1.0.0/16"', r)
+      routes.push(c)
+    })
+  }
+  if (o.connect !== undefined && (typeof o.connect !== 'object' || o.connect === null || Array.isArray(o.connect))) {
+    throw invalidOption('options.connect', 'an object of connect options (the agent provides the connect function)', o.connect)
+  }
+  const timeout = (o.connect as Record<string, unknown> | undefined)?.timeout ?? o.connectTimeout
+  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0)) {
+    throw invalidOption(o.connectTimeout === timeout ? 'options.connectTimeout' : 'options.connect.timeout', 'a number of ms >= 0', timeout)
+  }
+  return { stack, routes, connect: o.connect as ConnectOptions | undefined }
+}
+
+const kStack = Symbol('gazelle.stack')
+const kRoutes = Symbol('gazelle.routes')
+
+/**
+ * An undici Agent (connections per origin, keep-alive, pipelining, timeouts, close()
+ * and destroy()) whose connections to IPv4 origins in the stack's subnet or in
+ * `routes` are stack sockets; other origins go through the kernel unchanged.
+ */
+export class GazelleAgent extends undici.Agent {
+  declare [kStack]: Stack
+  declare [kRoutes]: Cidr[]
+
+  constructor(options: GazelleAgentOptions) {
+    const { stack, routes, connect: connectOptions } = validate(options)
+    const { stack: _s, routes: _r, connect: _c, ...agentOptions } = options
+    const timeout = connectOptions?.timeout ?? agentOptions.connectTimeout ?? 10e3
+    // undici hands a connect function nothing of its connect options: apply them here.
+    const kernel = undici.buildConnector({
+      maxCachedSessions: agentOptions.maxCachedSessions,
+      allowH2: agentOptions.allowH2,
+      ...(typeof agentOptions.autoSelectFamily === 'boolean'
+        ? { autoSelectFamily: agentOptions.autoSelectFamily, autoSelectFamilyAttemptTimeout: agentOptions.autoSelectFamilyAttemptTimeout }
+        : undefined),
+      ...connectOptions,
+      timeout,
+    } as undici.buildConnector.BuildOptions)
+    const stackRoutes = [{ ip: (parseIPv4(stack.ip)! & maskOf(stack.prefixLength)) >>> 0, mask: maskOf(stack.prefixLength) }, ...routes]
+    const onStack = (hostname: string): boolean => {
+      const ip = parseIPv4(hostname)
+      return ip !== undefined && stackRoutes.some((r) => ((ip & r.mask) >>> 0) === r.ip)
+    }
+    const connect = (opts: undici.buildConnector.Options & { allowH2?: boolean }, callback: undici.buildConnector.Callback): void => {
+      if (!onStack(opts.hostname)) {
+        kernel(opts, callback)
+        return
+      }
+      stackConnect(stack, opts, connectOptions ?? {}, timeout, opts.allowH2 ?? agentOptions.allowH2 ?? false, callback)
+    }
+    super({ ...agentOptions, connect })
+    Object.defineProperty(this, kStack, { value: stack })
+    Object.defineProperty(this, kRoutes, { value: stackRoutes })
+  }
+
+  /** The stack this agent opens connections on. */
+  get stack(): Stack {
+    return this[kStack]
+  }
+
+  /** Whether a connection to this hostname goes through the stack (an IPv4 literal in
+   * the stack's subnet or in one of the routes); false means the kernel. */
+  routesThroughStack(hostname: string): boolean {
+    const ip = parseIPv4(hostname)
+    return ip !== undefined && this[kRoutes].some((r) => ((ip & r.mask) >>> 0) === r.ip)
+  }
+}
+
+function stackConnect(
+  stack: Stack,
+  opts: undici.buildConnector.Options,
+  connectOptions: ConnectOptions,
+  timeout: number,
+  allowH2: boolean,
+  callback: undici.buildConnector.Callback,
+): void {
+  const https = opts.protocol === 'https:'
+  const port = Number(opts.port) || (https ? 443 : 80)
+  let cb: undici.buildConnector.Callback | null = callback
+  const finish = (err: Error | null, socket?: Duplex) => {
+    if (timer) clearTimeout(timer)
+    if (!cb) return
+    const f = cb
+    cb = null
+    if (err) f(err, null)
+    else f(null, socket as unknown as import('node:net').Socket)
+  }
+  let raw: Duplex & { setNoDelay?(b: boolean): unknown; setKeepAlive?(b: boolean, d?: number): unknown }
+  try {
+    raw = stack.connect({ host: opts.hostname, port }) as typeof raw
+  } catch (err) {
+    queueMicrotask(() => finish(err as Error))
+    return
+  }
+  const c = connectOptions as Record<string, unknown>
+  raw.setNoDelay?.(true)
+  if (c.keepAlive == null || c.keepAlive) {
+    raw.setKeepAlive?.(true, typeof c.keepAliveInitialDelay === 'number' ? c.keepAliveInitialDelay : 60e3)
+  }
+  let socket: Duplex = raw
+  let timer: NodeJS.Timeout | undefined
+  if (timeout > 0) {
+    timer = setTimeout(() => {
+      timer = undefined
+      const err = new undici.errors.ConnectTimeoutError(
+        `Connect Timeout Error (attempted address: ${opts.hostname}:${port}, timeout: ${timeout}ms)`,
+      )
+      socket.destroy(err)
+      if (socket !== raw) raw.destroy()
+      finish(err)
+    }, timeout)
+    timer.unref()
+  }
+  if (https) {
+    const { timeout: _t, socketPath: _p, allowH2: _h, maxCachedSessions: _m, ...tlsOptions } = c
+    const servername = (opts.servername || (tlsOptions.servername as string | undefined) || undefined)
+    socket = tls.connect({
+      ...(tlsOptions as tls.ConnectionOptions),
+      ...(servername && !parseIPv4(servername) ? { servername } : {}),
+      ALPNProtocols: allowH2 ? ['http/1.1', 'h2'] : ['http/1.1'],
+      socket: raw,
+    })
+    socket.once('secureConnect', () => finish(null, socket))
+  } else {
+    socket.once('connect', () => finish(null, socket))
+  }
+  socket.on('error', (err) => finish(err))
+}
