@@ -11,4 +11,6 @@ export type {
 } from './options'
 export { GazelleError, codes, nodeCodes, systemError } from './errors'
 export type { GazelleErrorCode, NodeErrorCode, SystemError } from './errors'
-export { parseIPv4, formatIPv4, isIPv4 } from './ip'
+export { parseIPv4, formatIPv4, isIPv4, parseCidr, prefixToNetmask } from './ip'
+export type { Cidr } from './ip'
+export { invalidOption } from './validate'

@@ -3,7 +3,7 @@
 // through undici's own connector (the kernel) unchanged.
 import * as tls from 'node:tls'
 import type { Duplex } from 'node:stream'
-import { GazelleError, parseIPv4 } from '@gazelle/stack'
+import { invalidOption, parseCidr, parseIPv4, prefixToNetmask } from '@gazelle/stack'
 import type { Stack } from '@gazelle/stack'
 import * as undici from 'undici'
 
@@ -21,35 +21,18 @@ export interface GazelleAgentOptions extends Omit<undici.Agent.Options, 'connect
   connect?: ConnectOptions
 }
 
-interface Cidr {
+/** A route: addresses whose top bits match ip under mask. */
+interface Route {
   ip: number
   mask: number
 }
 
-function invalidOption(name: string, expected: string, actual: unknown): GazelleError {
-  const shown = typeof actual === 'string' ? JSON.stringify(actual)
-    : typeof actual === 'function' ? `function ${actual.name || '(anonymous)'}`
-    : Array.isArray(actual) ? 'an array'
-    : actual === null ? 'null' : typeof actual === 'object' ? 'an object' : String(actual)
-  return new GazelleError('ERR_GAZELLE_INVALID_OPTION', `${name} must be ${expected}, got ${shown}`)
-}
-
-function maskOf(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
-}
-
-function parseCidr(text: unknown): Cidr | undefined {
-  if (typeof text !== 'string') return undefined
-  const slash = text.indexOf('/')
-  if (slash < 0) return undefined
-  const ip = parseIPv4(text.slice(0, slash))
-  const len = text.slice(slash + 1)
-  if (ip === undefined || !/^(?:\d|[12]\d|3[0-2])$/.test(len)) return undefined
-  const mask = maskOf(Number(len))
+function route(ip: number, prefix: number): Route {
+  const mask = prefixToNetmask(prefix)
   return { ip: (ip & mask) >>> 0, mask }
 }
 
-function validate(options: unknown): { stack: Stack; routes: Cidr[]; connect: ConnectOptions | undefined } {
+function validate(options: unknown): { stack: Stack; routes: Route[]; connect: ConnectOptions | undefined } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw invalidOption('options', 'an object with a stack', options)
   }
@@ -61,13 +44,13 @@ function validate(options: unknown): { stack: Stack; routes: Cidr[]; connect: Co
   ) {
     throw invalidOption('options.stack', 'a stack from createStack()', stack)
   }
-  const routes: Cidr[] = []
+  const routes: Route[] = []
   if (o.routes !== undefined) {
     if (!Array.isArray(o.routes)) throw invalidOption('options.routes', 'an array of IPv4 CIDRs like "10.1.0.0/16"', o.routes)
     o.routes.forEach((r, i) => {
       const c = parseCidr(r)
       if (!c) throw invalidOption(`options.routes[${i}]`, 'an IPv4 CIDR like "10.1.0.0/16"', r)
-      routes.push(c)
+      routes.push(route(c.ip, c.prefix))
     })
   }
   if (o.connect !== undefined && (typeof o.connect !== 'object' || o.connect === null || Array.isArray(o.connect))) {
@@ -90,7 +73,7 @@ const kRoutes = Symbol('gazelle.routes')
  */
 export class GazelleAgent extends undici.Agent {
   declare [kStack]: Stack
-  declare [kRoutes]: Cidr[]
+  declare [kRoutes]: Route[]
 
   constructor(options: GazelleAgentOptions) {
     const { stack, routes, connect: connectOptions } = validate(options)
@@ -106,7 +89,7 @@ export class GazelleAgent extends undici.Agent {
       ...connectOptions,
       timeout,
     } as undici.buildConnector.BuildOptions)
-    const stackRoutes = [{ ip: (parseIPv4(stack.ip)! & maskOf(stack.prefixLength)) >>> 0, mask: maskOf(stack.prefixLength) }, ...routes]
+    const stackRoutes = [route(parseIPv4(stack.ip)!, stack.prefixLength), ...routes]
     const onStack = (hostname: string): boolean => {
       const ip = parseIPv4(hostname)
       return ip !== undefined && stackRoutes.some((r) => ((ip & r.mask) >>> 0) === r.ip)
