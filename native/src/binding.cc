@@ -4,6 +4,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
