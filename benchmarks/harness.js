@@ -44,4 +44,39 @@ async function stop (child) {
   clearTimeout(timer)
 }
 
-module.exports = { once, start, socketPath, median, stop }
+// One measurement: a fresh server (SUITE/server.js), one client run
+// (SUITE/client.js with clientArgs), the server's CPU over the client's run.
+async function measure (suite, transport, port, clientArgs) {
+  const sock = socketPath(suite)
+  const server = start(`${suite}/server.js`, [transport, String(port), sock])
+  try {
+    await once(server, `${transport} server start`)
+    server.send('cpu-start')
+    const client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)])
+    const result = await once(client, `${transport} ${suite} client`)
+    server.send('cpu-stop')
+    const { cpuMicros } = await once(server, `${transport} server cpu`)
+    result.serverCpu = cpuMicros / 1e6 / result.seconds
+    return result
+  } finally {
+    await stop(server)
+  }
+}
+
+// A markdown table of medians per transport and their ratio; rows are
+// [label, key, digits] over samples = { kernel: [result], stack: [result] }.
+function ratioTable (samples, rows) {
+  const fmt = (n, digits) => n.toFixed(digits)
+  const lines = [
+    '| metric | kernel (node:net, loopback) | stack (memif) | stack / kernel |',
+    '|---|---:|---:|---:|'
+  ]
+  for (const [label, pick, digits] of rows) {
+    const k = median(samples.kernel.map(pick))
+    const s = median(samples.stack.map(pick))
+    lines.push(`| ${label} | ${fmt(k, digits)} | ${fmt(s, digits)} | ${fmt(s / k, 2)} |`)
+  }
+  return lines.join('\n')
+}
+
+module.exports = { once, start, socketPath, median, stop, measure, ratioTable }

@@ -7,7 +7,8 @@ const { parseArgs } = require('node:util')
 const { writeResults } = require('./results')
 
 const suites = {
-  tcp: require('./tcp/suite')
+  tcp: require('./tcp/suite'),
+  undici: require('./undici/suite')
 }
 
 async function main () {

@@ -1,0 +1,64 @@
+'use strict'
+// Benchmark client: undici over the kernel (its own Agent) or over the stack
+// (@gazelle/undici's GazelleAgent), the same requests, CONNECTIONS at a time.
+const path = require('node:path')
+const { open } = require('../transport')
+
+const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
+
+const CONNECTIONS = 16
+
+async function main () {
+  const [transport, port, socketPath, requests] = process.argv.slice(2)
+  const total = Number(requests)
+  let dispatcher
+  let t
+  if (transport === 'kernel') {
+    t = await open('kernel', 'client', socketPath)
+    dispatcher = new undici.Agent({ connections: CONNECTIONS })
+  } else {
+    const { createStack } = require('@gazelle/stack')
+    const { GazelleAgent } = require('@gazelle/undici')
+    const stack = await createStack({
+      device: { type: 'memif', role: 'client', socket: socketPath },
+      ip: '10.10.0.2/24',
+      poll: process.env.GAZELLE_POLL || 'adaptive'
+    })
+    t = { host: '10.10.0.1', close: () => stack.close() }
+    dispatcher = new GazelleAgent({ stack, connections: CONNECTIONS })
+  }
+  const origin = `http://${t.host}:${port}`
+  const times = new Float64Array(total)
+  let next = 0
+  const cpu0 = process.cpuUsage()
+  const t0 = process.hrtime.bigint()
+  async function worker () {
+    while (next < total) {
+      const i = next++
+      const start = process.hrtime.bigint()
+      const res = await undici.request(origin, { dispatcher })
+      await res.body.text()
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
+      times[i] = Number(process.hrtime.bigint() - start) / 1000
+    }
+  }
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker))
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  const cpu = process.cpuUsage(cpu0)
+  await dispatcher.close()
+  await t.close()
+  const sorted = Array.from(times).sort((a, b) => a - b)
+  process.send({
+    rps: total / seconds,
+    p50us: sorted[Math.floor(total * 0.5)],
+    p99us: sorted[Math.floor(total * 0.99)],
+    seconds,
+    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds
+  })
+  process.disconnect()
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,37 @@
+'use strict'
+// Benchmark HTTP server, the same program for both transports: node:http whose
+// connections come from the transport's server.
+const http = require('node:http')
+const { open } = require('../transport')
+
+async function main () {
+  const [transport, port, socketPath] = process.argv.slice(2)
+  const t = await open(transport, 'server', socketPath)
+  const body = JSON.stringify({ hello: 'world' })
+  const app = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json')
+    res.end(body)
+  })
+  app.keepAliveTimeout = 60_000
+  const server = t.createServer((sock) => app.emit('connection', sock))
+  app.emit('listening') // node:http tracks connections only once it is 'listening'
+  server.listen(Number(port), () => process.send({ ready: true }))
+  let cpu0 = process.cpuUsage()
+  process.on('message', async (msg) => {
+    if (msg === 'cpu-start') cpu0 = process.cpuUsage()
+    if (msg === 'cpu-stop') {
+      const d = process.cpuUsage(cpu0)
+      process.send({ cpuMicros: d.user + d.system })
+    }
+    if (msg === 'exit') {
+      server.close()
+      await t.close()
+      process.exit(0)
+    }
+  })
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
