@@ -3,6 +3,7 @@
 //   rtt:  one connection, 64-byte messages ping-ponged N times, latency percentiles
 //   bulk: one connection, B bytes streamed to a sink, throughput
 const { open } = require('../transport')
+const { runMain } = require('../serve')
 
 function connect (t, port) {
   return new Promise((resolve, reject) => {
@@ -91,7 +92,4 @@ async function main () {
   process.disconnect()
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+runMain(main)

@@ -3,6 +3,7 @@
 // connection picks its job: 'E' echoes everything back, 'S' swallows bytes and
 // answers with the count when the client ends.
 const { open } = require('../transport')
+const { serve, runMain } = require('../serve')
 
 async function main () {
   const [transport, port, socketPath] = process.argv.slice(2)
@@ -22,23 +23,7 @@ async function main () {
     sock.on('end', () => sock.end(mode === 'S' ? String(count) : undefined))
     sock.on('error', () => {})
   })
-  server.listen(Number(port), () => process.send({ ready: true }))
-  let cpu0 = process.cpuUsage()
-  process.on('message', async (msg) => {
-    if (msg === 'cpu-start') cpu0 = process.cpuUsage()
-    if (msg === 'cpu-stop') {
-      const d = process.cpuUsage(cpu0)
-      process.send({ cpuMicros: d.user + d.system })
-    }
-    if (msg === 'exit') {
-      server.close()
-      await t.close()
-      process.exit(0)
-    }
-  })
+  serve(server, port, t)
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+runMain(main)

@@ -3,6 +3,7 @@
 // (@gazelle/undici's GazelleAgent), the same requests, CONNECTIONS at a time.
 const path = require('node:path')
 const { open } = require('../transport')
+const { runMain } = require('../serve')
 
 const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
 
@@ -58,7 +59,4 @@ async function main () {
   process.disconnect()
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+runMain(main)

@@ -3,6 +3,7 @@
 // connections come from the transport's server.
 const http = require('node:http')
 const { open } = require('../transport')
+const { serve, runMain } = require('../serve')
 
 async function main () {
   const [transport, port, socketPath] = process.argv.slice(2)
@@ -15,23 +16,7 @@ async function main () {
   app.keepAliveTimeout = 60_000
   const server = t.createServer((sock) => app.emit('connection', sock))
   app.emit('listening') // node:http tracks connections only once it is 'listening'
-  server.listen(Number(port), () => process.send({ ready: true }))
-  let cpu0 = process.cpuUsage()
-  process.on('message', async (msg) => {
-    if (msg === 'cpu-start') cpu0 = process.cpuUsage()
-    if (msg === 'cpu-stop') {
-      const d = process.cpuUsage(cpu0)
-      process.send({ cpuMicros: d.user + d.system })
-    }
-    if (msg === 'exit') {
-      server.close()
-      await t.close()
-      process.exit(0)
-    }
-  })
+  serve(server, port, t)
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+runMain(main)
