@@ -182,12 +182,11 @@ void CloseStack() {
   if (!loop.open) return;
   StopHandles();
   loop.open = false;
-  gz_events_clear();
+  gz_events_free();    // undelivered data holds mbufs: return them before the pool goes
   gz_tcp_close_all();
   gz_port_flush();
   gz_netif_close();
   gz_port_close();
-  gz_events_free();
   loop.intr_fd = -1;
   loop.on_events.Reset();
 }
