@@ -130,25 +130,41 @@ Napi::Value EventValue(Napi::Env env, const gz_event &ev) {
   return buf;
 }
 
+// One JS call per run of events for the same socket, each followed by a flush. Node's
+// ticks and microtasks run at the end of each call, so what JS writes in answer to one
+// socket goes out before the next socket's events are handled: the peer works on it
+// meanwhile, as it would with the kernel (one callback per readable socket).
+// A bulk transfer on one socket still takes one call per poll.
 void Deliver(size_t count) {
   Napi::Env env(loop.env);
   Napi::HandleScope scope(env);
-  Napi::Array batch = Napi::Array::New(env, count * 4);
-  for (size_t i = 0; i < count; i++) {
-    const gz_event &ev = *gz_events_at(i);
-    uint32_t k = (uint32_t)(i * 4);
-    batch.Set(k, Napi::Number::New(env, ev.type));
-    batch.Set(k + 1, Napi::Number::New(env, ev.id));
-    batch.Set(k + 2, EventValue(env, ev));
-    batch.Set(k + 3, Napi::Number::New(env, ev.b));
+  std::vector<Napi::Array> runs;
+  for (size_t start = 0; start < count;) {
+    size_t end = start + 1;
+    while (end < count && gz_events_at(end)->id == gz_events_at(start)->id) end++;
+    Napi::Array batch = Napi::Array::New(env, (end - start) * 4);
+    for (size_t i = start; i < end; i++) {
+      const gz_event &ev = *gz_events_at(i);
+      uint32_t k = (uint32_t)((i - start) * 4);
+      batch.Set(k, Napi::Number::New(env, ev.type));
+      batch.Set(k + 1, Napi::Number::New(env, ev.id));
+      batch.Set(k + 2, EventValue(env, ev));
+      batch.Set(k + 3, Napi::Number::New(env, ev.b));
+    }
+    runs.push_back(batch);
+    start = end;
   }
   gz_events_clear();   // data is copied: the pbufs (and their mbufs) go back now
   gz_poll.events += count;
-  gz_poll.batches++;
-  try {
-    loop.on_events.MakeCallback(loop.resource.Value(), {batch}, loop.async_context);
-  } catch (const Napi::Error &e) {
-    napi_fatal_exception(loop.env, e.Value());
+  gz_poll.batches += runs.size();
+  for (const Napi::Array &batch : runs) {
+    if (!loop.open) break;
+    try {
+      loop.on_events.MakeCallback(loop.resource.Value(), {batch}, loop.async_context);
+    } catch (const Napi::Error &e) {
+      napi_fatal_exception(loop.env, e.Value());
+    }
+    if (loop.open && runs.size() > 1) gz_stack_flush();
   }
 }
 
