@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <sched.h>
+
 #include "gazelle.h"
 
 
@@ -100,6 +102,7 @@ void UpdateLinger(uint64_t now) {
 }
 
 constexpr uint32_t kMinEmptyPolls = 256;
+constexpr uint32_t kYieldAfterEmptyPolls = 16;
 
 void Schedule(uint64_t now) {
   if (!loop.open) return;
@@ -183,6 +186,9 @@ void RunPoll() {
   if (count) Deliver(count);
   if (loop.open) gz_stack_flush();
   loop.in_poll = false;
+  // Spinning with nothing to do: let other threads on this core run (the peer process,
+  // V8's GC and compiler threads) instead of waiting for the scheduler to preempt us.
+  if (loop.mode != kBusy && loop.spinning && loop.empty_polls > kYieldAfterEmptyPolls) sched_yield();
   Schedule(now);
 }
 
