@@ -49,11 +49,6 @@ async function main () {
   await dispatcher.close()
   await t.close()
   const sorted = Array.from(times).sort((a, b) => a - b)
-  if (process.env.GAZELLE_BENCH_HIST) {
-    const h = {}
-    for (const v of sorted) { const b = 2 ** Math.ceil(Math.log2(Math.max(v, 1))); h[b] = (h[b] || 0) + 1 }
-    console.error(transport, JSON.stringify(h), 'slow:', Array.from(times).map((v, i) => [i, Math.round(v)]).filter(([, v]) => v > 100000).join(' '))
-  }
   process.send({
     rps: total / seconds,
     p50us: sorted[Math.floor(total * 0.5)],
