@@ -550,6 +550,69 @@ async function closeStack() {
   return true
 }
 
+// ---------- operators (issue 7): logger, held connections, metrics ----------
+
+const logRecords = []
+const heldClients = []
+
+// createStack with a logger that keeps what it is given (pino's (obj, msg) shape).
+async function createStackWithLog({ options }) {
+  const keep = (level) => (obj, msg) => logRecords.push({ level, msg, ...obj })
+  const logger = { error: keep('error'), warn: keep('warn'), info: keep('info'), debug: keep('debug') }
+  return createStack({ options: { ...options, logger } })
+}
+
+// Opens count connections and keeps them open until closeHeldClients.
+async function holdClients({ host, port, count = 1, timeoutMs = 10000 }) {
+  const T = transport()
+  const opened = []
+  for (let i = 0; i < count; i++) {
+    const sock = connect(T, { host, port })
+    sock.on('error', () => {})
+    heldClients.push(sock)
+    opened.push(withTimeout(new Promise((resolve) => sock.once('connect', resolve)), timeoutMs, 'held connection'))
+  }
+  await Promise.all(opened)
+  return heldClients.map((s) => s.localPort)
+}
+
+async function closeHeldClients() {
+  for (const s of heldClients.splice(0)) s.destroy()
+  return true
+}
+
+// One connection: writes text, ends, resolves with what came back (an echo server).
+function sendText({ host, port, text, timeoutMs = 10000 }) {
+  const T = transport()
+  const chunks = []
+  return withTimeout(new Promise((resolve, reject) => {
+    const sock = connect(T, { host, port })
+    sock.on('connect', () => sock.end(text))
+    sock.on('data', (d) => chunks.push(d))
+    sock.on('error', reject)
+    sock.on('close', () => resolve(Buffer.concat(chunks).toString()))
+  }), timeoutMs, 'sendText')
+}
+
+// stack.metrics() into a fresh prom-client registry; the exposition text.
+async function metricsText() {
+  if (!stack) throw Object.assign(new Error('no stack in this process'), { code: 'ERR_TEST_NO_STACK' })
+  const { createRequire } = await import('node:module')
+  const prom = createRequire(import.meta.url)('prom-client')
+  const registry = stack.metrics(new prom.Registry())
+  return { text: await registry.metrics(), contentType: registry.contentType, stats: stack.stats() }
+}
+
+const opsCommands = {
+  createStackWithLog,
+  logRecords: async () => logRecords,
+  holdClients,
+  closeHeldClients,
+  sendText,
+  metricsText,
+  controlPath: async () => stack?.controlPath ?? null,
+}
+
 const commands = {
   ping: async () => ({ pid: process.pid, kernel: !!cfg.kernel }),
   createStack,
@@ -574,6 +637,7 @@ const commands = {
   undiciRequest: undiciRequestCmd,
   undiciClose: undiciCloseCmd,
   rss: async () => process.memoryUsage().rss,
+  ...opsCommands,
   exit: async ({ code = 0 } = {}) => {
     setTimeout(() => shutdown(code), 10)
     return true
