@@ -13,9 +13,10 @@ import { Context, Io, UsageError } from './context'
 export const USAGE = `usage: gazellectl [--json] [--dir DIR | --socket PATH] COMMAND [ARGS]
 
 commands:
-  list                          running stacks: pid, device, ip, link, uptime, conns
+  list                          running stacks: pid, device, ip, uptime, conns
   stats [PID]                   port, mempool, poll-loop and LwIP counters
-  rates [PID] [--watch]         the same per second [--interval MS] [--samples N]
+  rates [PID] [--watch]         the same per second [--interval MS]
+                                [--samples N]
   conns [PID]                   TCP connections, like ss -ti
   latency [PID] [--reset]       latency by stage: percentiles and histograms
   set loglevel LEVEL [PID]      error, warn, info or debug

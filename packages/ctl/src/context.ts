@@ -23,7 +23,9 @@ export interface Context {
   interrupted(): boolean
 }
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  name = 'UsageError'
+}
 
 export function flagNumber(args: Args, name: string, fallback: number, min = 0): number {
   const v = args.flags[name]
