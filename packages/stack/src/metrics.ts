@@ -78,43 +78,32 @@ export function registerMetrics(source: MetricsSource, registry: Registry): stri
       },
     })
   }
-  new prom.Counter({
-    ...opts('gazelle_lwip_packets_total', 'LwIP packets by protocol: xmit, recv, drop', ['protocol', 'event']),
-    collect() {
-      this.reset()
-      const c = stats()
-      for (const protocol of PROTOCOLS) {
-        for (const event of PACKET_EVENTS) this.inc({ device, protocol, event }, c[protocol]?.[event] ?? 0)
-      }
-    },
-  })
-  new prom.Counter({
-    ...opts('gazelle_lwip_errors_total', 'LwIP errors by protocol and kind (chkerr, lenerr, memerr...)', ['protocol', 'error']),
-    collect() {
-      this.reset()
-      const c = stats()
-      for (const protocol of PROTOCOLS) {
-        for (const error of ERROR_KINDS) this.inc({ device, protocol, error }, c[protocol]?.[error] ?? 0)
-      }
-    },
-  })
+  // One counter per meaning, labelled by protocol and by the LwIP counter's kind.
+  const perProtocol = (name: string, help: string, label: string, kinds: readonly string[]) =>
+    new prom.Counter({
+      ...opts(name, help, ['protocol', label]),
+      collect() {
+        this.reset()
+        const c = stats()
+        for (const protocol of PROTOCOLS) {
+          for (const kind of kinds) this.inc({ device, protocol, [label]: kind }, c[protocol]?.[kind] ?? 0)
+        }
+      },
+    })
+  perProtocol('gazelle_lwip_packets_total', 'LwIP packets by protocol: xmit, recv, drop', 'event', PACKET_EVENTS)
+  perProtocol('gazelle_lwip_errors_total', 'LwIP errors by protocol and kind (chkerr, lenerr, memerr...)', 'error', ERROR_KINDS)
   // The native histograms are log2 buckets; Prometheus gets their count and sum per
   // stage (rate(sum)/rate(count) is the mean). gazellectl latency shows the shape.
-  const latency = () => source.latency()
-  new prom.Counter({
-    ...opts('gazelle_latency_samples_total', 'Latency samples by stage (rxToJs, jsBatch, writeToTx)', ['stage']),
-    collect() {
-      this.reset()
-      for (const [stage, h] of Object.entries(latency())) this.inc({ device, stage }, h.count)
-    },
-  })
-  new prom.Counter({
-    ...opts('gazelle_latency_seconds_total', 'Sum of latency samples by stage, in seconds', ['stage']),
-    collect() {
-      this.reset()
-      for (const [stage, h] of Object.entries(latency())) this.inc({ device, stage }, h.sumNs / 1e9)
-    },
-  })
+  const perStage = (name: string, help: string, value: (h: NativeHistogram) => number) =>
+    new prom.Counter({
+      ...opts(name, help, ['stage']),
+      collect() {
+        this.reset()
+        for (const [stage, h] of Object.entries(source.latency())) this.inc({ device, stage }, value(h))
+      },
+    })
+  perStage('gazelle_latency_samples_total', 'Latency samples by stage (rxToJs, jsBatch, writeToTx)', (h) => h.count)
+  perStage('gazelle_latency_seconds_total', 'Sum of latency samples by stage, in seconds', (h) => h.sumNs / 1e9)
   return names
 }
 

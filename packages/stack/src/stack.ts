@@ -175,6 +175,7 @@ export class Stack {
    * Returns the registry. Calling it again with the same registry does nothing more.
    */
   metrics(registry?: Registry): Registry {
+    if (this[kClosed]) throw new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
     return this[kOps].metrics(registry)
   }
 

@@ -4,7 +4,7 @@
 //   <- {"id": 1, "ok": true, "result": {...}}
 //   <- {"id": 2, "ok": false, "error": {"code": "...", "message": "..."}}
 import type { LogLevel } from '../log'
-import type { LatencyStage, NativeHistogram } from '../native'
+import type { LatencyStage, NativeConnInfo, NativeHistogram } from '../native'
 
 export type ControlRequest =
   | { id?: unknown; cmd: 'info' }
@@ -45,23 +45,10 @@ export interface StatsResult {
   counters: Record<string, Record<string, number>>
 }
 
-export interface ConnEntry {
-  id: number
-  state: string
+/** A TCP pcb as gazellectl conns shows it: addresses as "ip:port" ("*:*" for a listener). */
+export interface ConnEntry extends Omit<NativeConnInfo, 'localIp' | 'localPort' | 'remoteIp' | 'remotePort'> {
   local: string
   remote: string
-  sendWindow: number
-  receiveWindow: number
-  cwnd: number
-  ssthresh: number
-  mss: number
-  unackedBytes: number
-  unsentBytes: number
-  receivedNotAcked: number
-  rtoMillis: number
-  retransmits: number
-  paused: boolean
-  ageMillis: number
 }
 
 export type LatencyResult = Record<LatencyStage, NativeHistogram>
