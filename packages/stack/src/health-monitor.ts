@@ -10,11 +10,13 @@ const WARN_EVERY_MS = 10_000
 const MALFORMED_GROUPS = ['etharp', 'ip', 'icmp', 'udp', 'tcp'] as const
 const MALFORMED_KINDS = ['chkerr', 'lenerr', 'proterr', 'opterr'] as const
 
-/** Frames dropped as malformed or unroutable, by reason, summed over all protocols. */
+/** Frames dropped as malformed or unroutable, by reason, summed over all protocols.
+ * etharp's proterr is left out: it counts ethertypes the stack does not speak (IPv6
+ * neighbour discovery arrives on every tap), which are not malformed. */
 export function malformedCounts(c: Counters): Record<string, number> {
   const out: Record<string, number> = { undeliverable: c.port?.rxDropped ?? 0 }
   for (const kind of MALFORMED_KINDS) {
-    out[kind] = MALFORMED_GROUPS.reduce((sum, g) => sum + (c[g]?.[kind] ?? 0), 0)
+    out[kind] = MALFORMED_GROUPS.reduce((sum, g) => sum + (g === 'etharp' && kind === 'proterr' ? 0 : c[g]?.[kind] ?? 0), 0)
   }
   return out
 }

@@ -19,8 +19,8 @@ function setup(memif = true, metricsEvery = 0) {
   return { records, state, mon }
 }
 
-t.test('malformedCounts sums each reason over the protocols', async (t) => {
-  const c = { port: { rxDropped: 2 }, ip: { chkerr: 1, lenerr: 2 }, tcp: { chkerr: 3, proterr: 1 }, udp: { opterr: 4 } }
+t.test('malformedCounts sums each reason over the protocols (not unknown ethertypes)', async (t) => {
+  const c = { port: { rxDropped: 2 }, ip: { chkerr: 1, lenerr: 2 }, tcp: { chkerr: 3, proterr: 1 }, udp: { opterr: 4 }, etharp: { proterr: 9 } }
   t.same(malformedCounts(c), { undeliverable: 2, chkerr: 4, lenerr: 2, proterr: 1, opterr: 4 })
 })
 
