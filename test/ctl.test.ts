@@ -173,6 +173,20 @@ t.test('gazellectl on two stacks over memif', needStack(), async (t) => {
     t.same(withMarker.sort(), ['10.10.0.1', '10.10.0.2'], 'the marker both ways: received and echoed')
   })
 
+  await t.test('a control path in use by a live stack: ERR_GAZELLE_CONTROL, nothing left open', async (t) => {
+    const third = await StackProcess.start(t, { name: 'ctl-third' })
+    const r = await third.call('tryCreateStack', {
+      options: { device: { type: 'memif', role: 'server', socket: memifSocket() }, ip: '10.11.0.1/24', control: { path: ctlPath } },
+    })
+    t.equal(r.ok, false)
+    t.equal(r.code, 'ERR_GAZELLE_CONTROL')
+    t.match(r.message, /in use by another process/)
+    t.ok((await third.call('tryCreateStack', {
+      options: { device: { type: 'memif', role: 'server', socket: memifSocket() }, ip: '10.11.0.1/24', control: false },
+    })).ok, 'the same process can open a stack afterwards')
+    t.ok((await ctlJson(['--socket', ctlPath, 'stats'])).counters, 'the first stack still answers')
+  })
+
   await t.test('Prometheus text parses and has the counters', async (t) => {
     const { text, contentType, stats } = await server.call('metricsText')
     t.match(contentType, /^text\/plain/)

@@ -46,7 +46,7 @@ export function handleRequest(target: ControlTarget, req: unknown): unknown {
         ...target.info(),
         linkUp: b.stackLinkUp(),
         uptimeMs: Date.now() - target.startedAt,
-        connections: b.stackStats().tcp?.sockets ?? 0,
+        connections: b.tcpList().filter((c) => c.state !== 'LISTEN').length,
         logLevel: target.log.level,
       } satisfies InfoResult
     case 'stats':

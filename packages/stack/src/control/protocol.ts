@@ -32,6 +32,7 @@ export interface InfoResult {
   linkUp: boolean
   startedAt: string
   uptimeMs: number
+  /** TCP connections (not listeners), TIME-WAIT included */
   connections: number
   logLevel: LogLevel
   node: string
