@@ -13,6 +13,9 @@
 #include "gazelle.h"
 
 
+// Operator visibility (issue 7): latency, connections list, capture, peer credentials.
+void InitOps(Napi::Env env, Napi::Object exports);
+
 namespace {
 
 enum PollMode { kBusy = 0, kAdaptive = 1, kInterrupt = 2 };
@@ -160,6 +163,8 @@ void Deliver(size_t count) {
   gz_events_clear();   // data is copied: the pbufs (and their mbufs) go back now
   gz_poll.events += count;
   gz_poll.batches += runs.size();
+  uint64_t js_start = gz_lat_tsc();
+  if (gz_lat_rx_tsc) gz_lat_record(GZ_LAT_RX_TO_JS, gz_lat_rx_tsc, js_start);
   for (const Napi::Array &batch : runs) {
     if (!loop.open) break;
     try {
@@ -169,6 +174,7 @@ void Deliver(size_t count) {
     }
     if (loop.open && runs.size() > 1) gz_stack_flush();
   }
+  gz_lat_record(GZ_LAT_JS_BATCH, js_start, gz_lat_tsc());
 }
 
 void RunPoll() {
@@ -206,6 +212,8 @@ void CloseStack() {
   loop.open = false;
   gz_events_free();    // undelivered data holds mbufs: return them before the pool goes
   gz_tcp_close_all();
+  gz_capture_free();   // frames are copied out of mbufs: nothing here outlives the pool
+  gz_lat_reset();
   gz_port_flush();
   gz_netif_close();
   gz_port_close();
@@ -480,6 +488,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpPause", Napi::Function::New(env, SocketOp<OpPause>));
   exports.Set("tcpSetNoDelay", Napi::Function::New(env, SocketOp<OpNoDelay>));
   exports.Set("tcpSetKeepAlive", Napi::Function::New(env, SocketOp<OpKeepAlive>));
+  InitOps(env, exports);
   return exports;
 }
 

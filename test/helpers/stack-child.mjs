@@ -519,6 +519,8 @@ const roleContext = {
   sha,
   withTimeout,
   transport,
+  connect,
+  createStack,
   servers,
   /** The stack of this process (throws if there is none). */
   stack() {
