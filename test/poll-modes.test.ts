@@ -2,7 +2,7 @@
 // idle CPU is measured (busy spins; adaptive and interrupt must sleep when idle).
 import t from 'tap'
 import * as fs from 'node:fs'
-import { cleanup, execIn } from './helpers/cleanup'
+import { cleanup, execIn, memifSocket } from './helpers/cleanup'
 import { needStack, StackProcess, tapStack } from './helpers/harness'
 import * as sc from './helpers/scenarios'
 
@@ -44,3 +44,14 @@ for (const poll of ['busy', 'adaptive', 'interrupt']) {
     if (bound !== undefined) t.ok(cpu < bound, `idle CPU ${(cpu * 100).toFixed(1)}% < ${bound * 100}%`)
   })
 }
+
+t.test("adaptive: a memif server waiting for its client sleeps (its frames can't leave)", needStack(), async (t) => {
+  const server = await StackProcess.start(t, { name: 'lonely-memif-server' })
+  await server.createStack({ device: { type: 'memif', role: 'server', socket: memifSocket() }, ip: '10.10.7.1/24' })
+  await new Promise((r) => setTimeout(r, 500))
+  const cpu = await idleCpu(server.pid, 2000)
+  t.ok(cpu < idleBound.adaptive!, `idle CPU ${(cpu * 100).toFixed(1)}% < ${idleBound.adaptive! * 100}%`)
+  const { poll, port } = await server.call('stats')
+  t.ok(poll.sleeps > 0, `the loop went to sleep (${JSON.stringify(poll)})`)
+  t.ok(port.txDropped > 0, `what it sent with the link down was dropped (txDropped ${port.txDropped})`)
+})

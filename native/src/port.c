@@ -172,6 +172,15 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
 
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
 
+/* With the link down, frames have nowhere to go: like a NIC, drop them, rather than
+ * keep the poll loop spinning for a backlog that cannot drain. */
+static void drop_backlog(void) {
+  for (; port.tx_len; port.tx_len--, port.tx_head++) {
+    rte_pktmbuf_free(port.tx[port.tx_head & (TX_BACKLOG - 1)]);
+    port.tx_dropped++;
+  }
+}
+
 void gz_port_flush(void) {
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (TX_BACKLOG - 1);
@@ -184,6 +193,7 @@ void gz_port_flush(void) {
     port.tx_handed += sent;
     if (sent < n) stalls++;   /* ring full: retry a little, then leave it for the next poll */
   }
+  if (port.tx_len && !gz_port_link_up()) drop_backlog();
 }
 
 unsigned gz_port_tx_pending(void) { return port.tx_len; }
