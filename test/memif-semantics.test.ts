@@ -23,3 +23,15 @@ t.test('memif: TCP semantics between two processes', needStack(), async (t) => {
     t.comment(JSON.stringify(s))
   })
 })
+
+t.test('stack.close() right after end(): the data and the FIN still reach the peer', needStack(), async (t) => {
+  const { server, client, serverIp } = await memifPair(t)
+  const { port } = await server.call('listen', { mode: 'record' })
+  const bytes = 1 << 20
+  const { closeMs } = await client.call('sendThenCloseStack', { host: serverIp, port, bytes })
+  const [r] = await server.call('serverReports', { port, count: 1, timeoutMs: 10_000 })
+  t.equal(r.bytes, bytes, 'every byte arrived')
+  t.equal(r.gotEnd, true, "the server saw the client's FIN")
+  t.equal(r.error, null, 'no reset')
+  t.ok(closeMs < 1500, `close() took ${closeMs} ms (bounded by its 1 s drain)`)
+})

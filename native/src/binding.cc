@@ -332,6 +332,12 @@ Napi::Value StackClose(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// Frames still to leave: connections closed with data or FIN not yet acked, or a tx
+// backlog. stack.close() waits (bounded) for this to clear so peers see the close.
+Napi::Value StackDraining(const Napi::CallbackInfo &info) {
+  return Napi::Boolean::New(info.Env(), loop.open && (gz_tcp_lingering() || gz_port_tx_pending() > 0));
+}
+
 Napi::Value StackRef(const Napi::CallbackInfo &info) {
   bool refd = info[0].As<Napi::Boolean>().Value();
   if (loop.refd && !refd) loop.linger_until = gz_now_ns() + kLingerNs;
@@ -474,6 +480,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stackOpen", Napi::Function::New(env, StackOpen));
   exports.Set("stackClose", Napi::Function::New(env, StackClose));
   exports.Set("stackRef", Napi::Function::New(env, StackRef));
+  exports.Set("stackDraining", Napi::Function::New(env, StackDraining));
   exports.Set("stackLinkUp", Napi::Function::New(env, StackLinkUp));
   exports.Set("stackMac", Napi::Function::New(env, StackMac));
   exports.Set("stackStats", Napi::Function::New(env, StackStats));

@@ -475,6 +475,21 @@ function flood({ host, port, bytes = 256 << 20, chunk = 64 * 1024, timeoutMs = 1
   )
 }
 
+// Writes bytes, ends, and closes the whole stack at once, without waiting for anything:
+// what was written and the FIN must still reach the peer.
+async function sendThenCloseStack({ host, port, bytes = 1 << 20 }) {
+  const sock = connect(transport(), { host, port })
+  await withTimeout(new Promise((resolve, reject) => {
+    sock.once('connect', resolve)
+    sock.once('error', reject)
+  }), 10000, 'connect')
+  sock.on('error', () => {})
+  sock.end(crypto.randomBytes(bytes))
+  const t0 = Date.now()
+  await closeStack()
+  return { closeMs: Date.now() - t0 }
+}
+
 // ---------- stack lifecycle ----------
 
 async function createStack({ options }) {
@@ -562,6 +577,7 @@ const commands = {
   destroyClient,
   expectErrorClient,
   listenTwice,
+  sendThenCloseStack,
   flood,
   use,
   rss: async () => process.memoryUsage().rss,

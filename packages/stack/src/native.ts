@@ -63,6 +63,8 @@ export interface NativeBinding {
   stackClose(): void
   /** Whether the poll handles keep the event loop alive. */
   stackRef(ref: boolean): void
+  /** Whether frames are still to leave: closed connections with data or FIN unacked, or a tx backlog. */
+  stackDraining(): boolean
   /** Port, mempool, LwIP and poll-loop counters. */
   stackStats(): Record<string, Record<string, number>>
   /** Whether the port's link is up (a memif client is up once the server accepted it). */

@@ -41,6 +41,7 @@ const kHandles = Symbol('handles')
 const kRefs = Symbol('refs')
 const kClosed = Symbol('closed')
 const kClosing = Symbol('closing')
+const kDrainThenClose = Symbol('drainThenClose')
 const kResolved = Symbol('resolved')
 const kOps = Symbol('ops')
 
@@ -188,15 +189,28 @@ export class Stack {
     for (const h of handles) if (h instanceof Socket) h.destroy()
     for (const h of handles) if (h instanceof Server) h.close()
     this[kClosed] = true
-    try {
-      this[kBinding].stackClose()
-    } finally {
-      releaseDevice(this.device)
-      if (current === this) current = null
-    }
-    const done = new Promise<void>((resolve) => setImmediate(resolve))
+    const done = this[kDrainThenClose]()
     this[kClosing] = done
     return done
+  }
+
+  /** Like a process exit on the kernel, closing must not lose what is on its way out:
+   * FINs and data of connections JS closed, and the resets of those close() destroyed.
+   * The poll loop runs until they are out (and acked), at most CLOSE_DRAIN_MS. */
+  async [kDrainThenClose](): Promise<void> {
+    const binding = this[kBinding]
+    const end = Date.now() + CLOSE_DRAIN_MS
+    try {
+      while (binding.stackDraining() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 1))
+    } finally {
+      try {
+        binding.stackClose()
+      } finally {
+        releaseDevice(this.device)
+        if (current === this) current = null
+      }
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve))
   }
 
   // ---- for Socket and Server ----
@@ -259,6 +273,7 @@ export class Stack {
 }
 
 const LINK_WAIT_MS = 3000
+const CLOSE_DRAIN_MS = 1000
 
 /** A memif client's port is up once the server accepted it: frames sent before are lost. */
 async function waitForLink(binding: NativeBinding, device: ResolvedOptions['device']): Promise<void> {
