@@ -580,6 +580,15 @@ const commands = {
   },
 }
 
+// ---------- gRPC roles (@gazelle/grpc; loaded on first use: test/helpers/grpc-roles.mjs) ----------
+let grpcRoleSet = null
+for (const name of ['grpcServe', 'grpcShutdown', 'grpcServerSeen', 'grpcClient', 'grpcCall', 'grpcStart', 'grpcCollect', 'grpcClose']) {
+  commands[name] = async (args) => {
+    grpcRoleSet ??= (await import('./grpc-roles.mjs')).grpcRoles({ getStack: () => stack, cfg })
+    return grpcRoleSet[name](args)
+  }
+}
+
 let shuttingDown = false
 async function shutdown(code) {
   if (shuttingDown) return

@@ -1,0 +1,80 @@
+// @gazelle/grpc over memif: a grpc-js server on one stack (serveOnStack), grpc-js clients
+// on another (stackChannelOptions, the connector hook): the four call types, 4 MiB
+// messages, deadlines, cancellation, keepalive pings, and a kernel channel beside them.
+import t from 'tap'
+import { cleanup } from './helpers/cleanup'
+import { fourCallTypes, MiB } from './helpers/grpc'
+import { memifPair, needStack, StackProcess } from './helpers/harness'
+
+cleanup.hook(t)
+
+t.test('grpc-js over memif: server on one stack, client on another', needStack(), async (t) => {
+  const { server, client, serverIp, clientIp } = await memifPair(t)
+  const { port, peerSupported } = await server.call('grpcServe', { port: 50051 })
+  t.equal(port, 50051, 'serveOnStack reports the bound port')
+  t.ok(peerSupported, 'injected connections can report their peer on this Node')
+  const c = await client.call('grpcClient', { target: `${serverIp}:${port}` })
+  t.equal(c.mode, 'hook', `grpc-js ${c.grpcVersion} uses the connector hook`)
+
+  await fourCallTypes(t, client, { clientIp })
+
+  await t.test('4 MiB messages both ways (sha256)', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'unary', bytes: 4 * MiB }, 60_000)
+    t.ok(r.ok, `ok ${JSON.stringify({ ...r, sent: undefined })}`)
+    t.equal(r.serverSha, r.sent, 'the server got 4 MiB intact')
+    t.equal(r.echoed, r.sent, 'and sent it back intact')
+    const s = await client.call('grpcCall', { kind: 'serverStream', count: 3, size: 4 * MiB }, 60_000)
+    t.ok(s.ok && s.allIntact && s.received === 3, `three 4 MiB stream messages ${JSON.stringify(s)}`)
+  })
+
+  await t.test('deadline exceeded', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'unary', delayMs: 3000, deadlineMs: 300 })
+    t.notOk(r.ok, 'the call fails')
+    t.equal(r.code, 4, `DEADLINE_EXCEEDED (${r.details})`)
+    t.ok(r.ms < 2500, `well before the server would answer (${r.ms} ms)`)
+    const seen = await server.call('grpcServerSeen', { reset: true })
+    t.ok(seen.cancelled >= 1, 'the server saw the call cancelled')
+  })
+
+  await t.test('cancel', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'unary', delayMs: 3000, cancelAfterMs: 200 })
+    t.equal(r.code, 1, `CANCELLED (${r.details})`)
+    const s = await client.call('grpcCall', { kind: 'serverStream', count: 1000, size: 1024, delayMs: 20, cancelAfterMs: 300 })
+    t.equal(s.code, 1, 'a server stream can be cancelled midway')
+    t.ok(s.received > 0 && s.received < 1000, `after some messages (${s.received})`)
+    // The channel is still usable afterwards.
+    const after = await client.call('grpcCall', { kind: 'unary' })
+    t.ok(after.ok, 'later calls on the same channel work')
+  })
+
+  await t.test('keepalive pings do not break the connection', async (t) => {
+    await client.call('grpcClient', {
+      target: `${serverIp}:${port}`,
+      options: { 'grpc.keepalive_time_ms': 200, 'grpc.keepalive_timeout_ms': 2000, 'grpc.keepalive_permit_without_calls': 1 },
+    })
+    const first = await client.call('grpcCall', { kind: 'unary' })
+    t.ok(first.ok, 'first call')
+    // A long call spans several ping intervals; the server allows pings that often.
+    const slow = await client.call('grpcCall', { kind: 'serverStream', count: 10, size: 100, delayMs: 150 })
+    t.ok(slow.ok && slow.received === 10, `a 1.5 s stream under 200 ms pings ${JSON.stringify(slow)}`)
+    const second = await client.call('grpcCall', { kind: 'unary' })
+    t.ok(second.ok, 'still fine')
+    t.equal(second.peer, first.peer, 'on the same connection (same client port)')
+  })
+
+  await t.test('a channel without the option still uses the kernel', async (t) => {
+    const kernel = await StackProcess.start(t, { kernel: true, name: 'kernel-grpc' })
+    const k = await kernel.call('grpcServe', { port: 0, host: '127.0.0.1' })
+    const plain = await client.call('grpcClient', { target: `127.0.0.1:${k.port}`, stack: false })
+    t.equal(plain.mode, 'kernel')
+    const r = await client.call('grpcCall', { kind: 'unary', bytes: 100 })
+    t.ok(r.ok, `a plain channel in the stack process reaches a kernel server ${JSON.stringify(r)}`)
+    t.match(r.peer, /^127\.0\.0\.1:\d+$/, `over the kernel's loopback (${r.peer})`)
+    // And the stack channel made in the same process still goes through the stack.
+    await client.call('grpcClient', { target: `${serverIp}:${port}` })
+    const s = await client.call('grpcCall', { kind: 'unary' })
+    t.ok(s.ok)
+    t.match(s.peer, new RegExp(`^${clientIp.replace(/\./g, '\\.')}:`), 'the stack channel beside it uses the stack')
+    await kernel.stop()
+  })
+})

@@ -1,0 +1,46 @@
+// Shared checks for the gRPC tests: the four call types against a server, asserted
+// the same way whatever carries them (memif, tap, the hook or the fallback channel).
+import type { StackProcess } from './harness'
+
+type T = {
+  test(name: string, fn: (t: T) => Promise<void>): Promise<unknown>
+  ok(v: unknown, m?: string): void
+  equal(a: unknown, b: unknown, m?: string): void
+  match(a: unknown, b: unknown, m?: string): void
+}
+
+export const MiB = 1024 * 1024
+
+/** Unary (with metadata both ways and the server's view of the peer), server streaming,
+ * client streaming and bidi, each checked by sha256. */
+export async function fourCallTypes(t: T, client: StackProcess, opts: { clientIp?: string; bytes?: number } = {}) {
+  const bytes = opts.bytes ?? 1000
+  await t.test('unary: payload, metadata both ways, peer', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'unary', bytes, meta: 'hello-meta' })
+    t.ok(r.ok, `ok ${JSON.stringify(r)}`)
+    t.equal(r.serverSha, r.sent, 'the server got the payload intact')
+    t.equal(r.echoed, r.sent, 'the reply carries it back intact')
+    t.equal(r.meta, 'hello-meta', 'the server saw the request metadata')
+    t.equal(r.replyMeta, 're:hello-meta', 'the client saw the response metadata')
+    if (opts.clientIp) t.match(r.peer, new RegExp(`^${opts.clientIp.replace(/\./g, '\\.')}:\\d+$`), `server getPeer() is the client's address (${r.peer})`)
+  })
+  await t.test('server streaming', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'serverStream', count: 20, size: 64 * 1024 })
+    t.ok(r.ok, `ok ${JSON.stringify(r)}`)
+    t.equal(r.received, 20, 'every message arrived')
+    t.ok(r.allIntact, 'each message matches its sha256')
+    t.equal(JSON.stringify(r.indexes), JSON.stringify([...Array(20).keys()]), 'in order')
+  })
+  await t.test('client streaming', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'clientStream', count: 20, size: 64 * 1024, meta: 'cs' })
+    t.ok(r.ok, `ok ${JSON.stringify(r)}`)
+    t.equal(r.total, 20 * 64 * 1024, 'the server counted every byte')
+    t.equal(r.serverSha, r.sent, 'and hashed the same stream')
+  })
+  await t.test('bidi streaming (ping-pong)', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'bidi', count: 50, size: 4096 })
+    t.ok(r.ok, `ok ${JSON.stringify(r)}`)
+    t.equal(r.received, 50)
+    t.ok(r.match, 'replies match what was sent, in order')
+  })
+}
