@@ -1,5 +1,9 @@
 // Shared checks for the gRPC tests: the four call types against a server, asserted
 // the same way whatever carries them (memif, tap, the hook or the fallback channel).
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import type { StackProcess } from './harness'
 
 type T = {
@@ -43,4 +47,24 @@ export async function fourCallTypes(t: T, client: StackProcess, opts: { clientIp
     t.equal(r.received, 50)
     t.ok(r.match, 'replies match what was sent, in order')
   })
+}
+
+/** A CA and a server certificate for `ip` (subjectAltName IP), made with openssl now;
+ * PEM strings only: the files are removed before this returns. */
+export function testCertificates(ip: string): { ca: string; key: string; cert: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gazelle-grpc-ca-'))
+  const f = (n: string) => path.join(dir, n)
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 })
+  try {
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=gazelle test CA',
+      '-keyout', f('ca.key'), '-out', f('ca.pem'))
+    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${ip}`, '-keyout', f('server.key'), '-out', f('server.csr'))
+    fs.writeFileSync(f('ext.cnf'), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`)
+    openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
+      '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.pem'))
+    const read = (n: string) => fs.readFileSync(f(n), 'utf8')
+    return { ca: read('ca.pem'), key: read('server.key'), cert: read('server.pem') }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 }
