@@ -3,7 +3,7 @@
 // messages, deadlines, cancellation, keepalive pings, and a kernel channel beside them.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { fourCallTypes, MiB } from './helpers/grpc'
+import { callSemantics, fourCallTypes } from './helpers/grpc'
 import { memifPair, needStack, StackProcess } from './helpers/harness'
 
 cleanup.hook(t)
@@ -18,34 +18,7 @@ t.test('grpc-js over memif: server on one stack, client on another', needStack()
 
   await fourCallTypes(t, client, { clientIp })
 
-  await t.test('4 MiB messages both ways (sha256)', async (t) => {
-    const r = await client.call('grpcCall', { kind: 'unary', bytes: 4 * MiB }, 60_000)
-    t.ok(r.ok, `ok ${JSON.stringify({ ...r, sent: undefined })}`)
-    t.equal(r.serverSha, r.sent, 'the server got 4 MiB intact')
-    t.equal(r.echoed, r.sent, 'and sent it back intact')
-    const s = await client.call('grpcCall', { kind: 'serverStream', count: 3, size: 4 * MiB }, 60_000)
-    t.ok(s.ok && s.allIntact && s.received === 3, `three 4 MiB stream messages ${JSON.stringify(s)}`)
-  })
-
-  await t.test('deadline exceeded', async (t) => {
-    const r = await client.call('grpcCall', { kind: 'unary', delayMs: 3000, deadlineMs: 300 })
-    t.notOk(r.ok, 'the call fails')
-    t.equal(r.code, 4, `DEADLINE_EXCEEDED (${r.details})`)
-    t.ok(r.ms < 2500, `well before the server would answer (${r.ms} ms)`)
-    const seen = await server.call('grpcServerSeen', { reset: true })
-    t.ok(seen.cancelled >= 1, 'the server saw the call cancelled')
-  })
-
-  await t.test('cancel', async (t) => {
-    const r = await client.call('grpcCall', { kind: 'unary', delayMs: 3000, cancelAfterMs: 200 })
-    t.equal(r.code, 1, `CANCELLED (${r.details})`)
-    const s = await client.call('grpcCall', { kind: 'serverStream', count: 1000, size: 1024, delayMs: 20, cancelAfterMs: 300 })
-    t.equal(s.code, 1, 'a server stream can be cancelled midway')
-    t.ok(s.received > 0 && s.received < 1000, `after some messages (${s.received})`)
-    // The channel is still usable afterwards.
-    const after = await client.call('grpcCall', { kind: 'unary' })
-    t.ok(after.ok, 'later calls on the same channel work')
-  })
+  await callSemantics(t, client, server)
 
   await t.test('keepalive pings do not break the connection', async (t) => {
     await client.call('grpcClient', {

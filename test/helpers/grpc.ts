@@ -4,12 +4,14 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { waitFor } from './harness'
 import type { StackProcess } from './harness'
 
 type T = {
   test(name: string, fn: (t: T) => Promise<void>): Promise<unknown>
   ok(v: unknown, m?: string): void
   equal(a: unknown, b: unknown, m?: string): void
+  notOk(v: unknown, m?: string): void
   match(a: unknown, b: unknown, m?: string): void
 }
 
@@ -67,4 +69,38 @@ export function testCertificates(ip: string): { ca: string; key: string; cert: s
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** 4 MiB messages both ways, deadline exceeded and cancellation (the server sees both),
+ * and the channel still working afterwards. */
+export async function callSemantics(t: T, client: StackProcess, server: StackProcess) {
+  await t.test('4 MiB messages both ways (sha256)', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'unary', bytes: 4 * MiB }, 60_000)
+    t.ok(r.ok, `ok ${JSON.stringify({ ...r, sent: undefined })}`)
+    t.equal(r.serverSha, r.sent, 'the server got 4 MiB intact')
+    t.equal(r.echoed, r.sent, 'and sent it back intact')
+    const s = await client.call('grpcCall', { kind: 'serverStream', count: 3, size: 4 * MiB }, 60_000)
+    t.ok(s.ok && s.allIntact && s.received === 3, `three 4 MiB stream messages ${JSON.stringify(s)}`)
+  })
+  await t.test('deadline exceeded', async (t) => {
+    await server.call('grpcServerSeen', { reset: true })
+    const r = await client.call('grpcCall', { kind: 'unary', delayMs: 3000, deadlineMs: 300 })
+    t.notOk(r.ok, 'the call fails')
+    t.equal(r.code, 4, `DEADLINE_EXCEEDED (${r.details})`)
+    t.ok(r.ms < 2500, `well before the server would answer (${r.ms} ms)`)
+    const seen = await waitFor(async () => {
+      const s = await server.call('grpcServerSeen')
+      return s.cancelled >= 1 && s
+    }, 5000, 'the server to see the call cancelled')
+    t.ok(seen.cancelled >= 1, 'the server saw the call cancelled')
+  })
+  await t.test('cancel', async (t) => {
+    const r = await client.call('grpcCall', { kind: 'unary', delayMs: 3000, cancelAfterMs: 200 })
+    t.equal(r.code, 1, `CANCELLED (${r.details})`)
+    const s = await client.call('grpcCall', { kind: 'serverStream', count: 1000, size: 1024, delayMs: 20, cancelAfterMs: 300 })
+    t.equal(s.code, 1, 'a server stream can be cancelled midway')
+    t.ok(s.received > 0 && s.received < 1000, `after some messages (${s.received})`)
+    const after = await client.call('grpcCall', { kind: 'unary' })
+    t.ok(after.ok, 'later calls on the same channel work')
+  })
 }
