@@ -3,14 +3,15 @@
 // messages, deadlines, cancellation, and a kernel channel beside them.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { callSemantics, fourCallTypes } from './helpers/grpc'
+import { callSemantics, fourCallTypes, MiB } from './helpers/grpc'
 import { memifPair, needStack, StackProcess } from './helpers/harness'
 
 cleanup.hook(t)
 
 t.test('grpc-js over memif: server on one stack, client on another', needStack(), async (t) => {
   const { server, client, serverIp, clientIp } = await memifPair(t)
-  const { port, peerSupported } = await server.call('grpcServe', { port: 50051 })
+  // The server's own receive limit (8 MiB) must hold on injected connections too.
+  const { port, peerSupported } = await server.call('grpcServe', { port: 50051, options: { 'grpc.max_receive_message_length': 8 * MiB } })
   t.equal(port, 50051, 'serveOnStack reports the bound port')
   t.ok(peerSupported, 'injected connections can report their peer on this Node')
   const c = await client.call('grpcClient', { target: `${serverIp}:${port}` })
@@ -19,6 +20,13 @@ t.test('grpc-js over memif: server on one stack, client on another', needStack()
   await fourCallTypes(t, client, { clientIp })
 
   await callSemantics(t, client, server)
+
+  await t.test("the server's max message size applies to injected connections", async (t) => {
+    const r = await client.call('grpcCall', { kind: 'unary', bytes: 9 * MiB }, 60_000)
+    t.notOk(r.ok, 'a 9 MiB request is refused')
+    t.equal(r.code, 8, `RESOURCE_EXHAUSTED (${r.details})`)
+    t.ok((await client.call('grpcCall', { kind: 'unary' })).ok, 'the channel still works')
+  })
 
   await t.test('a channel without the option still uses the kernel', async (t) => {
     const kernel = await StackProcess.start(t, { kernel: true, name: 'kernel-grpc' })

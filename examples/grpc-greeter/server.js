@@ -30,10 +30,21 @@ async function main () {
   console.log(`greeter on ${serving.address}:${serving.port} (${device.type})`)
   if (device.type === 'tap') console.log(`try: node examples/grpc-greeter/client.js ${serving.address}:${serving.port}`)
 
+  let closing = false
+  const closeStack = () => {
+    if (closing) return
+    closing = true
+    stack.close().then(() => process.exit(0), () => process.exit(1))
+  }
   const shutdown = () => {
-    // Finishes calls in flight, then closes the stack (and removes the tap device).
-    server.tryShutdown(() => stack.close().then(() => process.exit(0)))
-    setTimeout(() => process.exit(1), 5000).unref()
+    // Lets calls in flight finish, then closes the stack (and removes the tap device).
+    // A graceful close also waits for each client to close its connection; a client
+    // that vanished without closing would hold it up, so after 2 s the rest is cut.
+    server.tryShutdown(closeStack)
+    setTimeout(() => {
+      server.forceShutdown()
+      closeStack()
+    }, 2000).unref()
   }
   process.once('SIGINT', shutdown)
   process.once('SIGTERM', shutdown)
