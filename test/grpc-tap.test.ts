@@ -30,6 +30,19 @@ t.test('grpc-js over tap: kernel <-> stack', needStack(), async (t) => {
     t.equal(c.mode, 'hook')
     await fourCallTypes(t, stack, { clientIp: stackIp })
     await callSemantics(t, stack, kserver)
+
+    await t.test('the same target without the channel option goes through the kernel', async (t) => {
+      // The stack's process also sees the kernel side of the tap (hostIp is a local
+      // address there): only the server's view of the peer tells the paths apart.
+      const plain = await stack.call('grpcClient', { target: `${hostIp}:${port}`, stack: false })
+      t.equal(plain.mode, 'kernel')
+      const k = await stack.call('grpcCall', { kind: 'unary' })
+      t.ok(k.ok, 'the call works')
+      t.equal(k.peer.split(':')[0], hostIp, `the server sees the kernel's own address (${k.peer})`)
+      await stack.call('grpcClient', { target: `${hostIp}:${port}` })
+      const s = await stack.call('grpcCall', { kind: 'unary' })
+      t.equal(s.peer.split(':')[0], stackIp, `with the option: the stack's address (${s.peer})`)
+    })
     await stack.call('grpcClose')
     await kserver.stop()
   })
