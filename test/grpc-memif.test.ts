@@ -28,6 +28,22 @@ t.test('grpc-js over memif: server on one stack, client on another', needStack()
     t.ok((await client.call('grpcCall', { kind: 'unary' })).ok, 'the channel still works')
   })
 
+  await t.test('service config retries and the ipv4: resolver work through the hook', async (t) => {
+    const serviceConfig = {
+      methodConfig: [{
+        name: [{ service: 'gazelle.test.TestService', method: 'Echo' }],
+        retryPolicy: { maxAttempts: 4, initialBackoff: '0.05s', maxBackoff: '0.2s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
+      }],
+    }
+    await client.call('grpcClient', { target: `ipv4:${serverIp}:${port}`, options: { 'grpc.service_config': JSON.stringify(serviceConfig) } })
+    const before = (await server.call('grpcServerSeen')).calls
+    const r = await client.call('grpcCall', { kind: 'unary', failFirst: 2, meta: 'retry-1' })
+    t.ok(r.ok, `the call succeeds after two failed attempts ${JSON.stringify(r.details ?? '')}`)
+    t.equal((await server.call('grpcServerSeen')).calls - before, 3, 'the server saw three attempts')
+    const none = await client.call('grpcCall', { kind: 'unary', failFirst: 5, meta: 'retry-2' })
+    t.equal(none.code, 14, `more failures than attempts: UNAVAILABLE (${none.details})`)
+  })
+
   await t.test('a channel without the option still uses the kernel', async (t) => {
     const kernel = await StackProcess.start(t, { kernel: true, name: 'kernel-grpc' })
     const k = await kernel.call('grpcServe', { port: 0, host: '127.0.0.1' })

@@ -26,6 +26,7 @@ export function grpcRoles({ getStack, cfg }) {
   let server = null
   let serving = null
   const seen = { peers: [], calls: 0, finished: 0, cancelled: 0 }
+  const failures = new Map() // x-test value -> attempts failed so far (Echo fail_first)
   let client = null
   const inflight = []
 
@@ -49,6 +50,11 @@ export function grpcRoles({ getStack, cfg }) {
   const impl = {
     async Echo(call, cb) {
       note(call)
+      const failed = failures.get(metaOf(call)) ?? 0
+      if (failed < call.request.fail_first) {
+        failures.set(metaOf(call), failed + 1)
+        return cb({ code: grpc.status.UNAVAILABLE, details: `failing attempt ${failed + 1} on purpose` })
+      }
       if (!(await wait(call.request.delay_ms, call))) return
       const data = call.request.data
       const md = new grpc.Metadata()
@@ -155,12 +161,12 @@ export function grpcRoles({ getStack, cfg }) {
   const opts = (deadlineMs) => (deadlineMs ? { deadline: Date.now() + deadlineMs } : {})
   const fail = (err, t0) => ({ ok: false, code: err.code, details: err.details ?? err.message, ms: Date.now() - t0 })
 
-  function unary({ bytes = 16, delayMs = 0, meta, deadlineMs, cancelAfterMs }) {
+  function unary({ bytes = 16, delayMs = 0, failFirst = 0, meta, deadlineMs, cancelAfterMs }) {
     const t0 = Date.now()
     const data = crypto.randomBytes(bytes)
     return new Promise((resolve) => {
       let replyMeta = null
-      const call = client.Echo({ data, delay_ms: delayMs }, md(meta), opts(deadlineMs), (err, res) => {
+      const call = client.Echo({ data, delay_ms: delayMs, fail_first: failFirst }, md(meta), opts(deadlineMs), (err, res) => {
         if (err) return resolve(fail(err, t0))
         resolve({
           ok: true, ms: Date.now() - t0, sent: sha(data), serverSha: res.sha, echoed: sha(res.data),
