@@ -30,7 +30,12 @@
         "src/tcp_sock.c",
         "src/stack.c",
         "src/stats.c",
-        "src/binding.cc"
+        "src/binding.cc",
+        "src/latency.c",
+        "src/capture.c",
+        "src/tcp_list.c",
+        "src/peercred.c",
+        "src/binding_ops.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],

@@ -3,7 +3,8 @@
 // connection they ride on stays up. grpc-js's keepalive trace shows the pings.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { memifPair, needStack } from './helpers/harness'
+import { grpcMemifPair } from './helpers/grpc'
+import { needStack } from './helpers/harness'
 
 cleanup.hook(t)
 
@@ -12,7 +13,7 @@ const pongs = (output: string) => output.split('\n').filter((l) => l.includes('R
 
 t.test('keepalive pings over memif do not break the connection', needStack(), async (t) => {
   const env = { GRPC_TRACE: 'keepalive', GRPC_VERBOSITY: 'DEBUG' }
-  const { server, client, serverIp } = await memifPair(t, { env })
+  const { server, client, serverIp } = await grpcMemifPair(t, { env })
   const { port } = await server.call('grpcServe', { port: 0, options: keepalive })
   await client.call('grpcClient', { target: `${serverIp}:${port}`, options: keepalive })
   const first = await client.call('grpcCall', { kind: 'unary' })

@@ -3,13 +3,13 @@
 // messages, deadlines, cancellation, and a kernel channel beside them.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { callSemantics, fourCallTypes, MiB } from './helpers/grpc'
-import { memifPair, needStack, StackProcess } from './helpers/harness'
+import { callSemantics, fourCallTypes, grpcMemifPair, MiB } from './helpers/grpc'
+import { needStack, StackProcess } from './helpers/harness'
 
 cleanup.hook(t)
 
 t.test('grpc-js over memif: server on one stack, client on another', needStack(), async (t) => {
-  const { server, client, serverIp, clientIp } = await memifPair(t)
+  const { server, client, serverIp, clientIp } = await grpcMemifPair(t)
   // The server's own receive limit (8 MiB) must hold on injected connections too.
   const { port, peerSupported } = await server.call('grpcServe', { port: 50051, options: { 'grpc.max_receive_message_length': 8 * MiB } })
   t.equal(port, 50051, 'serveOnStack reports the bound port')
@@ -45,7 +45,7 @@ t.test('grpc-js over memif: server on one stack, client on another', needStack()
   })
 
   await t.test('a channel without the option still uses the kernel', async (t) => {
-    const kernel = await StackProcess.start(t, { kernel: true, name: 'kernel-grpc' })
+    const kernel = await (await StackProcess.start(t, { kernel: true, name: 'kernel-grpc' })).use('grpc')
     const k = await kernel.call('grpcServe', { port: 0, host: '127.0.0.1' })
     const plain = await client.call('grpcClient', { target: `127.0.0.1:${k.port}`, stack: false })
     t.equal(plain.mode, 'kernel')

@@ -2,12 +2,13 @@
 // finish and stops accepting; forceShutdown() cuts them at once.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { memifPair, needStack, waitFor } from './helpers/harness'
+import { grpcMemifPair } from './helpers/grpc'
+import { needStack, waitFor } from './helpers/harness'
 
 cleanup.hook(t)
 
 t.test('grpc-js server shutdown on a stack', needStack(), async (t) => {
-  const { server, client, serverIp } = await memifPair(t)
+  const { server, client, serverIp } = await grpcMemifPair(t)
 
   await t.test('tryShutdown drains calls in flight, then refuses new ones', async (t) => {
     const { port } = await server.call('grpcServe', { port: 0 })
@@ -32,7 +33,10 @@ t.test('grpc-js server shutdown on a stack', needStack(), async (t) => {
     await server.call('grpcServerSeen', { reset: true })
     await client.call('grpcStart', { kind: 'unary', n: 4, delayMs: 8000 })
     await client.call('grpcStart', { kind: 'serverStream', n: 1, count: 10_000, size: 1000, delayMs: 10 })
-    await waitFor(async () => (await server.call('grpcServerSeen')).calls === 5, 10_000, 'five calls on the server')
+    await waitFor(async () => {
+      const seen = await server.call('grpcServerSeen')
+      return seen.calls === 5 && seen.streamed >= 5
+    }, 10_000, 'five calls on the server, the stream under way')
     await server.call('grpcShutdown', { mode: 'force' })
     const results = await client.call('grpcCollect', {}, 30_000)
     t.equal(results.filter((r: any) => !r.ok).length, 5, `all five calls failed ${JSON.stringify(results.map((r: any) => `${r.code}:${r.details}`))}`)

@@ -10,10 +10,11 @@ cleanup.hook(t)
 
 t.test('grpc-js over tap: kernel <-> stack', needStack(), async (t) => {
   const { netns, hostIp, stackIp, stack } = await tapStack(t)
+  await stack.use('grpc')
 
   await t.test('a kernel grpc-js client calls a server on the stack', async (t) => {
     const { port } = await stack.call('grpcServe', { port: 50051 })
-    const kclient = await StackProcess.start(t, { kernel: true, netns, name: 'kernel-grpc-client' })
+    const kclient = await (await StackProcess.start(t, { kernel: true, netns, name: 'kernel-grpc-client' })).use('grpc')
     const c = await kclient.call('grpcClient', { target: `${stackIp}:${port}`, stack: false })
     t.equal(c.mode, 'kernel')
     await fourCallTypes(t, kclient, { clientIp: hostIp })
@@ -24,7 +25,7 @@ t.test('grpc-js over tap: kernel <-> stack', needStack(), async (t) => {
   })
 
   await t.test('a stack grpc-js client calls a kernel server', async (t) => {
-    const kserver = await StackProcess.start(t, { kernel: true, netns, name: 'kernel-grpc-server' })
+    const kserver = await (await StackProcess.start(t, { kernel: true, netns, name: 'kernel-grpc-server' })).use('grpc')
     const { port } = await kserver.call('grpcServe', { port: 0, host: hostIp })
     const c = await stack.call('grpcClient', { target: `${hostIp}:${port}` })
     t.equal(c.mode, 'hook')

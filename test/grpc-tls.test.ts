@@ -2,8 +2,8 @@
 // credentials.createSsl on the client, with a CA made by openssl for this run.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { fourCallTypes, testCertificates } from './helpers/grpc'
-import { memifPair, needStack } from './helpers/harness'
+import { fourCallTypes, grpcMemifPair, testCertificates } from './helpers/grpc'
+import { needStack } from './helpers/harness'
 
 cleanup.hook(t)
 
@@ -14,7 +14,7 @@ for (const [label, env, mode] of [
   ['grpc-js 1.11 (lowest), fallback channel', LOW, 'fallback'],
 ] as const) {
   t.test(`TLS over memif: ${label}`, needStack(), async (t) => {
-    const { server, client, serverIp, clientIp } = await memifPair(t, { env })
+    const { server, client, serverIp, clientIp } = await grpcMemifPair(t, { env })
     const certs = testCertificates(serverIp)
     const { port } = await server.call('grpcServe', { port: 0, tls: { key: certs.key, cert: certs.cert } })
     const c = await client.call('grpcClient', { target: `${serverIp}:${port}`, tls: { ca: certs.ca } })

@@ -4,8 +4,8 @@
 // forced onto the fallback. Each is installed as a dev dependency alias.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { callSemantics, fourCallTypes } from './helpers/grpc'
-import { memifPair, needStack } from './helpers/harness'
+import { callSemantics, fourCallTypes, grpcMemifPair } from './helpers/grpc'
+import { needStack } from './helpers/harness'
 
 cleanup.hook(t)
 
@@ -15,7 +15,7 @@ for (const [label, env, mode, forced] of [
   ['grpc-js newest, fallback channel forced', undefined, 'fallback', 'fallback'],
 ] as const) {
   t.test(label, needStack(), async (t) => {
-    const { server, client, serverIp, clientIp } = await memifPair(t, { env })
+    const { server, client, serverIp, clientIp } = await grpcMemifPair(t, { env })
     const { port } = await server.call('grpcServe', { port: 0 })
     const c = await client.call('grpcClient', { target: `${serverIp}:${port}`, mode: forced })
     t.equal(c.mode, mode, `grpc-js ${c.grpcVersion}: ${mode}`)

@@ -6,24 +6,15 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
 import { memifPair, needStack } from './helpers/harness'
+import type { UndiciReply as Reply } from './helpers/undici-reply'
 
 cleanup.hook(t)
-
-interface Reply {
-  ok: boolean
-  status?: number
-  headers?: Record<string, string>
-  text?: string
-  sent?: string | null
-  connects: number
-  error?: { code?: string; message: string; name?: string }
-  ms: number
-}
 
 t.test('undici GazelleAgent over memif', needStack(), async (t) => {
   const { server, client, serverIp } = await memifPair(t)
   const { port } = await server.call('httpServer', { peer: true })
   const origin = `http://${serverIp}:${port}`
+  await client.use('undici')
   await client.call('undiciAgent', {})
 
   const get = (await client.call('undiciRequest', { origin, path: '/hello' })) as Reply

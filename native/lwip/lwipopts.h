@@ -43,6 +43,10 @@
 #define ETHARP_SUPPORT_STATIC_ENTRIES   1
 #define ARP_TABLE_SIZE                  64
 #define ARP_QUEUEING                    1
+/* Packets held per address while its ARP reply is due. LwIP's default of 3 drops the
+ * other SYNs of a burst of connections to a new peer: each then waits out the 3 s
+ * initial retransmission. */
+#define ARP_QUEUE_LEN                   128
 #define ETH_PAD_SIZE                    0
 #define LWIP_IPV4                       1
 #define LWIP_IPV6                       0

@@ -8,8 +8,13 @@
 #include <string>
 #include <vector>
 
+#include <sched.h>
+
 #include "gazelle.h"
 
+
+// Operator visibility (issue 7): latency, connections list, capture, peer credentials.
+void InitOps(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -100,6 +105,7 @@ void UpdateLinger(uint64_t now) {
 }
 
 constexpr uint32_t kMinEmptyPolls = 256;
+constexpr uint32_t kYieldAfterEmptyPolls = 16;
 
 void Schedule(uint64_t now) {
   if (!loop.open) return;
@@ -130,26 +136,45 @@ Napi::Value EventValue(Napi::Env env, const gz_event &ev) {
   return buf;
 }
 
+// One JS call per run of events for the same socket, each followed by a flush. Node's
+// ticks and microtasks run at the end of each call, so what JS writes in answer to one
+// socket goes out before the next socket's events are handled: the peer works on it
+// meanwhile, as it would with the kernel (one callback per readable socket).
+// A bulk transfer on one socket still takes one call per poll.
 void Deliver(size_t count) {
   Napi::Env env(loop.env);
   Napi::HandleScope scope(env);
-  Napi::Array batch = Napi::Array::New(env, count * 4);
-  for (size_t i = 0; i < count; i++) {
-    const gz_event &ev = *gz_events_at(i);
-    uint32_t k = (uint32_t)(i * 4);
-    batch.Set(k, Napi::Number::New(env, ev.type));
-    batch.Set(k + 1, Napi::Number::New(env, ev.id));
-    batch.Set(k + 2, EventValue(env, ev));
-    batch.Set(k + 3, Napi::Number::New(env, ev.b));
+  std::vector<Napi::Array> runs;
+  for (size_t start = 0; start < count;) {
+    size_t end = start + 1;
+    while (end < count && gz_events_at(end)->id == gz_events_at(start)->id) end++;
+    Napi::Array batch = Napi::Array::New(env, (end - start) * 4);
+    for (size_t i = start; i < end; i++) {
+      const gz_event &ev = *gz_events_at(i);
+      uint32_t k = (uint32_t)((i - start) * 4);
+      batch.Set(k, Napi::Number::New(env, ev.type));
+      batch.Set(k + 1, Napi::Number::New(env, ev.id));
+      batch.Set(k + 2, EventValue(env, ev));
+      batch.Set(k + 3, Napi::Number::New(env, ev.b));
+    }
+    runs.push_back(batch);
+    start = end;
   }
   gz_events_clear();   // data is copied: the pbufs (and their mbufs) go back now
   gz_poll.events += count;
-  gz_poll.batches++;
-  try {
-    loop.on_events.MakeCallback(loop.resource.Value(), {batch}, loop.async_context);
-  } catch (const Napi::Error &e) {
-    napi_fatal_exception(loop.env, e.Value());
+  gz_poll.batches += runs.size();
+  uint64_t js_start = gz_lat_tsc();
+  if (gz_lat_rx_tsc) gz_lat_record(GZ_LAT_RX_TO_JS, gz_lat_rx_tsc, js_start);
+  for (const Napi::Array &batch : runs) {
+    if (!loop.open) break;
+    try {
+      loop.on_events.MakeCallback(loop.resource.Value(), {batch}, loop.async_context);
+    } catch (const Napi::Error &e) {
+      napi_fatal_exception(loop.env, e.Value());
+    }
+    if (loop.open && runs.size() > 1) gz_stack_flush();
   }
+  gz_lat_record(GZ_LAT_JS_BATCH, js_start, gz_lat_tsc());
 }
 
 void RunPoll() {
@@ -167,6 +192,9 @@ void RunPoll() {
   if (count) Deliver(count);
   if (loop.open) gz_stack_flush();
   loop.in_poll = false;
+  // Spinning with nothing to do: let other threads on this core run (the peer process,
+  // V8's GC and compiler threads) instead of waiting for the scheduler to preempt us.
+  if (loop.mode != kBusy && loop.spinning && loop.empty_polls > kYieldAfterEmptyPolls) sched_yield();
   Schedule(now);
 }
 
@@ -184,6 +212,8 @@ void CloseStack() {
   loop.open = false;
   gz_events_free();    // undelivered data holds mbufs: return them before the pool goes
   gz_tcp_close_all();
+  gz_capture_free();   // frames are copied out of mbufs: nothing here outlives the pool
+  gz_lat_reset();
   gz_port_flush();
   gz_netif_close();
   gz_port_close();
@@ -458,6 +488,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpPause", Napi::Function::New(env, SocketOp<OpPause>));
   exports.Set("tcpSetNoDelay", Napi::Function::New(env, SocketOp<OpNoDelay>));
   exports.Set("tcpSetKeepAlive", Napi::Function::New(env, SocketOp<OpKeepAlive>));
+  InitOps(env, exports);
   return exports;
 }
 

@@ -160,6 +160,55 @@ void gz_stack_flush(void);
 typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, double value);
 void gz_stats_visit(gz_stat_fn fn, void *ctx);
 
+/* ---- operator visibility (issue 7): latency.c, capture.c, tcp_list.c, peercred.c ---- */
+/* Latency by stage, in log2 buckets of nanoseconds: bucket i counts samples below
+ * 2^i ns (bucket 0: 0 ns). Timestamps are TSC cycles (rte_rdtsc). */
+enum gz_lat_stage { GZ_LAT_RX_TO_JS = 0, GZ_LAT_JS_BATCH, GZ_LAT_WRITE_TO_TX, GZ_LAT_STAGES };
+#define GZ_LAT_BUCKETS 40
+struct gz_lat_hist {
+  uint64_t count, sum_ns, max_ns;
+  uint64_t buckets[GZ_LAT_BUCKETS];
+};
+extern uint64_t gz_lat_rx_tsc;      /* first frame received in this poll; 0: none */
+extern uint64_t gz_lat_write_tsc;   /* oldest JS write not yet handed to the tx ring; 0: none */
+uint64_t gz_lat_tsc(void);
+void gz_lat_record(int stage, uint64_t start_tsc, uint64_t end_tsc);
+const struct gz_lat_hist *gz_lat_get(int stage);
+void gz_lat_reset(void);
+uint64_t gz_port_tx_handed(void);   /* frames the tx ring has taken, ever */
+
+/* pcap capture of rx/tx frames into a memory buffer that JS drains to a file.
+ * The port checks gz_capture_on (one branch when off). */
+extern bool gz_capture_on;
+struct gz_capture_stats {
+  bool on;
+  uint64_t packets, bytes, dropped, limit;
+  size_t buffered;
+};
+int gz_capture_start(size_t buffer_bytes, uint64_t limit, uint32_t snaplen);
+void gz_capture_stop(void);
+void gz_capture_frame(const void *mbuf);
+/* Moves up to max buffered bytes (whole records) to dst; returns the bytes moved. */
+size_t gz_capture_take(void *dst, size_t max);
+void gz_capture_status(struct gz_capture_stats *st);
+void gz_capture_free(void);
+
+/* Every TCP pcb LwIP holds (listening, active, TIME_WAIT), like `ss -ta`. */
+struct gz_conn_info {
+  struct gz_tcp_info tcp;
+  int32_t id;           /* socket-table id, -1 when JS has let go of it */
+  double age_ms;        /* since the socket-table entry was made; -1 unknown */
+};
+typedef void (*gz_conn_fn)(void *ctx, const struct gz_conn_info *info);
+void gz_tcp_list(gz_conn_fn fn, void *ctx);
+/* Fills what the pcb itself knows (tcp_list.c). */
+void gz_tcp_pcb_info(const struct tcp_pcb *pcb, struct gz_tcp_info *info);
+/* Socket-table id of a pcb, and when it was made; -1 if JS does not hold it (tcp_sock.c). */
+int gz_tcp_owner(const struct tcp_pcb *pcb, uint64_t *created_ns);
+
+/* SO_PEERCRED of a connected unix socket; 0 or -errno. */
+int gz_peer_cred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,7 @@ static struct {
   struct rte_mbuf *tx[TX_BACKLOG];
   uint32_t tx_head, tx_len;
   uint64_t tx_dropped;
+  uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
 } port;
 
 static unsigned pool_counter;
@@ -162,7 +163,11 @@ bool gz_port_link_up(void) {
 bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
 
 uint16_t gz_port_rx(void **mbufs, uint16_t n) {
-  return rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
+  uint16_t got = rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
+  if (unlikely(gz_capture_on)) {
+    for (uint16_t i = 0; i < got && gz_capture_on; i++) gz_capture_frame(mbufs[i]);
+  }
+  return got;
 }
 
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
@@ -176,11 +181,14 @@ void gz_port_flush(void) {
     uint16_t sent = rte_eth_tx_burst(port.id, 0, port.tx + first, (uint16_t)n);
     port.tx_head += sent;
     port.tx_len -= sent;
+    port.tx_handed += sent;
     if (sent < n) stalls++;   /* ring full: retry a little, then leave it for the next poll */
   }
 }
 
 unsigned gz_port_tx_pending(void) { return port.tx_len; }
+
+uint64_t gz_port_tx_handed(void) { return port.tx_handed; }
 
 /* Checksums of IPv4/TCP/UDP are left to the port: the IP header checksum is
  * zeroed and the L4 field holds the pseudo-header sum, as DPDK requires. */
@@ -210,6 +218,7 @@ void gz_port_request_cksum(void *mbuf) {
 }
 
 void gz_port_tx(void *mbuf) {
+  if (unlikely(gz_capture_on)) gz_capture_frame(mbuf);
   if (port.tx_len == TX_BACKLOG) {
     gz_port_flush();
     if (port.tx_len == TX_BACKLOG) {   /* the peer is not draining at all */

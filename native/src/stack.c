@@ -12,10 +12,12 @@ unsigned gz_stack_poll(void) {
   void *mbufs[RX_BURST];
   unsigned total = 0;
   gz_tcp_recycle_ids();
+  gz_lat_rx_tsc = 0;
   for (int b = 0; b < MAX_BURSTS; b++) {
     uint16_t n = gz_port_rx(mbufs, RX_BURST);
     if (n == 0) break;
     gz_poll.rx_bursts++;
+    if (!gz_lat_rx_tsc) gz_lat_rx_tsc = gz_lat_tsc();
     gz_netif_input(mbufs, n);
     total += n;
     if (n < RX_BURST) break;
@@ -27,6 +29,12 @@ unsigned gz_stack_poll(void) {
 }
 
 void gz_stack_flush(void) {
+  uint64_t handed = gz_port_tx_handed();
   gz_tcp_flush();
   gz_port_flush();
+  /* The oldest write is on the wire once frames went out and none wait behind them. */
+  if (gz_lat_write_tsc && gz_port_tx_handed() != handed && !gz_port_tx_pending()) {
+    gz_lat_record(GZ_LAT_WRITE_TO_TX, gz_lat_write_tsc, gz_lat_tsc());
+    gz_lat_write_tsc = 0;
+  }
 }

@@ -25,6 +25,7 @@ struct sock {
   uint32_t next_dirty;
   uint32_t data_event;   /* index of this batch's DATA event, to append segments to */
   uint32_t data_gen;     /* batch generation data_event belongs to (0: none) */
+  uint64_t created_ns;   /* for the age column of gazellectl conns */
 };
 
 #define NONE UINT32_MAX
@@ -72,6 +73,7 @@ static int sock_alloc(struct gz_error *err) {
   free_head = socks[id].next_free;
   memset(&socks[id], 0, sizeof(socks[id]));
   socks[id].next_dirty = NONE;
+  socks[id].created_ns = gz_now_ns();
   live++;
   return (int)id;
 }
@@ -317,7 +319,10 @@ long gz_tcp_write(uint32_t id, const void *data, size_t len) {
     done += chunk;
   }
   if (done < len) s->want_writable = true;
-  if (done) mark_dirty(id);
+  if (done) {
+    mark_dirty(id);
+    if (!gz_lat_write_tsc) gz_lat_write_tsc = gz_lat_tsc();
+  }
   return (long)done;
 }
 
@@ -403,37 +408,20 @@ int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms) {
   return 0;
 }
 
-static uint32_t queued_bytes(const struct tcp_seg *seg) {
-  uint32_t n = 0;
-  for (; seg; seg = seg->next) n += seg->len;
-  return n;
-}
-
 int gz_tcp_info(uint32_t id, struct gz_tcp_info *info) {
   if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
   const struct sock *s = &socks[id];
-  const struct tcp_pcb *pcb = s->pcb;
-  memset(info, 0, sizeof(*info));
-  info->state = pcb->state;
-  info->local_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)));
-  info->local_port = pcb->local_port;
-  if (s->kind == SOCK_LISTEN) return 0;
-  info->remote_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
-  info->remote_port = pcb->remote_port;
-  info->snd_wnd = pcb->snd_wnd;
-  info->rcv_wnd = pcb->rcv_wnd;
-  info->cwnd = pcb->cwnd;
-  info->ssthresh = pcb->ssthresh;
-  info->snd_buf = pcb->snd_buf;
-  info->mss = pcb->mss;
-  info->unacked_bytes = queued_bytes(pcb->unacked);
-  info->unsent_bytes = queued_bytes(pcb->unsent);
-  info->queue_len = pcb->snd_queuelen;
-  info->rto_ms = (uint32_t)pcb->rto * TCP_SLOW_INTERVAL;
-  info->retransmits = pcb->nrtx;
+  gz_tcp_pcb_info(s->pcb, info);
   info->unacked_rx = s->unacked;
   info->paused = s->paused;
   return 0;
+}
+
+int gz_tcp_owner(const struct tcp_pcb *pcb, uint64_t *created_ns) {
+  uint32_t id = ARG_ID(pcb->callback_arg);
+  if (id >= capacity || socks[id].kind == SOCK_FREE || socks[id].pcb != pcb) return -1;
+  *created_ns = socks[id].created_ns;
+  return (int)id;
 }
 
 void gz_tcp_flush(void) {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { waitFor } from './harness'
+import { memifPair, waitFor } from './harness'
 import type { StackProcess } from './harness'
 
 type T = {
@@ -103,4 +103,12 @@ export async function callSemantics(t: T, client: StackProcess, server: StackPro
     const after = await client.call('grpcCall', { kind: 'unary' })
     t.ok(after.ok, 'later calls on the same channel work')
   })
+}
+
+/** memifPair with the grpc commands loaded in both children. */
+export async function grpcMemifPair(t: Parameters<typeof memifPair>[0], opts: Parameters<typeof memifPair>[1] = {}) {
+  const pair = await memifPair(t, opts)
+  await pair.server.use('grpc')
+  await pair.client.use('grpc')
+  return pair
 }

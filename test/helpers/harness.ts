@@ -144,6 +144,12 @@ export class StackProcess {
     })
   }
 
+  /** Loads command modules test/helpers/roles/<role>.mjs into the child. */
+  async use(...roles: string[]): Promise<this> {
+    for (const role of roles) await this.call('use', { role })
+    return this
+  }
+
   /** Creates the stack in the child (bounded). */
   createStack(options: unknown, timeoutMs = 60_000) {
     return this.call('createStack', { options }, timeoutMs)

@@ -475,48 +475,6 @@ function flood({ host, port, bytes = 256 << 20, chunk = 64 * 1024, timeoutMs = 1
   )
 }
 
-// ---------- @gazelle/undici client (GazelleAgent on this process's stack) ----------
-
-let undiciAgent = null
-let undiciConnects = 0
-
-async function undiciAgentCmd({ options = {} } = {}) {
-  if (!stack) throw Object.assign(new Error('no stack in this process'), { code: 'ERR_TEST_NO_STACK' })
-  if (undiciAgent) await undiciAgent.close()
-  const { GazelleAgent } = await import('@gazelle/undici')
-  undiciAgent = new GazelleAgent({ stack, ...options })
-  undiciConnects = 0
-  undiciAgent.on('connect', () => undiciConnects++)
-  return true
-}
-
-// One request through the agent; the body (bodyBytes random bytes) is hashed here.
-async function undiciRequestCmd({ origin, path = '/', method = 'GET', bodyBytes = 0, headersTimeout, timeoutMs = 30000 }) {
-  if (!undiciAgent) throw new Error('no agent: call undiciAgent first')
-  const body = bodyBytes > 0 ? crypto.randomBytes(bodyBytes) : undefined
-  const sent = body ? sha().update(body).digest('hex') : null
-  const t0 = Date.now()
-  try {
-    const res = await withTimeout(
-      undiciAgent.request({ origin, path, method, body, headersTimeout }),
-      timeoutMs,
-      `${method} ${origin}${path}`,
-    )
-    const text = await res.body.text()
-    return { ok: true, status: res.statusCode, headers: res.headers, text, sent, connects: undiciConnects, ms: Date.now() - t0 }
-  } catch (e) {
-    return { ok: false, error: errInfo(e), connects: undiciConnects, ms: Date.now() - t0 }
-  }
-}
-
-async function undiciCloseCmd() {
-  if (!undiciAgent) return false
-  const a = undiciAgent
-  undiciAgent = null
-  await a.close()
-  return true
-}
-
 // ---------- stack lifecycle ----------
 
 async function createStack({ options }) {
@@ -541,12 +499,47 @@ async function tryCreateStack({ options }) {
 
 async function closeStack() {
   if (!stack) return false
-  if (undiciAgent) await undiciAgent.destroy().catch(() => {})
-  undiciAgent = null
+  for (const fn of beforeClose.splice(0)) await fn().catch(() => {})
   for (const port of [...servers.keys()]) await closeServer({ port }).catch(() => {})
   const s = stack
   stack = null
   await s.close()
+  return true
+}
+
+// ---------- role modules ----------
+
+// More commands live in test/helpers/roles/<name>.mjs, loaded on demand with
+// {cmd: 'use', args: {role}}: each default-exports (ctx) => ({ command: async fn }).
+const beforeClose = []
+const roleContext = {
+  cfg,
+  log,
+  errInfo,
+  sha,
+  withTimeout,
+  transport,
+  connect,
+  createStack,
+  servers,
+  /** The stack of this process (throws if there is none). */
+  stack() {
+    if (!stack) throw Object.assign(new Error('no stack in this process'), { code: 'ERR_TEST_NO_STACK' })
+    return stack
+  },
+  /** Runs fn (async) before the stack closes: a role's clients and servers go first. */
+  beforeClose(fn) {
+    beforeClose.push(fn)
+  },
+}
+const usedRoles = new Set()
+
+async function use({ role }) {
+  if (!/^[a-z][a-z0-9-]*$/.test(String(role))) throw new Error(`bad role name ${role}`)
+  if (usedRoles.has(role)) return false
+  const mod = await import(new URL(`./roles/${role}.mjs`, import.meta.url))
+  Object.assign(commands, mod.default(roleContext))
+  usedRoles.add(role)
   return true
 }
 
@@ -570,23 +563,12 @@ const commands = {
   expectErrorClient,
   listenTwice,
   flood,
-  undiciAgent: undiciAgentCmd,
-  undiciRequest: undiciRequestCmd,
-  undiciClose: undiciCloseCmd,
+  use,
   rss: async () => process.memoryUsage().rss,
   exit: async ({ code = 0 } = {}) => {
     setTimeout(() => shutdown(code), 10)
     return true
   },
-}
-
-// ---------- gRPC roles (@gazelle/grpc; loaded on first use: test/helpers/grpc-roles.mjs) ----------
-let grpcRoleSet = null
-for (const name of ['grpcServe', 'grpcShutdown', 'grpcServerSeen', 'grpcClient', 'grpcCall', 'grpcStart', 'grpcCollect', 'grpcClose']) {
-  commands[name] = async (args) => {
-    grpcRoleSet ??= (await import('./grpc-roles.mjs')).grpcRoles({ getStack: () => stack, cfg })
-    return grpcRoleSet[name](args)
-  }
 }
 
 let shuttingDown = false

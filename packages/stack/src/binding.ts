@@ -7,6 +7,8 @@ const REQUIRED: readonly (keyof NativeBinding)[] = [
   'stackOpen', 'stackClose', 'stackRef', 'stackStats', 'stackLinkUp', 'stackMac',
   'tcpListen', 'tcpLocalPort', 'tcpConnect', 'tcpWrite', 'tcpShutdown',
   'tcpClose', 'tcpAbort', 'tcpPause', 'tcpSetNoDelay', 'tcpSetKeepAlive',
+  'stackLatency', 'stackLatencyReset', 'tcpList', 'captureStart', 'captureStop',
+  'captureStatus', 'captureTake', 'peerCred',
 ]
 
 let loaded: NativeBinding | undefined

@@ -19,6 +19,7 @@ export const codes = {
   ERR_GAZELLE_DEVICE: 'DPDK could not create, configure or start the port (native)',
   ERR_GAZELLE_NO_INTERRUPT: "poll 'interrupt' was asked for a port without rx interrupts (native)",
   ERR_GAZELLE_LINK_DOWN: 'a memif client found no server on its socket, or the link did not come up',
+  ERR_GAZELLE_CONTROL: 'the control socket could not be opened (path in use, directory not ours)',
 } as const
 
 /** node:net codes this package throws where Node would, with Node's meaning. */

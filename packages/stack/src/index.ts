@@ -14,3 +14,13 @@ export type { GazelleErrorCode, NodeErrorCode, SystemError } from './errors'
 export { parseIPv4, formatIPv4, isIPv4, parseCidr, prefixToNetmask } from './ip'
 export type { Cidr } from './ip'
 export { invalidOption } from './validate'
+// Operators (issue 7): control socket protocol, logger, metrics
+export { defaultControlDir, controlSocketPath, pidOfSocketName } from './control/paths'
+export { LATENCY_STAGES } from './control/protocol'
+export type {
+  ControlRequest, ControlResponse, ControlCommand, InfoResult, StatsResult, ConnEntry, LatencyResult, CaptureStatus,
+} from './control/protocol'
+export type { Logger, LogLevel } from './log'
+export { LOG_LEVELS } from './log'
+export type { ControlOptions, OpsOptions } from './ops-options'
+export type { LatencyStage, NativeHistogram } from './native'

@@ -91,4 +91,59 @@ export interface NativeBinding {
   tcpPause(id: number, paused: boolean): void
   tcpSetNoDelay(id: number, noDelay: boolean): void
   tcpSetKeepAlive(id: number, enable: boolean, idleMillis: number): void
+
+  // ---- operator visibility (issue 7): native/src/binding_ops.cc ----
+  /** Latency histograms by stage: log2 buckets, bucket i counts samples below 2^i ns. */
+  stackLatency(): Record<LatencyStage, NativeHistogram>
+  stackLatencyReset(): void
+  /** Every TCP pcb: listening, active, TIME_WAIT; id -1 when JS no longer holds it. */
+  tcpList(): NativeConnInfo[]
+  /** Copies rx/tx frames into a buffer until limit frames (0: no limit). */
+  captureStart(limit: number, snaplen: number, bufferBytes: number): void
+  captureStop(): void
+  captureStatus(): NativeCaptureStatus
+  /** The buffered pcap records (no file header); empties the buffer. */
+  captureTake(): Buffer
+  /** SO_PEERCRED of a connected unix socket fd. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number }
+}
+
+export type LatencyStage = 'rxToJs' | 'jsBatch' | 'writeToTx'
+
+export interface NativeHistogram {
+  count: number
+  sumNs: number
+  maxNs: number
+  buckets: number[]
+}
+
+export interface NativeConnInfo {
+  id: number
+  state: string
+  localIp: number
+  localPort: number
+  remoteIp: number
+  remotePort: number
+  sendWindow: number
+  receiveWindow: number
+  cwnd: number
+  ssthresh: number
+  mss: number
+  unackedBytes: number
+  unsentBytes: number
+  receivedNotAcked: number
+  rtoMillis: number
+  retransmits: number
+  paused: boolean
+  /** -1: unknown (JS closed it) */
+  ageMillis: number
+}
+
+export interface NativeCaptureStatus {
+  on: boolean
+  packets: number
+  bytes: number
+  dropped: number
+  limit: number
+  buffered: number
 }

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { parseCidr, parseIPv4, prefixToNetmask, sameSubnet, formatIPv4 } from './ip'
 import { NativeStackConfig, PollMode } from './native'
 import { integer, invalidOption, isObject, oneOf, string } from './validate'
+import { OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
 export interface MemifDeviceOptions {
@@ -46,7 +47,7 @@ export type DeviceOptions =
 export type DeviceType = DeviceOptions['type']
 export type PollModeName = 'busy' | 'adaptive' | 'interrupt'
 
-export interface StackOptions {
+export interface StackOptions extends OpsOptions {
   device: DeviceOptions
   /** The stack's address and prefix length, like "10.0.0.1/24". */
   ip: string
@@ -91,6 +92,8 @@ export interface ResolvedOptions {
   hugepages: string | false
   rxQueueSize: number
   txQueueSize: number
+  /** control socket, logger, metrics line */
+  ops: ResolvedOpsOptions
 }
 
 export const DEFAULT_HUGEPAGES = '/dev/hugepages'
@@ -202,6 +205,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     hugepages,
     rxQueueSize,
     txQueueSize,
+    ops: resolveOpsOptions(options),
   }
 }
 

@@ -8,6 +8,8 @@ import { formatIPv4, parseIPv4 } from './ip'
 import { Ev, NativeBinding } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
 import { Server, ServerOptions } from './server'
+import { StackOps } from './ops'
+import type { Registry } from 'prom-client'
 import { Socket } from './socket'
 import {
   NO_ID, kAddHandle, kBinding, kConnecting, kCounted, kDispatch, kId, kIp, kOnAccept, kOnConnected,
@@ -40,6 +42,7 @@ const kRefs = Symbol('refs')
 const kClosed = Symbol('closed')
 const kClosing = Symbol('closing')
 const kResolved = Symbol('resolved')
+const kOps = Symbol('ops')
 
 let current: Stack | null = null
 let opening = false
@@ -66,6 +69,7 @@ export class Stack {
   [kRefs] = 0;
   [kClosed] = false;
   [kClosing]: Promise<void> | null = null;
+  declare [kOps]: StackOps;
 
   /** Stacks come from createStack(). */
   constructor(binding: NativeBinding, resolved: ResolvedOptions, mac: string) {
@@ -160,10 +164,26 @@ export class Stack {
     return this[kBinding].stackStats()
   }
 
+  /** The control socket gazellectl talks to (null: none). */
+  get controlPath(): string | null {
+    return this[kOps].controlPath
+  }
+
+  /**
+   * Registers the stack's counters with prom-client (in `registry`, or prom-client's
+   * default one), read at each scrape: gazelle_rx_packets_total{device=...} etc.
+   * Returns the registry. Calling it again with the same registry does nothing more.
+   */
+  metrics(registry?: Registry): Registry {
+    if (this[kClosed]) throw new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
+    return this[kOps].metrics(registry)
+  }
+
   /** Destroys every socket, closes every server, closes the port and releases the device. */
   close(): Promise<void> {
     const closing = this[kClosing]
     if (closing !== null) return closing
+    this[kOps].close()
     const handles = this[kHandles].filter((h): h is Handle => h !== undefined)
     for (const h of handles) if (h instanceof Socket) h.destroy()
     for (const h of handles) if (h instanceof Server) h.close()
@@ -299,7 +319,17 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       binding.stackClose()
       throw err
     }
-    stack = new Stack(binding, resolved, binding.stackMac())
+    const mac = binding.stackMac()
+    let ops: StackOps
+    try {
+      ops = await StackOps.start(binding, resolved, mac, () => stack?.closed ?? true)
+    } catch (err) {
+      binding.stackClose()
+      releaseDevice(resolved.device)
+      throw err
+    }
+    stack = new Stack(binding, resolved, mac)
+    stack[kOps] = ops
     binding.stackRef(false)
     current = stack
     return stack

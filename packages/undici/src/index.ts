@@ -119,6 +119,27 @@ export class GazelleAgent extends undici.Agent {
   }
 }
 
+type StackSocket = Duplex & {
+  setNoDelay?(b: boolean): unknown
+  setKeepAlive?(b: boolean, d?: number): unknown
+  ref(): unknown
+  unref(): unknown
+}
+
+/** A TLS socket over a stream that is not a kernel socket has no handle to (un)ref:
+ * undici unrefs idle connections so the process can exit, so pass it on to the stack socket. */
+function forwardRef(socket: tls.TLSSocket, raw: StackSocket): void {
+  const { ref, unref } = socket
+  socket.ref = function () {
+    raw.ref()
+    return ref.call(this)
+  }
+  socket.unref = function () {
+    raw.unref()
+    return unref.call(this)
+  }
+}
+
 function stackConnect(
   stack: Stack,
   opts: undici.buildConnector.Options,
@@ -138,7 +159,7 @@ function stackConnect(
     if (err) f(err, null)
     else f(null, socket as unknown as import('node:net').Socket)
   }
-  let raw: Duplex & { setNoDelay?(b: boolean): unknown; setKeepAlive?(b: boolean, d?: number): unknown }
+  let raw: StackSocket
   try {
     raw = stack.connect({ host: opts.hostname, port }) as typeof raw
   } catch (err) {
@@ -169,10 +190,13 @@ function stackConnect(
     const servername = (opts.servername || (tlsOptions.servername as string | undefined) || undefined)
     socket = tls.connect({
       ...(tlsOptions as tls.ConnectionOptions),
+      // The certificate is checked against host (or servername): without it, 'localhost'.
+      host: opts.hostname,
       ...(servername && !parseIPv4(servername) ? { servername } : {}),
       ALPNProtocols: allowH2 ? ['http/1.1', 'h2'] : ['http/1.1'],
       socket: raw,
     })
+    forwardRef(socket as tls.TLSSocket, raw)
     socket.once('secureConnect', () => finish(null, socket))
   } else {
     socket.once('connect', () => finish(null, socket))

@@ -1,7 +1,7 @@
-// gRPC roles for stack-child.mjs: a grpc-js server on the stack (serveOnStack) or the
-// kernel (bindAsync), and grpc-js clients whose channel goes through the stack
-// (stackChannelOptions) or the kernel. GAZELLE_GRPC_JS names another grpc-js copy
-// (the low end of the declared range, installed as the alias grpc-js-1-11).
+// gRPC commands for stack-child.mjs (sp.use('grpc')): a grpc-js server on the stack
+// (serveOnStack) or the kernel (bindAsync), and grpc-js clients whose channel goes through
+// the stack (stackChannelOptions) or the kernel. GAZELLE_GRPC_JS names another grpc-js
+// copy (the ends of the declared range, installed as aliases like grpc-js-1-11).
 import crypto from 'node:crypto'
 import path from 'node:path'
 import { createRequire } from 'node:module'
@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
 const here = path.dirname(fileURLToPath(import.meta.url))
-const PROTO = path.join(here, '..', 'fixtures', 'grpc-test.proto')
+const PROTO = path.join(here, '..', '..', 'fixtures', 'grpc-test.proto')
 const MAX = 16 * 1024 * 1024
 const sizeOptions = { 'grpc.max_receive_message_length': MAX, 'grpc.max_send_message_length': MAX }
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex')
 
-export function grpcRoles({ getStack, cfg }) {
+export default function grpcRole(ctx) {
+  const { cfg } = ctx
   const grpc = require(process.env.GAZELLE_GRPC_JS || '@grpc/grpc-js')
   const protoLoader = require('@grpc/proto-loader')
   const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, defaults: true })
@@ -25,10 +26,17 @@ export function grpcRoles({ getStack, cfg }) {
 
   let server = null
   let serving = null
-  const seen = { peers: [], calls: 0, finished: 0, cancelled: 0 }
+  const seen = { peers: [], calls: 0, finished: 0, cancelled: 0, streamed: 0 }
   const failures = new Map() // x-test value -> attempts failed so far (Echo fail_first)
   let client = null
   const inflight = []
+
+  ctx.beforeClose(async () => {
+    client?.close()
+    client = null
+    server?.forceShutdown()
+    server = null
+  })
 
   const wait = (ms, call) =>
     new Promise((resolve) => {
@@ -70,6 +78,7 @@ export function grpcRoles({ getStack, cfg }) {
         if (!(await wait(delay, call))) return
         const data = crypto.randomBytes(size)
         call.write({ data, sha: sha(data), index: i, peer: call.getPeer() })
+        seen.streamed++
       }
       seen.finished++
       call.end()
@@ -111,7 +120,7 @@ export function grpcRoles({ getStack, cfg }) {
       )
       return { port: bound }
     }
-    serving = await gazelle().serveOnStack(server, getStack(), { port, host, credentials })
+    serving = await gazelle().serveOnStack(server, ctx.stack(), { port, host, credentials })
     return { port: serving.port, address: serving.address, peerSupported: gazelle().peerAddressSupported() }
   }
 
@@ -137,7 +146,7 @@ export function grpcRoles({ getStack, cfg }) {
 
   function grpcServerSeen({ reset = false } = {}) {
     const out = { ...seen, peers: [...seen.peers] }
-    if (reset) Object.assign(seen, { peers: [], calls: 0, finished: 0, cancelled: 0 })
+    if (reset) Object.assign(seen, { peers: [], calls: 0, finished: 0, cancelled: 0, streamed: 0 })
     return out
   }
 
@@ -148,7 +157,7 @@ export function grpcRoles({ getStack, cfg }) {
     const creds = tls
       ? grpc.credentials.createSsl(Buffer.from(tls.ca))
       : grpc.credentials.createInsecure()
-    const stackOpts = viaStack ? gazelle().stackChannelOptions(getStack(), { grpc, ...(mode && { mode }) }) : {}
+    const stackOpts = viaStack ? gazelle().stackChannelOptions(ctx.stack(), { grpc, ...(mode && { mode }) }) : {}
     client = new TestService(target, creds, { ...sizeOptions, ...options, ...stackOpts })
     return { mode: viaStack ? gazelle().channelMode(stackOpts) : 'kernel', grpcVersion: require(`${process.env.GAZELLE_GRPC_JS || '@grpc/grpc-js'}/package.json`).version }
   }

@@ -1,0 +1,53 @@
+// The stats and rates screens: port, mempool and poll-loop counters as label/value
+// pairs three to a line, then LwIP's per-protocol counters as a table. 80 columns.
+import { bytes, count, table } from './format'
+import { Counters, busyRatio } from './rates'
+
+export type Kind = 'total' | 'rate'
+
+const PAIR = 24
+const INDENT = 8
+
+type Pair = [label: string, value: string]
+
+function grid(title: string, pairs: Pair[]): string[] {
+  const lines: string[] = []
+  for (let i = 0; i < pairs.length; i += 3) {
+    const cells = pairs.slice(i, i + 3).map(([l, v]) => `${l.padEnd(PAIR - 9)}${v.padStart(8)}`)
+    lines.push(`${(i === 0 ? title : '').padEnd(INDENT)}${cells.join(' ')}`.trimEnd())
+  }
+  return lines
+}
+
+const PROTOCOLS = ['link', 'etharp', 'ip', 'ipFrag', 'icmp', 'udp', 'tcp'] as const
+const PROTO_COUNTERS = ['xmit', 'recv', 'drop', 'chkerr', 'lenerr', 'memerr', 'rterr', 'proterr', 'opterr', 'err'] as const
+
+export function formatCounters(c: Counters, kind: Kind): string[] {
+  const v = (g: string, k: string) => c[g]?.[k] ?? 0
+  const n = (g: string, k: string) => count(kind === 'rate' ? Math.round(v(g, k)) : v(g, k))
+  const b = (g: string, k: string) => (kind === 'rate' ? `${bytes(v(g, k))}/s` : bytes(v(g, k)))
+  const per = kind === 'rate' ? '/s' : ''
+  const busy = busyRatio(c)
+  const lines = [
+    ...grid('Port', [
+      [`rx packets${per}`, n('port', 'rxPackets')], [`tx packets${per}`, n('port', 'txPackets')], ['link', v('port', 'linkUp') ? 'up' : 'down'],
+      ['rx bytes', b('port', 'rxBytes')], ['tx bytes', b('port', 'txBytes')], ['tx backlog', count(v('port', 'txBacklog'))],
+      ['rx missed', n('port', 'rxMissed')], ['tx errors', n('port', 'txErrors')], ['rx no mbuf', n('port', 'rxNoMbuf')],
+      ['rx errors', n('port', 'rxErrors')], ['tx dropped', n('port', 'txDropped')], ['rx malformed', n('port', 'rxDropped')],
+    ]),
+    ...grid('Mempool', [
+      ['size', count(v('mempool', 'size'))], ['in use', count(v('mempool', 'inUse'))], ['free', count(v('mempool', 'free'))],
+    ]),
+    ...grid('Poll', [
+      [`polls${per}`, n('poll', 'polls')], ['busy', Number.isNaN(busy) ? '-' : `${(busy * 100).toFixed(1)}%`], [`events${per}`, n('poll', 'events')],
+      [`batches${per}`, n('poll', 'batches')], [`sleeps${per}`, n('poll', 'sleeps')], [`wakeups${per}`, n('poll', 'wakeups')],
+      ['tcp sockets', count(v('tcp', 'sockets'))], [`rx bursts${per}`, n('poll', 'rxBursts')],
+    ]),
+    '',
+    ...table(
+      [{ title: kind === 'rate' ? 'LwIP /s' : 'LwIP' }, ...PROTO_COUNTERS.map((k) => ({ title: k, right: true }))],
+      PROTOCOLS.map((p) => [p, ...PROTO_COUNTERS.map((k) => n(p, k))]),
+    ),
+  ]
+  return lines
+}

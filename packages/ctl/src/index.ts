@@ -1,0 +1,11 @@
+// @gazelle/ctl: the gazellectl command and its pieces, for scripts that want them.
+export { main, USAGE } from './cli'
+export { request, CtlError } from './client'
+export { discover, pick } from './discover'
+export type { Target } from './discover'
+export { count, bytes, age, uptime, nanos, table, ellipsize, WIDTH } from './format'
+export { percentile, summarize, chart, bucketBounds } from './histogram'
+export { rates, busyRatio } from './rates'
+export { formatCounters } from './counters-view'
+export { formatConns, stateName } from './conns-view'
+export { formatLatency } from './latency-view'
