@@ -66,6 +66,30 @@ function validate(stack: unknown, options: unknown): { stack: Stack; routes: Rou
   return { stack: s as Stack, routes, opts: o }
 }
 
+// One connect function per stack and routes: grpc-js shares a subchannel (and its
+// connection) between channels only when their options are identical, as it does for
+// kernel channels to the same target.
+const connectFunctions = new WeakMap<Stack, Map<string, StackConnect>>()
+
+function connectFunction(stack: Stack, routes: Route[]): StackConnect {
+  let byRoutes = connectFunctions.get(stack)
+  if (!byRoutes) connectFunctions.set(stack, (byRoutes = new Map()))
+  const key = routes.map((r) => `${r.ip}/${r.mask}`).join(',')
+  let connect = byRoutes.get(key)
+  if (!connect) {
+    const onStack = (host: string) => {
+      const ip = parseIPv4(host)
+      return ip !== undefined && routes.some((r) => ((ip & r.mask) >>> 0) === r.ip)
+    }
+    connect = (address) =>
+      typeof address.host === 'string' && typeof address.port === 'number' && onStack(address.host)
+        ? connectOnStack(stack, address.host, address.port)
+        : null
+    byRoutes.set(key, connect)
+  }
+  return connect
+}
+
 function findFiles(grpc: object | undefined): GrpcFiles {
   const files = grpcFiles(grpc)
   if (!files) {
@@ -88,15 +112,7 @@ export function stackChannelOptions(stack: Stack, options?: StackChannelOptionsO
   const refusal = mode === 'fallback' ? 'fallback asked for' : hookRefusal(files)
   if (refusal === null) {
     installHook(files)
-    const onStack = (host: string) => {
-      const ip = parseIPv4(host)
-      return ip !== undefined && routes.some((r) => ((ip & r.mask) >>> 0) === r.ip)
-    }
-    const connect: StackConnect = (address) =>
-      typeof address.host === 'string' && typeof address.port === 'number' && onStack(address.host)
-        ? connectOnStack(st, address.host, address.port)
-        : null
-    return Object.defineProperty({ [CONNECT_OPTION]: connect }, kMode, { value: 'hook' })
+    return Object.defineProperty({ [CONNECT_OPTION]: connectFunction(st, routes) }, kMode, { value: 'hook' })
   }
   if (mode === 'hook') {
     throw invalidOption('options.mode', `"auto" or "fallback" here (${refusal})`, mode)

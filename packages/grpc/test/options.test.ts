@@ -93,3 +93,11 @@ t.test('the fallback channel takes IPv4 literal targets only', async (t) => {
   ch.close()
   t.equal(ch.getConnectivityState(false), grpc.connectivityState.SHUTDOWN)
 })
+
+t.test('clients of one stack share connections the way kernel clients do', async (t) => {
+  const stack = fakeStack()
+  const a = stackChannelOptions(stack)[CONNECT_OPTION]
+  t.equal(stackChannelOptions(stack)[CONNECT_OPTION], a, 'the same option value, so grpc-js can share the subchannel')
+  t.not(stackChannelOptions(stack, { routes: ['192.168.7.0/24'] })[CONNECT_OPTION], a, 'other routes: another value')
+  t.not(stackChannelOptions(fakeStack())[CONNECT_OPTION], a, 'another stack: another value')
+})
