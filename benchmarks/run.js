@@ -8,7 +8,8 @@ const { writeResults } = require('./results')
 
 const suites = {
   tcp: require('./tcp/suite'),
-  undici: require('./undici/suite')
+  undici: require('./undici/suite'),
+  grpc: require('./grpc/suite')
 }
 
 async function main () {
