@@ -1,0 +1,76 @@
+// The serverFactory form: Fastify({ serverFactory: gazelleServerFactory(options) }).
+// Fastify does not copy its timeouts onto a server it did not create, so the factory
+// builds the server the way Fastify would (http, https, http2, secure http2) with them.
+import * as http from 'node:http'
+import * as http2 from 'node:http2'
+import * as https from 'node:https'
+import type * as net from 'node:net'
+import { StackBinding } from './binding'
+import { resolveOptions } from './options'
+import type { GazelleFastifyOptions } from './options'
+
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void
+
+/** The Fastify options the server is built from (Fastify passes all of them). */
+export interface FactoryFastifyOptions {
+  http?: http.ServerOptions | null
+  https?: https.ServerOptions | http2.SecureServerOptions | boolean | null
+  http2?: boolean
+  http2SessionTimeout?: number
+  connectionTimeout?: number
+  keepAliveTimeout?: number
+  requestTimeout?: number
+  maxRequestsPerSocket?: number | null
+  forceCloseConnections?: boolean | 'idle'
+}
+
+const kBinding = Symbol.for('gazelle.fastify.binding')
+
+/** The binding a server made by the factory (or bound by the plugin) carries. */
+export function bindingOf(server: unknown): StackBinding | undefined {
+  return (server as { [kBinding]?: StackBinding } | null)?.[kBinding]
+}
+
+export function bindServer(server: net.Server, binding: StackBinding): void {
+  Object.defineProperty(server, kBinding, { value: binding })
+}
+
+/** A Fastify serverFactory whose server listens on the stack (the stack is created at
+ * listen() from stack options, and closed with the server). */
+export function gazelleServerFactory(options: GazelleFastifyOptions) {
+  const resolved = resolveOptions(options)
+  return function serverFactory(handler: Handler, fastifyOptions: FactoryFastifyOptions = {}): http.Server {
+    const server = createNodeServer(handler, fastifyOptions)
+    bindServer(server, new StackBinding(server, resolved))
+    // Fastify's types want an http.Server; https and http2 servers are what it makes too.
+    return server as http.Server
+  }
+}
+
+function createNodeServer(handler: Handler, o: FactoryFastifyOptions): net.Server {
+  const tlsOptions = o.https === true ? {} : o.https || undefined
+  if (o.http2) {
+    const server = tlsOptions
+      ? http2.createSecureServer(tlsOptions as http2.SecureServerOptions, handler as never)
+      : http2.createServer((o.http ?? {}) as http2.ServerOptions, handler as never)
+    const sessions = new Set<http2.Http2Session>()
+    server.on('session', (session) => {
+      sessions.add(session)
+      session.once('close', () => sessions.delete(session))
+      if (o.http2SessionTimeout) session.setTimeout(o.http2SessionTimeout, () => session.close())
+    })
+    if (o.forceCloseConnections === true) {
+      Object.assign(server, { closeHttp2Sessions: () => sessions.forEach((s) => s.close()) })
+    }
+    if (o.connectionTimeout) server.setTimeout(o.connectionTimeout)
+    return server
+  }
+  const server = tlsOptions
+    ? https.createServer(tlsOptions as https.ServerOptions, handler)
+    : http.createServer(o.http ?? {}, handler)
+  if (o.keepAliveTimeout !== undefined) server.keepAliveTimeout = o.keepAliveTimeout
+  if (o.requestTimeout !== undefined) server.requestTimeout = o.requestTimeout
+  if (o.connectionTimeout) server.setTimeout(o.connectionTimeout)
+  if (o.maxRequestsPerSocket && o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket
+  return server
+}
