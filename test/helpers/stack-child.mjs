@@ -541,6 +541,7 @@ async function tryCreateStack({ options }) {
 
 async function closeStack() {
   if (!stack) return false
+  await import('./fastify-app.mjs').then((m) => m.close({})).catch(() => {})
   if (undiciAgent) await undiciAgent.destroy().catch(() => {})
   undiciAgent = null
   for (const port of [...servers.keys()]) await closeServer({ port }).catch(() => {})
@@ -573,6 +574,12 @@ const commands = {
   undiciAgent: undiciAgentCmd,
   undiciRequest: undiciRequestCmd,
   undiciClose: undiciCloseCmd,
+  // Fastify on this process's stack, and raw HTTP clients: test/helpers/fastify-app.mjs.
+  fastify: async ({ fn, ...args }) => {
+    const m = await import('./fastify-app.mjs')
+    if (typeof m[fn] !== 'function') throw new Error(`fastify-app.mjs has no ${fn}`)
+    return m[fn]({ stack, ...args })
+  },
   rss: async () => process.memoryUsage().rss,
   exit: async ({ code = 0 } = {}) => {
     setTimeout(() => shutdown(code), 10)
