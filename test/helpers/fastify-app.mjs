@@ -101,8 +101,8 @@ export async function rawExchange({ stack, host, port, send, pauseMs = 0, timeou
   sock.on('data', (d) => chunks.push(d))
   sock.on('error', (e) => (error = e.code ?? e.message))
   sock.on('end', () => (endMs = Date.now() - t0))
+  const closed = new Promise((resolve) => sock.once('close', resolve))
   await once(sock, 'connect')
-  const closed = once(sock, 'close')
   for (const [i, part] of send.entries()) {
     if (i > 0 && pauseMs) await sleep(pauseMs)
     if (!sock.destroyed) sock.write(part)

@@ -111,6 +111,9 @@ export class StackBinding {
       Object.defineProperty(server, 'listening', { configurable: true, get: () => self.listening })
       server.address = () => self.address()
     }
+    server.prependListener('clientError', (_err: Error, socket: StackSocket) => {
+      if (this.#handed.has(socket)) closeAfterReply(socket)
+    })
     // TLS and HTTP/2 wrap a JS socket in one of their own that has no peer address.
     const expose = (wrapper: unknown) => exposePeer(wrapper, (s) => this.#handed.has(s as StackSocket))
     if (server instanceof tls.Server) server.prependListener('secureConnection', expose)
@@ -228,6 +231,22 @@ export class StackBinding {
     } else {
       close.call(server, done)
     }
+  }
+}
+
+/**
+ * A 'clientError' handler (node's or Fastify's) writes its 408/400 reply and then calls
+ * socket.destroy(err): on a kernel socket that is close(), which still sends the reply and
+ * then FIN. The stack's destroy() resets and would drop the reply: for that one call,
+ * end the socket (the reply, then FIN) and destroy it once ended.
+ */
+function closeAfterReply(socket: StackSocket): void {
+  const destroy = socket.destroy
+  socket.destroy = function (this: StackSocket, err?: Error) {
+    socket.destroy = destroy
+    if (this.destroyed || !this.writable) return destroy.call(this, err)
+    this.end(() => destroy.call(this))
+    return this
   }
 }
 
