@@ -68,8 +68,9 @@ function emitTimeout(socket: Socket): void {
 export class Socket extends Duplex {
   /** True from stack.connect() until 'connect' (or the error). */
   connecting = false;
-  /** Never TLS: undici and http2 read this. */
-  alpnProtocol: string | false = false;
+  /** Undefined, as on a net.Socket (TLSSocket sets it): an http2 server takes a socket
+   * whose alpnProtocol is false for a failed ALPN and refuses h2c on it. undici reads it. */
+  declare alpnProtocol?: string | false;
   /** The Server that accepted this socket (set like node does). */
   declare server?: Server;
   declare _server?: Server;
