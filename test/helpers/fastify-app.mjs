@@ -144,3 +144,23 @@ export async function httpRequests({ host, port, paths, timeoutMs = 15_000 }) {
   }
   return results
 }
+
+/** Requests through a GazelleAgent on this child's stack (all at once: with
+ * agentOptions.pipelining they share connections in order). Bodies are hashed. */
+export async function undiciRequests({ stack, origin, requests, agentOptions = {} }) {
+  const { GazelleAgent } = await import('@gazelle/undici')
+  const agent = new GazelleAgent({ stack, ...agentOptions })
+  let connects = 0
+  agent.on('connect', () => connects++)
+  try {
+    const results = await Promise.all(requests.map(async (r) => {
+      const body = r.bodyBytes ? crypto.randomBytes(r.bodyBytes) : undefined
+      const res = await agent.request({ origin, path: r.path, method: r.method ?? 'GET', body, headers: r.headers, blocking: false })
+      const buf = Buffer.from(await res.body.arrayBuffer())
+      return { status: res.statusCode, headers: res.headers, text: buf.length <= 4096 ? buf.toString() : null, bytes: buf.length, sha256: sha(buf), sent: body ? sha(body) : null }
+    }))
+    return { results, connects }
+  } finally {
+    await agent.close()
+  }
+}
