@@ -8,7 +8,8 @@ const { writeResults } = require('./results')
 
 const suites = {
   tcp: require('./tcp/suite'),
-  undici: require('./undici/suite')
+  undici: require('./undici/suite'),
+  fastify: require('./fastify/suite')
 }
 
 async function main () {

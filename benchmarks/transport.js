@@ -25,7 +25,8 @@ async function open (transport, role, socketPath) {
     createServer: (fn) => stack.createServer(fn),
     connect: (opts, cb) => stack.connect(opts, cb),
     close: () => stack.close(),
-    stats: () => stack.stats()
+    stats: () => stack.stats(),
+    stack
   }
 }
 
