@@ -2,6 +2,7 @@
 // where the same app also listens on the kernel for a node:http client.
 import t from 'tap'
 import * as http from 'node:http'
+import * as net from 'node:net'
 import { cleanup } from './helpers/cleanup'
 import { startApp } from './helpers/fastify'
 import { memifPair, needStack } from './helpers/harness'
@@ -74,5 +75,19 @@ t.test('Fastify on a memif stack, undici on the other; mode "both"', needStack()
     await t.rejects(kernelGet(app.kernel!.port, '/hello', agent), { code: 'ECONNREFUSED' }, 'kernel: refused')
     const err = await requests([{ path: '/hello' }]).then(() => null, (e: { code?: string }) => e)
     t.equal(err?.code, 'ECONNREFUSED', 'stack: refused')
+  })
+
+  await t.test('listen errors: a port taken on the stack, or on the kernel in mode "both"', async (t) => {
+    const taken = await server.call('listen', { port: 0 })
+    await t.rejects(startApp(server, { port: taken.port }), { code: 'EADDRINUSE' }, 'stack port in use: listen() rejects')
+    await server.call('closeServer', { port: taken.port })
+    const kernel = net.createServer().listen(0, '127.0.0.1')
+    await new Promise((r) => kernel.once('listening', r))
+    t.teardown(() => kernel.close())
+    const port = (kernel.address() as net.AddressInfo).port
+    await t.rejects(startApp(server, { mode: 'both', port, listenHost: '127.0.0.1' }), { code: 'EADDRINUSE' }, 'kernel port in use: listen() rejects')
+    const again = await startApp(server, { port })
+    t.equal(again.stack.port, port, 'after the failed listen(), the stack port is free again')
+    await server.call('fastify', { fn: 'close' })
   })
 })

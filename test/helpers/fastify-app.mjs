@@ -59,10 +59,16 @@ export async function start({ stack, form = 'plugin', mode = 'replace', port = 0
   const f = Fastify({ ...fastifyOptions, ...(form === 'factory' ? { serverFactory: gz.serverFactory(plugin) } : {}) })
   if (form === 'plugin') await f.register(gz.gazelle, plugin)
   routes(f)
-  app = f
   inFlight = 0
   completed = 0
-  const url = await f.listen({ port, ...(listenHost ? { host: listenHost } : {}) })
+  let url
+  try {
+    url = await f.listen({ port, ...(listenHost ? { host: listenHost } : {}) })
+  } catch (err) {
+    await f.close()
+    throw err
+  }
+  app = f
   const binding = gz.bindingOf(f.server)
   return { url, stack: binding.address(), kernel: mode === 'both' ? f.server.address() : null }
 }
