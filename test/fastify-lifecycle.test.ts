@@ -81,18 +81,18 @@ t.test('Fastify connection management on a tap stack', needStack(), async (t) =>
   await t.test('return503OnClosing: a request arriving during close() gets 503', async (t) => {
     const { port } = await withApp({})
     // Two requests on one connection: the second is sent once close() has begun.
-    const pending = exchange(port, [get('/slow?ms=1200'), get('/hello')], 500)
+    const pending = exchange(port, [get('/slow?ms=2500'), get('/hello')], 1200)
     await inFlight(1)
     const closed = await closeApp()
     const r = await pending
     const statuses = statusesOf(r.text)
     t.same(statuses, [200, 503], `the slow one finishes, the late one gets 503 (${JSON.stringify(r.text.slice(0, 300))})`)
-    t.ok(closed.ms >= 600, `close() waited (${closed.ms} ms)`)
+    t.ok(closed.ms >= 1200, `close() waited (${closed.ms} ms)`)
   })
 
   await t.test('return503OnClosing: false serves it', async (t) => {
     const { port } = await withApp({ return503OnClosing: false })
-    const pending = exchange(port, [get('/slow?ms=1200'), get('/seq/2')], 500)
+    const pending = exchange(port, [get('/slow?ms=2500'), get('/seq/2')], 1200)
     await inFlight(1)
     await closeApp()
     const r = await pending

@@ -7,6 +7,7 @@ import * as tls from 'node:tls'
 import { createStack, invalidOption } from '@gazelle/stack'
 import type { Server as StackServer, Socket as StackSocket, Stack } from '@gazelle/stack'
 import type { ResolvedOptions } from './options'
+import { closeAfterReply } from './client-error'
 import { exposePeer } from './peer'
 
 /** What net.Server keeps for its own sockets; node:http's close and getConnections read it. */
@@ -231,22 +232,6 @@ export class StackBinding {
     } else {
       close.call(server, done)
     }
-  }
-}
-
-/**
- * A 'clientError' handler (node's or Fastify's) writes its 408/400 reply and then calls
- * socket.destroy(err): on a kernel socket that is close(), which still sends the reply and
- * then FIN. The stack's destroy() resets and would drop the reply: for that one call,
- * end the socket (the reply, then FIN) and destroy it once ended.
- */
-function closeAfterReply(socket: StackSocket): void {
-  const destroy = socket.destroy
-  socket.destroy = function (this: StackSocket, err?: Error) {
-    socket.destroy = destroy
-    if (this.destroyed || !this.writable) return destroy.call(this, err)
-    this.end(() => destroy.call(this))
-    return this
   }
 }
 
