@@ -9,7 +9,8 @@ import { StackBinding } from './binding'
 import { resolveOptions } from './options'
 import type { GazelleFastifyOptions } from './options'
 
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void
+/** Fastify's request handler (http's or http2's request and response types). */
+export type Handler = (req: never, res: never) => void
 
 /** The Fastify options the server is built from (Fastify passes all of them). */
 export interface FactoryFastifyOptions {
@@ -35,15 +36,19 @@ export function bindServer(server: net.Server, binding: StackBinding): void {
   Object.defineProperty(server, kBinding, { value: binding })
 }
 
+/** The servers Fastify runs on; a factory's type says which one (http.Server by default;
+ * Http2Server or Http2SecureServer with `http2: true`). */
+export type FastifyRawServer = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer
+
 /** A Fastify serverFactory whose server listens on the stack (the stack is created at
- * listen() from stack options, and closed with the server). */
-export function gazelleServerFactory(options: GazelleFastifyOptions) {
+ * listen() from stack options, and closed with the server). The server is built from
+ * Fastify's options: https, http2 or plain http. */
+export function gazelleServerFactory<S extends FastifyRawServer = http.Server>(options: GazelleFastifyOptions) {
   const resolved = resolveOptions(options)
-  return function serverFactory(handler: Handler, fastifyOptions: FactoryFastifyOptions = {}): http.Server {
+  return function serverFactory(handler: Handler, fastifyOptions: FactoryFastifyOptions = {}): S {
     const server = createNodeServer(handler, fastifyOptions)
     bindServer(server, new StackBinding(server, resolved))
-    // Fastify's types want an http.Server; https and http2 servers are what it makes too.
-    return server as http.Server
+    return server as S
   }
 }
 
@@ -66,8 +71,8 @@ function createNodeServer(handler: Handler, o: FactoryFastifyOptions): net.Serve
     return server
   }
   const server = tlsOptions
-    ? https.createServer(tlsOptions as https.ServerOptions, handler)
-    : http.createServer(o.http ?? {}, handler)
+    ? https.createServer(tlsOptions as https.ServerOptions, handler as http.RequestListener)
+    : http.createServer(o.http ?? {}, handler as http.RequestListener)
   if (o.keepAliveTimeout !== undefined) server.keepAliveTimeout = o.keepAliveTimeout
   if (o.requestTimeout !== undefined) server.requestTimeout = o.requestTimeout
   if (o.connectionTimeout) server.setTimeout(o.connectionTimeout)
