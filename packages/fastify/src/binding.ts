@@ -7,7 +7,6 @@ import * as tls from 'node:tls'
 import { createStack, invalidOption } from '@gazelle/stack'
 import type { Server as StackServer, Socket as StackSocket, Stack } from '@gazelle/stack'
 import type { ResolvedOptions } from './options'
-import { closeAfterReply } from './client-error'
 import { exposePeer } from './peer'
 
 /** What net.Server keeps for its own sockets; node:http's close and getConnections read it. */
@@ -112,9 +111,6 @@ export class StackBinding {
       Object.defineProperty(server, 'listening', { configurable: true, get: () => self.listening })
       server.address = () => self.address()
     }
-    server.prependListener('clientError', (_err: Error, socket: StackSocket) => {
-      if (this.#handed.has(socket)) closeAfterReply(socket)
-    })
     // TLS and HTTP/2 wrap a JS socket in one of their own that has no peer address.
     const expose = (wrapper: unknown) => exposePeer(wrapper, (s) => this.#handed.has(s as StackSocket))
     if (server instanceof tls.Server) server.prependListener('secureConnection', expose)
@@ -157,6 +153,9 @@ export class StackBinding {
       keepAlive: server.keepAlive === true,
       keepAliveInitialDelay: (server.keepAliveInitialDelay ?? 0) * 1000,
       highWaterMark: server.highWaterMark,
+      // node:http's destroy() of an idle, timed-out or answered-with-408 socket is a close()
+      // on the kernel: the reply goes out, then FIN. The stack's default is a reset.
+      destroyResets: false,
     })
     stackServer.on('connection', (socket: StackSocket) => this.#accept(socket))
     await new Promise<void>((resolve, reject) => {
