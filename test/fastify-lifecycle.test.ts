@@ -16,9 +16,9 @@ t.test('Fastify connection management on a tap stack', needStack(), async (t) =>
   const { netns, stack, stackIp } = await tapStack(t)
   const kc = await kernelPeer(t, netns)
   const closeApp = () => stack.call('fastify', { fn: 'close' }, 30_000)
-  const withApp = async (fastifyOptions: Record<string, unknown>) => {
+  const withApp = async (fastifyOptions: Record<string, unknown>, maxConnections?: number) => {
     await closeApp() // the one a failed subtest left running, if any
-    const app = await startApp(stack, { fastifyOptions })
+    const app = await startApp(stack, { fastifyOptions, maxConnections })
     return { port: app.stack.port, base: `http://${stackIp}:${app.stack.port}` }
   }
   const exchange = (port: number, send: string[], pauseMs = 0, timeoutMs = 15_000): Promise<Exchange> =>
@@ -116,6 +116,17 @@ t.test('Fastify connection management on a tap stack', needStack(), async (t) =>
     const statuses = statusesOf(raw.text)
     t.same(statuses, [200, 200, 503], `pipelined past the limit: 503 (${statuses})`)
     t.match(raw.text, /Connection: close/i, 'the server says it closes')
+    await closeApp()
+  })
+
+  await t.test('server.maxConnections: a connection beyond it is dropped', async (t) => {
+    const { port, base } = await withApp({}, 1)
+    const held = exchange(port, [get('/hello')], 0, 3000) // keep-alive: stays open 3 s
+    await waitFor(async () => (await stack.call('fastify', { fn: 'state' })).connections === 1, 10_000, 'the first connection')
+    const r = await curl(netns, [`${base}/hello`])
+    t.not(r.code, 0, `the second connection is closed unanswered (${r.stderr.trim()})`)
+    t.equal((await stack.call('fastify', { fn: 'state' })).drops, 1, "the server emitted 'drop'")
+    t.match((await held).text, /^HTTP\/1\.1 200 OK/, 'the first was served')
     await closeApp()
   })
 })

@@ -10,6 +10,7 @@ import { once } from 'node:events'
 let app = null
 let inFlight = 0
 let completed = 0
+let drops = 0
 
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex')
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -51,7 +52,7 @@ function connections() {
 
 /** Starts a Fastify app on the child's stack. form: 'plugin' | 'factory';
  * fastifyOptions: Fastify's own (timeouts, https, http2, forceCloseConnections...). */
-export async function start({ stack, form = 'plugin', mode = 'replace', port = 0, fastifyOptions = {}, listenHost }) {
+export async function start({ stack, form = 'plugin', mode = 'replace', port = 0, fastifyOptions = {}, listenHost, maxConnections }) {
   if (app) throw new Error('a Fastify app is running already')
   const { default: Fastify } = await import('fastify')
   const gz = await import('@gazelle/fastify')
@@ -61,6 +62,7 @@ export async function start({ stack, form = 'plugin', mode = 'replace', port = 0
   routes(f)
   inFlight = 0
   completed = 0
+  drops = 0
   let url
   try {
     url = await f.listen({ port, ...(listenHost ? { host: listenHost } : {}) })
@@ -69,6 +71,10 @@ export async function start({ stack, form = 'plugin', mode = 'replace', port = 0
     throw err
   }
   app = f
+  if (maxConnections) {
+    f.server.maxConnections = maxConnections
+    f.server.on('drop', () => drops++)
+  }
   const binding = gz.bindingOf(f.server)
   return { url, stack: binding.address(), kernel: mode === 'both' ? f.server.address() : null }
 }
@@ -89,7 +95,7 @@ export async function close({ timeoutMs = 20_000 }) {
 }
 
 export async function state() {
-  return { inFlight, completed, connections: app ? await connections() : null }
+  return { inFlight, completed, drops, connections: app ? await connections() : null }
 }
 
 function transport(stack) {

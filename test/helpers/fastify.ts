@@ -21,6 +21,8 @@ export interface StartOptions {
   port?: number
   fastifyOptions?: Record<string, unknown>
   listenHost?: string
+  /** server.maxConnections, set after listen() */
+  maxConnections?: number
 }
 
 /** Starts the test app on a child's stack. */
