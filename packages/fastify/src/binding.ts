@@ -12,7 +12,6 @@ import { exposePeer } from './peer'
 /** What net.Server keeps for its own sockets; node:http's close and getConnections read it. */
 export interface NodeServer extends net.Server {
   _connections: number
-  _handle: unknown
   _emitCloseIfDrained(): void
   allowHalfOpen?: boolean
   noDelay?: boolean
