@@ -9,7 +9,8 @@ const { writeResults } = require('./results')
 const suites = {
   tcp: require('./tcp/suite'),
   undici: require('./undici/suite'),
-  grpc: require('./grpc/suite')
+  grpc: require('./grpc/suite'),
+  fastify: require('./fastify/suite')
 }
 
 async function main () {

@@ -1,7 +1,7 @@
 // examples/grpc-greeter run as a user would: the server on a tap device (inside a network
 // namespace made for the test) answers a kernel grpc-js client, and on memif answers a
 // client on a second stack; SIGINT stops it cleanly.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import * as path from 'node:path'
 import { cleanup, createNetns, execIn, memifSocket } from './helpers/cleanup'
@@ -11,7 +11,7 @@ cleanup.hook(t)
 const SERVER = path.join(REPO, 'examples/grpc-greeter/server.js')
 const CLIENT = path.join(REPO, 'examples/grpc-greeter/client.js')
 
-type T = Parameters<Parameters<typeof t.test>[1]>[0]
+type T = Test
 
 function startServer(t: T, netns: string | undefined, env: NodeJS.ProcessEnv) {
   const [file, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, SERVER]] : [process.execPath, [SERVER]]

@@ -2,7 +2,8 @@
 // credentials.createSsl on the client, with a CA made by openssl for this run.
 import t from 'tap'
 import { cleanup } from './helpers/cleanup'
-import { fourCallTypes, grpcMemifPair, testCertificates } from './helpers/grpc'
+import { fourCallTypes, grpcMemifPair } from './helpers/grpc'
+import { testCertificates } from './helpers/tls'
 import { needStack } from './helpers/harness'
 
 cleanup.hook(t)

@@ -1,19 +1,10 @@
 // Shared checks for the gRPC tests: the four call types against a server, asserted
 // the same way whatever carries them (memif, tap, the hook or the fallback channel).
-import { execFileSync } from 'node:child_process'
-import * as fs from 'node:fs'
-import * as os from 'node:os'
-import * as path from 'node:path'
 import { memifPair, waitFor } from './harness'
 import type { StackProcess } from './harness'
+import type { Test } from 'tap'
 
-type T = {
-  test(name: string, fn: (t: T) => Promise<void>): Promise<unknown>
-  ok(v: unknown, m?: string): void
-  equal(a: unknown, b: unknown, m?: string): void
-  notOk(v: unknown, m?: string): void
-  match(a: unknown, b: unknown, m?: string): void
-}
+type T = Test
 
 export const MiB = 1024 * 1024
 
@@ -49,26 +40,6 @@ export async function fourCallTypes(t: T, client: StackProcess, opts: { clientIp
     t.equal(r.received, 50)
     t.ok(r.match, 'replies match what was sent, in order')
   })
-}
-
-/** A CA and a server certificate for `ip` (subjectAltName IP), made with openssl now;
- * PEM strings only: the files are removed before this returns. */
-export function testCertificates(ip: string): { ca: string; key: string; cert: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gazelle-grpc-ca-'))
-  const f = (n: string) => path.join(dir, n)
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 })
-  try {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=gazelle test CA',
-      '-keyout', f('ca.key'), '-out', f('ca.pem'))
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${ip}`, '-keyout', f('server.key'), '-out', f('server.csr'))
-    fs.writeFileSync(f('ext.cnf'), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`)
-    openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial',
-      '-days', '1', '-extfile', f('ext.cnf'), '-out', f('server.pem'))
-    const read = (n: string) => fs.readFileSync(f(n), 'utf8')
-    return { ca: read('ca.pem'), key: read('server.key'), cert: read('server.pem') }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
 }
 
 /** 4 MiB messages both ways, deadline exceeded and cancellation (the server sees both),

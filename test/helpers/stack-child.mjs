@@ -537,6 +537,8 @@ const roleContext = {
   connect,
   createStack,
   servers,
+  /** The stack of this process, or null. */
+  currentStack: () => stack,
   /** The stack of this process (throws if there is none). */
   stack() {
     if (!stack) throw Object.assign(new Error('no stack in this process'), { code: 'ERR_TEST_NO_STACK' })

@@ -22,6 +22,9 @@ export interface ServerOptions {
   keepAliveInitialDelay?: number
   /** readable and writable highWaterMark of accepted sockets. */
   highWaterMark?: number
+  /** Accepted sockets' destroy() resets the connection (default true); false closes it
+   * like net.Socket (see SocketOptions.destroyResets). */
+  destroyResets?: boolean
 }
 
 export interface ListenOptions {
@@ -77,6 +80,7 @@ export class Server extends EventEmitter {
   readonly keepAlive: boolean;
   readonly keepAliveInitialDelay: number;
   readonly highWaterMark: number | undefined;
+  readonly destroyResets: boolean;
 
   declare [kStack]: Stack;
   declare [kBinding]: NativeBinding;
@@ -96,6 +100,7 @@ export class Server extends EventEmitter {
     this.pauseOnConnect = boolean(options.pauseOnConnect, 'options.pauseOnConnect', false)
     this.noDelay = boolean(options.noDelay, 'options.noDelay', false)
     this.keepAlive = boolean(options.keepAlive, 'options.keepAlive', false)
+    this.destroyResets = boolean(options.destroyResets, 'options.destroyResets', true)
     this.keepAliveInitialDelay = integer(
       options.keepAliveInitialDelay, 'options.keepAliveInitialDelay', 0, 2 ** 31 - 1, 0)
     this.highWaterMark = options.highWaterMark === undefined
@@ -236,6 +241,7 @@ export class Server extends EventEmitter {
       allowHalfOpen: this.allowHalfOpen,
       readableHighWaterMark: hwm,
       writableHighWaterMark: hwm,
+      destroyResets: this.destroyResets,
     })
     socket[kAccepted](id, remote, localPort, this.pauseOnConnect)
     if (this.noDelay) socket.setNoDelay(true)

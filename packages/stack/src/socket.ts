@@ -16,6 +16,10 @@ export interface SocketOptions {
   allowHalfOpen?: boolean
   readableHighWaterMark?: number
   writableHighWaterMark?: number
+  /** true (default): destroy() resets the connection (RST). false: destroy() closes it
+   * like net.Socket's, which node:http relies on (FIN after the data the stack holds);
+   * it still resets when a write is left pending or after resetAndDestroy(). */
+  destroyResets?: boolean
 }
 
 export interface AddressInfo {
@@ -56,6 +60,7 @@ const kRelease = Symbol('release')
 const kFlush = Symbol('flush')
 const kSend = Symbol('send')
 const kShutdownNow = Symbol('shutdownNow')
+const kDestroyResets = Symbol('destroyResets')
 
 function emitClose(socket: Socket, hadError: boolean): void {
   socket.emit('close', hadError)
@@ -68,8 +73,9 @@ function emitTimeout(socket: Socket): void {
 export class Socket extends Duplex {
   /** True from stack.connect() until 'connect' (or the error). */
   connecting = false;
-  /** Never TLS: undici and http2 read this. */
-  alpnProtocol: string | false = false;
+  /** Undefined, as on a net.Socket (TLSSocket sets it): an http2 server takes a socket
+   * whose alpnProtocol is false for a failed ALPN and refuses h2c on it. undici reads it. */
+  declare alpnProtocol?: string | false;
   /** The Server that accepted this socket (set like node does). */
   declare server?: Server;
   declare _server?: Server;
@@ -94,6 +100,7 @@ export class Socket extends Duplex {
   [kBytesWritten] = 0;
   [kRemote]: RemoteAddress | undefined = undefined;
   [kLocalPort]: number | undefined = undefined;
+  [kDestroyResets]: boolean;
 
   /** Sockets come from stack.connect() and from a Server's 'connection' event. */
   constructor(stack: Stack, options: SocketOptions = {}) {
@@ -106,6 +113,7 @@ export class Socket extends Duplex {
     })
     this[kStack] = stack
     this[kBinding] = stack[kBinding]
+    this[kDestroyResets] = options.destroyResets !== false
   }
 
   // ---- state, as net.Socket reports it ----
@@ -271,8 +279,11 @@ export class Socket extends Duplex {
     const id = this[kId]
     if (id !== NO_ID) {
       // A clean end (our FIN is queued, no error) closes gracefully: queued data still goes
-      // out. Anything else resets, so the peer sees ECONNRESET rather than a truncated stream.
-      const graceful = err == null && this[kShutdown] && !this[kReset]
+      // out. Anything else resets, so the peer sees ECONNRESET rather than a truncated stream,
+      // unless destroyResets is off: then, like close() on a kernel socket, what the stack
+      // holds is sent, then FIN (a write still pending here resets).
+      const graceful = !this[kReset] &&
+        ((err == null && this[kShutdown]) || (!this[kDestroyResets] && this[kPending] === null))
       this[kRelease]()
       if (graceful) this[kBinding].tcpClose(id)
       else this[kBinding].tcpAbort(id)
