@@ -14,6 +14,7 @@ interface Exchange { text: string; error: string | null; endMs: number | null; c
 
 t.test('Fastify connection management on a tap stack', needStack(), async (t) => {
   const { netns, stack, stackIp } = await tapStack(t)
+  await stack.use('fastify')
   const kc = await kernelPeer(t, netns)
   const closeApp = () => stack.call('fastify', { fn: 'close' }, 30_000)
   const withApp = async (fastifyOptions: Record<string, unknown>, maxConnections?: number) => {

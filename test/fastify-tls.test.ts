@@ -13,6 +13,7 @@ const MiB = 1024 * 1024
 
 t.test('HTTPS and HTTP/2 on a tap stack', needStack(), async (t) => {
   const { netns, stack, hostIp, stackIp } = await tapStack(t)
+  await stack.use('fastify')
   const certs = testCertificates(stackIp)
   const tls = { key: certs.key, cert: certs.cert }
   const serve = async (opts: Parameters<typeof startApp>[1]) => {

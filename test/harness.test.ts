@@ -37,7 +37,7 @@ t.test('scenarios pass on node:net (kernel loopback in a private namespace)', as
   await t.test('echo 8 x 1 MiB', (t) => sc.echoBulk(t, server, client, host, { conns: 8, bytesPerConn: MiB }))
   await t.test('half-close, client first', (t) => sc.halfCloseClientFirst(t, server, client, host))
   await t.test('half-close, server first', (t) => sc.halfCloseServerFirst(t, server, client, host))
-  await t.test('reset both ways', (t) => sc.destroyGivesReset(t, server, client, host))
+  await t.test('reset both ways', (t) => sc.destroyAndReset(t, server, client, host))
   await t.test('refused', (t) => sc.refused(t, client, host))
   await t.test('listen twice', (t) => sc.listenTwice(t, server))
   await t.test('backpressure', (t) => sc.backpressure(t, server, client, host, { bytes: 64 * MiB, pauseMs: 1000 }))

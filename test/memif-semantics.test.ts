@@ -13,8 +13,8 @@ t.test('memif: TCP semantics between two processes', needStack(), async (t) => {
     sc.halfCloseClientFirst(t, server, client, serverIp))
   await t.test('half-close: server end() first, client (allowHalfOpen) still sends, then ends', (t) =>
     sc.halfCloseServerFirst(t, server, client, serverIp))
-  await t.test('destroy() on either side: the peer sees ECONNRESET', (t) =>
-    sc.destroyGivesReset(t, server, client, serverIp))
+  await t.test('resetAndDestroy() resets, destroy() closes with FIN', (t) =>
+    sc.destroyAndReset(t, server, client, serverIp))
   await t.test('connect to a closed port: ECONNREFUSED', (t) => sc.refused(t, client, serverIp, 9))
   await t.test('listen twice on one port: EADDRINUSE', (t) => sc.listenTwice(t, server, 7300))
   await t.test('stats() after traffic', async (t) => {

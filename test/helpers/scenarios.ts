@@ -67,20 +67,28 @@ export async function halfCloseServerFirst(t: T, server: StackProcess, client: S
   await server.call('closeServer', { port })
 }
 
-/** destroy() on either side: the peer sees ECONNRESET. */
-export async function destroyGivesReset(t: T, server: StackProcess, client: StackProcess, host: string) {
+/** resetAndDestroy() on either side: the peer sees ECONNRESET; destroy() ends cleanly. */
+export async function destroyAndReset(t: T, server: StackProcess, client: StackProcess, host: string) {
   {
     const { port } = await server.call('listen', { mode: 'record' })
     await client.call('destroyClient', { host, port })
     const [s] = await server.call('serverReports', { port, count: 1 })
-    t.equal(s.error, 'ECONNRESET', "client destroy(): the server socket emits 'error' ECONNRESET")
+    t.equal(s.error, 'ECONNRESET', "client resetAndDestroy(): the server socket emits 'error' ECONNRESET")
     t.equal(s.bytes, 'about to reset'.length, 'data sent before the reset arrived')
     await server.call('closeServer', { port })
   }
   {
     const { port } = await server.call('listen', { mode: 'destroyOnData' })
     const c = await client.call('expectErrorClient', { host, port, send: 'x' })
-    t.equal(c.code, 'ECONNRESET', `server destroy(): the client socket emits 'error' ECONNRESET (events ${c.events})`)
+    t.equal(c.code, 'ECONNRESET', `server resetAndDestroy(): the client socket emits 'error' ECONNRESET (events ${c.events})`)
+    await server.call('closeServer', { port })
+  }
+  {
+    const { port } = await server.call('listen', { mode: 'record' })
+    await client.call('destroyClient', { host, port, reset: false })
+    const [s] = await server.call('serverReports', { port, count: 1 })
+    t.same({ gotEnd: s.gotEnd, error: s.error }, { gotEnd: true, error: null }, "client destroy(): the server sees a clean 'end', as with node:net")
+    t.equal(s.bytes, 'about to reset'.length, 'data sent before destroy() arrived')
     await server.call('closeServer', { port })
   }
 }

@@ -60,11 +60,9 @@ function withTimeout(promise, ms, what, onTimeout) {
 
 // ---------- server side ----------
 
-// On the stack, destroy() resets the connection (RST). node:net's destroy() closes the
-// fd, which sends FIN unless data is unread: the kernel reference uses resetAndDestroy().
+// destroy() closes with FIN, like node:net's; resetAndDestroy() resets (RST).
 function hardDestroy(sock) {
-  if (cfg.kernel && typeof sock.resetAndDestroy === 'function') sock.resetAndDestroy()
-  else sock.destroy()
+  sock.resetAndDestroy()
 }
 
 function report(port, r) {
@@ -355,7 +353,8 @@ function endFirstClient({ host, port, timeoutMs = 15000 }) {
 }
 
 // Connects, sends a little, waits, then destroy(): the peer should see ECONNRESET.
-function destroyClient({ host, port, delayMs = 300, timeoutMs = 15000 }) {
+// Writes, then resetAndDestroy() (reset) or destroy() (closes like node:net: FIN).
+function destroyClient({ host, port, reset = true, delayMs = 300, timeoutMs = 15000 }) {
   const T = transport()
   const p = new Promise((resolve, reject) => {
     const sock = connect(T, { host, port })
@@ -363,7 +362,8 @@ function destroyClient({ host, port, delayMs = 300, timeoutMs = 15000 }) {
     sock.on('connect', () => {
       sock.write('about to reset')
       setTimeout(() => {
-        hardDestroy(sock)
+        if (reset) hardDestroy(sock)
+        else sock.destroy()
         resolve({ destroyed: sock.destroyed })
       }, delayMs)
     })

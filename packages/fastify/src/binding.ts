@@ -152,9 +152,6 @@ export class StackBinding {
       keepAlive: server.keepAlive === true,
       keepAliveInitialDelay: (server.keepAliveInitialDelay ?? 0) * 1000,
       highWaterMark: server.highWaterMark,
-      // node:http's destroy() of an idle, timed-out or answered-with-408 socket is a close()
-      // on the kernel: the reply goes out, then FIN. The stack's default is a reset.
-      destroyResets: false,
     })
     stackServer.on('connection', (socket: StackSocket) => this.#accept(socket))
     await new Promise<void>((resolve, reject) => {

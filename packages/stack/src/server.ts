@@ -22,8 +22,8 @@ export interface ServerOptions {
   keepAliveInitialDelay?: number
   /** readable and writable highWaterMark of accepted sockets. */
   highWaterMark?: number
-  /** Accepted sockets' destroy() resets the connection (default true); false closes it
-   * like net.Socket (see SocketOptions.destroyResets). */
+  /** true: accepted sockets' destroy() resets the connection. false (default): it
+   * closes like net.Socket's (see SocketOptions.destroyResets). */
   destroyResets?: boolean
 }
 
@@ -100,7 +100,7 @@ export class Server extends EventEmitter {
     this.pauseOnConnect = boolean(options.pauseOnConnect, 'options.pauseOnConnect', false)
     this.noDelay = boolean(options.noDelay, 'options.noDelay', false)
     this.keepAlive = boolean(options.keepAlive, 'options.keepAlive', false)
-    this.destroyResets = boolean(options.destroyResets, 'options.destroyResets', true)
+    this.destroyResets = boolean(options.destroyResets, 'options.destroyResets', false)
     this.keepAliveInitialDelay = integer(
       options.keepAliveInitialDelay, 'options.keepAliveInitialDelay', 0, 2 ** 31 - 1, 0)
     this.highWaterMark = options.highWaterMark === undefined

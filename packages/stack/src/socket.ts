@@ -16,9 +16,9 @@ export interface SocketOptions {
   allowHalfOpen?: boolean
   readableHighWaterMark?: number
   writableHighWaterMark?: number
-  /** true (default): destroy() resets the connection (RST). false: destroy() closes it
-   * like net.Socket's, which node:http relies on (FIN after the data the stack holds);
-   * it still resets when a write is left pending or after resetAndDestroy(). */
+  /** false (default): destroy() closes the connection like net.Socket's, which node:http
+   * relies on: the data the stack holds goes out, then FIN; a write still pending resets.
+   * true: destroy() always resets (RST). resetAndDestroy() resets either way. */
   destroyResets?: boolean
 }
 
@@ -113,7 +113,7 @@ export class Socket extends Duplex {
     })
     this[kStack] = stack
     this[kBinding] = stack[kBinding]
-    this[kDestroyResets] = options.destroyResets !== false
+    this[kDestroyResets] = options.destroyResets === true
   }
 
   // ---- state, as net.Socket reports it ----
@@ -278,10 +278,9 @@ export class Socket extends Duplex {
     this[kTimer] = undefined
     const id = this[kId]
     if (id !== NO_ID) {
-      // A clean end (our FIN is queued, no error) closes gracefully: queued data still goes
-      // out. Anything else resets, so the peer sees ECONNRESET rather than a truncated stream,
-      // unless destroyResets is off: then, like close() on a kernel socket, what the stack
-      // holds is sent, then FIN (a write still pending here resets).
+      // Like close() on a kernel socket: what the stack holds is sent, then FIN. A write
+      // left pending resets, so the peer sees ECONNRESET rather than a truncated stream;
+      // so does resetAndDestroy(), and destroy() with destroyResets.
       const graceful = !this[kReset] &&
         ((err == null && this[kShutdown]) || (!this[kDestroyResets] && this[kPending] === null))
       this[kRelease]()

@@ -38,9 +38,7 @@ export default function webRole(ctx) {
       if (req.url === '/reset') {
         res.writeHead(200, { 'content-length': String(1 << 20) })
         res.write(Buffer.alloc(64 * 1024, 'r'), () => {
-          const raw = w.rawOf(req.socket)
-          if (ctx.cfg.kernel && raw.resetAndDestroy) raw.resetAndDestroy()
-          else raw.destroy()
+          w.rawOf(req.socket).resetAndDestroy()
         })
         return
       }
