@@ -61,7 +61,10 @@
 #define LWIP_NETIF_LINK_CALLBACK        0
 #define LWIP_SINGLE_NETIF               1
 #define LWIP_HAVE_LOOPIF                0
-#define LWIP_NETIF_LOOPBACK             0
+/* Datagrams to the stack's own address and multicast loopback (IP_MULTICAST_LOOP,
+ * on by default as in Linux) go through the netif's loop queue, drained each poll. */
+#define LWIP_NETIF_LOOPBACK             1
+#define LWIP_LOOPBACK_MAX_PBUFS         8192
 
 /* TCP: large windows for bulk transfer over memif. */
 #define LWIP_TCP                        1
@@ -91,6 +94,7 @@
 #define LWIP_TCP_PCB_NUM_EXT_ARGS       0
 #define LWIP_CALLBACK_API               1
 #define SO_REUSE                        1
+#define SO_REUSE_RXTOALL                1   /* multicast/broadcast reach every reuseAddr socket */
 
 /* Checksums: computed with DPDK's rte_raw_cksum, switched per netif so a port
  * with hardware offload skips the work. Checksum-on-copy would bypass the

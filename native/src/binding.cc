@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <vector>
 
@@ -124,7 +125,7 @@ void Activity() {
 }
 
 Napi::Value EventValue(Napi::Env env, const gz_event &ev) {
-  if (ev.type != GZ_EV_DATA) return Napi::Number::New(env, ev.a);
+  if (ev.data == nullptr) return Napi::Number::New(env, ev.a);   // DATA and UDP_MESSAGE carry bytes
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, gz_event_data_len(&ev));
   gz_event_copy_data(&ev, buf.Data());
   return buf;
@@ -184,6 +185,7 @@ void CloseStack() {
   loop.open = false;
   gz_events_free();    // undelivered data holds mbufs: return them before the pool goes
   gz_tcp_close_all();
+  gz_udp_close_all();
   gz_port_flush();
   gz_netif_close();
   gz_port_close();
@@ -440,6 +442,113 @@ int OpKeepAlive(const Napi::CallbackInfo &i) {
   return gz_tcp_set_keepalive(Arg(i, 0), i[1].As<Napi::Boolean>().Value(), Arg(i, 2));
 }
 
+// ---- UDP (udp_sock.c): every call answers a number, -errno on failure ----
+
+Napi::Value UdpResult(const Napi::CallbackInfo &info, long rc) {
+  return Napi::Number::New(info.Env(), (double)rc);
+}
+
+Napi::Value UdpOpen(const Napi::CallbackInfo &info) {
+  RequireOpen(info.Env());
+  return UdpResult(info, gz_udp_open(info[0].As<Napi::Boolean>().Value()));
+}
+
+Napi::Value UdpBind(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  return UdpResult(info, gz_udp_bind(Arg(info, 0), Arg(info, 1), (uint16_t)Arg(info, 2)));
+}
+
+Napi::Value UdpConnect(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  return UdpResult(info, gz_udp_connect(Arg(info, 0), Arg(info, 1), (uint16_t)Arg(info, 2)));
+}
+
+Napi::Value UdpDisconnect(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  return UdpResult(info, gz_udp_disconnect(Arg(info, 0)));
+}
+
+Napi::Value UdpClose(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  return UdpResult(info, gz_udp_close(Arg(info, 0)));
+}
+
+// udpSend(id, ip, port, Buffer | Buffer[]): the bytes are copied before it returns.
+Napi::Value UdpSend(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  constexpr unsigned kInline = 8;
+  gz_iov inline_iov[kInline];
+  std::vector<gz_iov> heap_iov;
+  gz_iov *iov = inline_iov;
+  unsigned n = 1;
+  if (info[3].IsArray()) {
+    Napi::Array list = info[3].As<Napi::Array>();
+    n = list.Length();
+    if (n > kInline) {
+      heap_iov.resize(n);
+      iov = heap_iov.data();
+    }
+    for (unsigned i = 0; i < n; i++) {
+      Napi::Buffer<uint8_t> b = list.Get(i).As<Napi::Buffer<uint8_t>>();
+      iov[i] = {b.Data(), b.Length()};
+    }
+  } else {
+    Napi::Buffer<uint8_t> b = info[3].As<Napi::Buffer<uint8_t>>();
+    iov[0] = {b.Data(), b.Length()};
+  }
+  long rc = gz_udp_send(Arg(info, 0), Arg(info, 1), (uint16_t)Arg(info, 2), iov, n);
+  if (rc >= 0) Activity();
+  return UdpResult(info, rc);
+}
+
+Napi::Value UdpSetOption(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  return UdpResult(info, gz_udp_set_option(Arg(info, 0), (gz_udp_option)Arg(info, 1), Arg(info, 2)));
+}
+
+Napi::Value UdpGetOption(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  return UdpResult(info, gz_udp_get_option(Arg(info, 0), (gz_udp_option)Arg(info, 1)));
+}
+
+// udpMembership(id, group, join): IGMP reports go out with the next flush.
+Napi::Value UdpMembership(const Napi::CallbackInfo &info) {
+  if (!loop.open) return UdpResult(info, -EBADF);
+  int rc = gz_udp_membership(Arg(info, 0), Arg(info, 1), info[2].As<Napi::Boolean>().Value());
+  if (rc == 0) Activity();
+  return UdpResult(info, rc);
+}
+
+// udpAddress(id) -> { localIp, localPort, remoteIp, remotePort, connected } or -errno
+Napi::Value UdpAddress(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct gz_udp_address a{};
+  int rc = loop.open ? gz_udp_address(Arg(info, 0), &a) : -EBADF;
+  if (rc < 0) return UdpResult(info, rc);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("localIp", a.local_ip);
+  o.Set("localPort", a.local_port);
+  o.Set("remoteIp", a.remote_ip);
+  o.Set("remotePort", a.remote_port);
+  o.Set("connected", a.connected);
+  return o;
+}
+
+Napi::Value UdpCounters(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  struct gz_udp_counters c{};
+  int rc = loop.open ? gz_udp_counters(Arg(info, 0), &c) : -EBADF;
+  if (rc < 0) return UdpResult(info, rc);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("rxDatagrams", (double)c.rx_datagrams);
+  o.Set("rxBytes", (double)c.rx_bytes);
+  o.Set("rxDropped", (double)c.rx_dropped);
+  o.Set("txDatagrams", (double)c.tx_datagrams);
+  o.Set("txBytes", (double)c.tx_bytes);
+  o.Set("txErrors", (double)c.tx_errors);
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stackOpen", Napi::Function::New(env, StackOpen));
   exports.Set("stackClose", Napi::Function::New(env, StackClose));
@@ -458,6 +567,17 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpPause", Napi::Function::New(env, SocketOp<OpPause>));
   exports.Set("tcpSetNoDelay", Napi::Function::New(env, SocketOp<OpNoDelay>));
   exports.Set("tcpSetKeepAlive", Napi::Function::New(env, SocketOp<OpKeepAlive>));
+  exports.Set("udpOpen", Napi::Function::New(env, UdpOpen));
+  exports.Set("udpBind", Napi::Function::New(env, UdpBind));
+  exports.Set("udpConnect", Napi::Function::New(env, UdpConnect));
+  exports.Set("udpDisconnect", Napi::Function::New(env, UdpDisconnect));
+  exports.Set("udpClose", Napi::Function::New(env, UdpClose));
+  exports.Set("udpSend", Napi::Function::New(env, UdpSend));
+  exports.Set("udpSetOption", Napi::Function::New(env, UdpSetOption));
+  exports.Set("udpGetOption", Napi::Function::New(env, UdpGetOption));
+  exports.Set("udpMembership", Napi::Function::New(env, UdpMembership));
+  exports.Set("udpAddress", Napi::Function::New(env, UdpAddress));
+  exports.Set("udpCounters", Napi::Function::New(env, UdpCounters));
   return exports;
 }
 

@@ -12,6 +12,7 @@ unsigned gz_stack_poll(void) {
   void *mbufs[RX_BURST];
   unsigned total = 0;
   gz_tcp_recycle_ids();
+  gz_udp_recycle_ids();
   for (int b = 0; b < MAX_BURSTS; b++) {
     uint16_t n = gz_port_rx(mbufs, RX_BURST);
     if (n == 0) break;
@@ -20,6 +21,7 @@ unsigned gz_stack_poll(void) {
     total += n;
     if (n < RX_BURST) break;
   }
+  gz_netif_poll_loopback();
   sys_check_timeouts();
   gz_poll.polls++;
   if (total) gz_poll.busy_polls++;
@@ -29,4 +31,5 @@ unsigned gz_stack_poll(void) {
 void gz_stack_flush(void) {
   gz_tcp_flush();
   gz_port_flush();
+  gz_udp_flush();
 }

@@ -7,6 +7,8 @@ const REQUIRED: readonly (keyof NativeBinding)[] = [
   'stackOpen', 'stackClose', 'stackRef', 'stackStats', 'stackLinkUp', 'stackMac',
   'tcpListen', 'tcpLocalPort', 'tcpConnect', 'tcpWrite', 'tcpShutdown',
   'tcpClose', 'tcpAbort', 'tcpPause', 'tcpSetNoDelay', 'tcpSetKeepAlive',
+  'udpOpen', 'udpBind', 'udpConnect', 'udpDisconnect', 'udpClose', 'udpSend',
+  'udpSetOption', 'udpGetOption', 'udpMembership', 'udpAddress', 'udpCounters',
 ]
 
 let loaded: NativeBinding | undefined
