@@ -43,6 +43,9 @@
 #define ETHARP_SUPPORT_STATIC_ENTRIES   1
 #define ARP_TABLE_SIZE                  64
 #define ARP_QUEUEING                    1
+/* Frames held per neighbour while its ARP reply is pending (LwIP's default of 3 loses
+ * the rest of a first burst of datagrams; Linux holds ~200 KiB). */
+#define ARP_QUEUE_LEN                   128
 #define ETH_PAD_SIZE                    0
 #define LWIP_IPV4                       1
 #define LWIP_IPV6                       0

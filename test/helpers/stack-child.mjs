@@ -580,6 +580,10 @@ const commands = {
   },
 }
 
+// ---------- UDP: node:dgram on kernel children, stack.createSocket on stack children ----------
+import { udpCommands } from './udp-child.mjs'
+Object.assign(commands, udpCommands({ kernel: () => !!cfg.kernel, stack: () => transport(), withTimeout }))
+
 let shuttingDown = false
 async function shutdown(code) {
   if (shuttingDown) return
