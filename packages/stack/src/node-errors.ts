@@ -31,8 +31,9 @@ export function received(value: unknown): string {
     const name = (value as { constructor?: { name?: string } }).constructor?.name
     return name ? `Received an instance of ${name}` : `Received ${inspect(value, { depth: -1 })}`
   }
-  let shown = inspect(value, { colors: false })
-  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`
+  const cut = (text: string) => (text.length > 28 ? `${text.slice(0, 25)}...` : text)
+  // Strings are cut before they are quoted, other values after they are shown.
+  const shown = typeof value === 'string' ? inspect(cut(value)) : cut(inspect(value, { colors: false }))
   return `Received type ${typeof value} (${shown})`
 }
 
