@@ -84,6 +84,32 @@ t.test('UDP over memif at MTU 1500: 32 KiB and 64 KiB datagrams fragmented and r
     'one byte more: EMSGSIZE, as node:dgram')
 })
 
+t.test('a connected socket sends without an address', needStack(), async (t) => {
+  const { server, client, serverIp } = await pair(t)
+  const { port } = await server.call('udpEcho', {})
+  const r = (await client.call('udpExchange', {
+    host: serverIp, port, count: 1000, sizes: [64, 1400], window: 16, connect: true, timeoutMs: 60_000,
+  }, 90_000)) as Exchange
+  t.equal(r.echoed, 1000, 'every datagram echoed over the connected socket')
+  t.equal(r.mismatches, 0)
+})
+
+t.test('the send buffer paces a sender: what it cannot take waits in order, nothing is lost locally', needStack(), async (t) => {
+  const { server, client, serverIp } = await pair(t)
+  const echo = await server.call('udpEcho', {})
+  await client.call('udpExchange', { host: serverIp, port: echo.port, count: 1 }) // ARP resolved
+  const { port } = await server.call('udpReceiver', { recvBufferSize: 64 * 1024 * 1024 })
+  // 3000 x 1400 B (4 MiB) in one synchronous loop: far more than the 208 KiB send buffer.
+  const r = await client.call('udpBlast', { host: serverIp, port, count: 3000, size: 1400, burst: 3000 })
+  t.equal(r.errors, 0, 'every send callback succeeded')
+  t.equal(r.outOfOrder, 0, 'callbacks ran in send order')
+  t.ok(r.maxQueued > 0, `${r.maxQueued} sends waited for the send buffer`)
+  const got = await waitReceived(server, port, 3000)
+  t.comment(`received ${got.total} of 3000, receive-buffer drops ${got.stats?.rxDropped}`)
+  t.equal(got.bad, 0, 'intact')
+  t.ok(got.distinct >= 2700, `the receiver got ${got.distinct} of 3000 (>= 90 %; a pacing sender rarely overruns it)`)
+})
+
 t.test('the receive buffer bounds what one poll holds: the rest is dropped and counted', needStack(), async (t) => {
   const { server, client, serverIp } = await pair(t)
   const echo = await server.call('udpEcho', {})

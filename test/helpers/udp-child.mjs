@@ -100,8 +100,10 @@ export function udpCommands({ kernel, stack, withTimeout }) {
   }
 
   // Sends count datagrams of size bytes to host:port (multicast options optional),
-  // yielding to the event loop every burst datagrams.
-  async function udpBlast({ host, port, count, size = 64, burst = 16, ttl, multicastInterface, loopback, firstSeq = 0 }) {
+  // yielding to the event loop every burst datagrams; resolves once every send's
+  // callback ran, with how many failed, whether they ran in send order, and how many
+  // sends waited in the socket's queue right after the loop.
+  async function udpBlast({ host, port, count, size = 64, burst = 16, ttl, multicastInterface, loopback, firstSeq = 0, timeoutMs = 60000 }) {
     const socket = create('udp4')
     socket.on('error', () => {})
     await bound(socket)
@@ -109,22 +111,37 @@ export function udpCommands({ kernel, stack, withTimeout }) {
     if (multicastInterface) socket.setMulticastInterface(multicastInterface)
     if (loopback !== undefined) socket.setMulticastLoopback(loopback)
     let errors = 0
+    let completed = 0
+    let outOfOrder = 0
+    let maxQueued = 0
+    let allDone
+    const finished = new Promise((resolve) => (allDone = resolve))
     const t0 = Date.now()
     for (let i = 0; i < count; i++) {
-      socket.send(makeDatagram(firstSeq + i, size), port, host, (err) => { if (err) errors++ })
-      if (i % burst === burst - 1) await yieldToLoop()
+      socket.send(makeDatagram(firstSeq + i, size), port, host, (err) => {
+        if (err) errors++
+        if (completed++ !== i) outOfOrder++
+        if (completed === count) allDone()
+      })
+      if (i % burst === burst - 1) {
+        maxQueued = Math.max(maxQueued, socket.getSendQueueCount())
+        await yieldToLoop()
+      }
     }
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    maxQueued = Math.max(maxQueued, socket.getSendQueueCount())
+    await withTimeout(finished, timeoutMs, `${count} send callbacks`, () => `${completed} done`)
+    const ms = Date.now() - t0
     const stats = typeof socket.stats === 'function' ? socket.stats() : null
     await new Promise((resolve) => socket.close(resolve))
-    return { sent: count, errors, ms: Date.now() - t0, stats }
+    return { sent: count, errors, outOfOrder, maxQueued, ms, stats }
   }
 
   // Sends count datagrams (sizes cycle) with at most window unanswered, checks every
   // echo byte for byte, and sends again what got no echo within retryMs.
-  async function udpExchange({ host, port, count, sizes = [64], window = 32, retryMs = 200, timeoutMs = 120000 }) {
+  async function udpExchange({ host, port, count, sizes = [64], window = 32, retryMs = 200, timeoutMs = 120000, connect = false }) {
     const socket = create('udp4')
     await bound(socket)
+    if (connect) await new Promise((resolve, reject) => socket.connect(port, host, (err) => (err ? reject(err) : resolve())))
     const outstanding = new Map() // seq -> time sent
     const done = new Set()
     let next = 0
@@ -135,7 +152,10 @@ export function udpCommands({ kernel, stack, withTimeout }) {
     const t0 = Date.now()
     const send = (seq) => {
       outstanding.set(seq, Date.now())
-      socket.send(makeDatagram(seq, sizes[seq % sizes.length]), port, host, (err) => { if (err) sendErrors++ })
+      const msg = makeDatagram(seq, sizes[seq % sizes.length])
+      const done = (err) => { if (err) sendErrors++ }
+      if (connect) socket.send(msg, done)
+      else socket.send(msg, port, host, done)
     }
     const fill = () => {
       while (outstanding.size < window && next < count) send(next++)

@@ -53,9 +53,11 @@ const kSend = Symbol('send')
 const kConnect = Symbol('connect')
 const kListen = Symbol('listen')
 
-const ERRNO_NAMES = new Map<number, string>(
-  Object.entries(constants.errno as Record<string, number>).map(([name, n]) => [-n, name]),
-)
+/** -errno -> name; the first of aliases wins (EAGAIN, not EWOULDBLOCK). */
+const ERRNO_NAMES = new Map<number, string>()
+for (const [name, n] of Object.entries(constants.errno as Record<string, number>)) {
+  if (!ERRNO_NAMES.has(-n)) ERRNO_NAMES.set(-n, name)
+}
 
 /** A native result: its code name ("EADDRINUSE") if it is an error, else undefined. */
 function failure(rc: number): string | undefined {
