@@ -8,7 +8,8 @@ const { writeResults } = require('./results')
 
 const suites = {
   tcp: require('./tcp/suite'),
-  undici: require('./undici/suite')
+  undici: require('./undici/suite'),
+  udp: require('./udp/suite')
 }
 
 async function main () {
