@@ -110,6 +110,26 @@ t.test('the send buffer paces a sender: what it cannot take waits in order, noth
   t.ok(got.distinct >= 2700, `the receiver got ${got.distinct} of 3000 (>= 90 %; a pacing sender rarely overruns it)`)
 })
 
+t.test('loopback: sockets of one stack reach each other (own address, multicast loop)', needStack(), async (t) => {
+  const { server, serverIp } = await pair(t)
+  const { port } = await server.call('udpEcho', {})
+  const r = (await server.call('udpExchange', { host: serverIp, port, count: 500, sizes: [64, 5000], window: 8 })) as Exchange
+  t.equal(r.echoed, 500, 'datagrams to the stack\'s own address come back')
+  t.equal(r.mismatches, 0)
+  // IP_MULTICAST_LOOP is on by default, as in Linux: a member in the sender's stack hears it.
+  const group = '239.9.9.9'
+  const rx = await server.call('udpReceiver', { groups: [group] })
+  const sent = await server.call('udpBlast', { host: group, port: rx.port, count: 50, size: 100, burst: 10 })
+  t.equal(sent.errors, 0)
+  const got = await waitReceived(server, rx.port, 50)
+  t.equal(got.distinct, 50, 'multicast looped back to the member in the same stack')
+  const quiet = await server.call('udpBlast', { host: group, port: rx.port, count: 50, size: 100, burst: 10, loopback: false, firstSeq: 50 })
+  t.equal(quiet.errors, 0)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const after = (await server.call('udpReceived', { port: rx.port })) as Received
+  t.equal(after.distinct, 50, 'setMulticastLoopback(false): none of the next 50')
+})
+
 t.test('the receive buffer bounds what one poll holds: the rest is dropped and counted', needStack(), async (t) => {
   const { server, client, serverIp } = await pair(t)
   const echo = await server.call('udpEcho', {})

@@ -17,12 +17,15 @@ export interface UdpSocketOptions {
   recvBufferSize?: number
   /** Bytes the socket may hand the port between two polls; beyond, sends wait (in order). */
   sendBufferSize?: number
+  /** Closes the socket when aborted. */
+  signal?: AbortSignal
 }
 
 export interface ResolvedSocketOptions {
   reuseAddr: boolean
   recvBufferSize: number | undefined
   sendBufferSize: number | undefined
+  signal?: AbortSignal
 }
 
 export type SendCallback = (error: Error | null, bytes?: number) => void
@@ -55,10 +58,15 @@ export function socketOptions(typeOrOptions: unknown): ResolvedSocketOptions {
   if (type !== 'udp4') {
     throw nodeError(TypeError, 'ERR_SOCKET_BAD_TYPE', 'Bad socket type specified. Valid types are: udp4, udp6')
   }
+  const signal = options?.signal
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidArgType('options.signal', 'an instance of AbortSignal', signal)
+  }
   return {
     reuseAddr: Boolean(options?.reuseAddr),
     recvBufferSize: (options?.recvBufferSize as number | undefined) || undefined,
     sendBufferSize: (options?.sendBufferSize as number | undefined) || undefined,
+    ...(signal !== undefined && { signal }),
   }
 }
 

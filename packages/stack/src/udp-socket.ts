@@ -102,6 +102,17 @@ export class UdpSocket extends EventEmitter {
     this[kBinding] = stack[kBinding]
     this[kOptions] = options
     if (typeof listener === 'function') this.on('message', listener)
+    const { signal } = options
+    if (signal !== undefined) {
+      const onAbort = () => {
+        if (!this[kClosed]) this.close()
+      }
+      if (signal.aborted) onAbort()
+      else {
+        signal.addEventListener('abort', onAbort, { once: true })
+        this.once('close', () => signal.removeEventListener('abort', onAbort))
+      }
+    }
   }
 
   // ---- binding ----

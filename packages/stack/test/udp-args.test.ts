@@ -106,6 +106,7 @@ t.test('createSocket options match node:dgram', async (t) => {
     ['recvBufferSize string', { type: 'udp4', recvBufferSize: 'a' }],
     ['sendBufferSize 1.5', { type: 'udp4', sendBufferSize: 1.5 }],
     ['sendBufferSize 2^32', { type: 'udp4', sendBufferSize: 2 ** 32 }],
+    ['signal not an AbortSignal', { type: 'udp4', signal: {} }],
   ]
   for (const [label, arg] of cases) {
     const want = outcome(() => dgram.createSocket(arg as 'udp4'))
