@@ -62,6 +62,15 @@ t.test('tap: node:dgram in the kernel and a stack exchange datagrams', needStack
     t.same(r.from, [stackIp], 'from the stack')
   })
 
+  await t.test('broadcast stack -> kernel: setBroadcast(true), then the subnet broadcast reaches node:dgram', async (t) => {
+    const { port } = await kernel.call('udpReceiver', {})
+    const sent = await stack.call('udpBlast', { host: '10.20.0.255', port, count: 50, size: 100, burst: 10, broadcast: true })
+    t.equal(sent.errors, 0)
+    const r = await received(kernel, port, 50)
+    t.equal(r.distinct, 50, 'all 50 datagrams')
+    t.same(r.from, [stackIp])
+  })
+
   await t.test('multicast kernel -> stack: the stack joins (IGMP) and receives', async (t) => {
     const group = '239.1.2.4'
     const { port } = await stack.call('udpReceiver', { groups: [group] })

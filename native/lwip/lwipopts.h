@@ -52,7 +52,9 @@
 #define IP_FORWARD                      0
 #define IP_REASSEMBLY                   1
 #define IP_FRAG                         1
-#define IP_REASS_MAX_PBUFS              64
+/* Fragments held for reassembly, all datagrams together: a 64 KiB datagram is 45 of
+ * them at MTU 1500, and several may be in flight. */
+#define IP_REASS_MAX_PBUFS              512
 #define LWIP_ICMP                       1
 #define LWIP_RAW                        0
 #define LWIP_IGMP                       1

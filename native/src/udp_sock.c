@@ -9,6 +9,9 @@
 
 #include "gazelle.h"
 #include "lwip/igmp.h"
+#include "lwip/ip4.h"
+#include "lwip/prot/ip4.h"
+#include "lwip/prot/udp.h"
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
 #include "lwip/udp.h"
@@ -267,7 +270,14 @@ long gz_udp_send(uint32_t id, uint32_t ip, uint16_t port, const struct gz_iov *i
     pbuf_take_at(p, iov[i].data, (u16_t)iov[i].len, (u16_t)off);
     off += iov[i].len;
   }
+  /* A port that offloads checksums cannot do it for fragments (port.c leaves their
+   * L4 field alone): the UDP checksum of a datagram to be fragmented is LwIP's. */
+  struct netif *nif = netif_default;
+  bool fragmented = nif && len + UDP_HLEN + IP_HLEN > nif->mtu;
+  u16_t chksum_flags = nif ? nif->chksum_flags : 0;
+  if (fragmented) nif->chksum_flags |= NETIF_CHECKSUM_GEN_UDP;
   err_t e = connected ? udp_send(s->pcb, p) : udp_sendto(s->pcb, p, &dst, port);
+  if (fragmented) nif->chksum_flags = chksum_flags;
   pbuf_free(p);
   int rc = from_lwip(e);
   if (rc == -EAGAIN) {

@@ -103,10 +103,11 @@ export function udpCommands({ kernel, stack, withTimeout }) {
   // yielding to the event loop every burst datagrams; resolves once every send's
   // callback ran, with how many failed, whether they ran in send order, and how many
   // sends waited in the socket's queue right after the loop.
-  async function udpBlast({ host, port, count, size = 64, burst = 16, ttl, multicastInterface, loopback, firstSeq = 0, timeoutMs = 60000 }) {
+  async function udpBlast({ host, port, count, size = 64, burst = 16, ttl, multicastInterface, loopback, broadcast, firstSeq = 0, timeoutMs = 60000 }) {
     const socket = create('udp4')
     socket.on('error', () => {})
     await bound(socket)
+    if (broadcast) socket.setBroadcast(true)
     if (ttl !== undefined) socket.setMulticastTTL(ttl)
     if (multicastInterface) socket.setMulticastInterface(multicastInterface)
     if (loopback !== undefined) socket.setMulticastLoopback(loopback)
