@@ -8,7 +8,7 @@
 // sender would need one port per receiver. Taps joined by a Linux bridge make a real
 // broadcast domain: every stack sees the same frames, as on a switch.
 import t from 'tap'
-import { cleanup, createNetns, run, tapName } from './helpers/cleanup'
+import { cleanup, createNetns, execIn, run, tapName } from './helpers/cleanup'
 import { needStack, StackProcess, tapStack } from './helpers/harness'
 
 cleanup.hook(t)
@@ -28,7 +28,7 @@ async function received(p: StackProcess, port: number, want: number, ms = 10_000
 }
 
 t.test('tap: node:dgram in the kernel and a stack exchange datagrams', needStack(), async (t) => {
-  const { netns, hostIp, stackIp, stack } = await tapStack(t)
+  const { netns, name, hostIp, stackIp, stack } = await tapStack(t)
   const kernel = await StackProcess.start(t, { kernel: true, netns, name: 'kernel-dgram' })
 
   await t.test('kernel client -> stack echo: 2,000 mixed sizes (some fragmented both ways)', async (t) => {
@@ -49,6 +49,30 @@ t.test('tap: node:dgram in the kernel and a stack exchange datagrams', needStack
     t.comment(`${r.ms} ms, ${r.retransmits} resent`)
     t.equal(r.echoed, 2000, 'every datagram came back')
     t.equal(r.mismatches, 0, 'byte for byte')
+  })
+
+  await t.test('datagrams the stack fragments carry a correct UDP checksum (tshark reassembles and checks)', async (t) => {
+    // The kernel takes a zero ("none") checksum too, so only a capture can tell.
+    const port = 9
+    const capture = execIn(netns, 'tshark', [
+      '-i', name, '-f', `udp and dst host ${hostIp}`, '-c', '15', '-a', 'duration:20',
+      '-o', 'udp.check_checksum:TRUE', '-o', 'ip.defragment:TRUE', '-Y', `udp.dstport == ${port}`,
+      '-T', 'fields', '-e', 'udp.length', '-e', 'udp.checksum.status',
+    ], 30_000)
+    let done = false
+    void capture.then(() => (done = true))
+    // Until the capture has its 15 frames (5 datagrams of 3 fragments): tshark takes a while to start.
+    for (let i = 0; i < 20 && !done; i++) {
+      await stack.call('udpBlast', { host: hostIp, port, count: 5, size: 3000, burst: 5 })
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    const r = await capture
+    const rows = r.stdout.trim().split('\n').filter(Boolean).map((l) => l.split('\t'))
+    t.ok(rows.length > 0, `tshark decoded reassembled datagrams ${r.stderr.slice(-200)}`)
+    for (const [length, status] of rows) {
+      t.equal(length, '3008', 'a whole 3000-byte datagram')
+      t.equal(status, '1', 'checksum status Good (0 = Bad, 2 = Unverified: none sent)')
+    }
   })
 
   await t.test('multicast stack -> kernel: a node:dgram receiver that joined the group gets it all', async (t) => {
