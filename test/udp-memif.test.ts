@@ -3,8 +3,9 @@
 // 1500-byte MTU and reassembled, the receive buffer bound, and the socket's state
 // errors compared call for call with node:dgram.
 import t from 'tap'
-import { cleanup, createNetns, memifSocket, run } from './helpers/cleanup'
-import { needStack, StackProcess } from './helpers/harness'
+import * as path from 'node:path'
+import { cleanup, createNetns, execIn, memifSocket, run } from './helpers/cleanup'
+import { needStack, REPO, StackProcess } from './helpers/harness'
 
 cleanup.hook(t)
 
@@ -182,4 +183,20 @@ t.test('state errors: the stack socket answers every call as node:dgram does', n
   for (let i = 0; i < want.length; i++) {
     t.same(peerless(got[i]), peerless(want[i]), String(want[i].label))
   }
+})
+
+t.test('a bound socket keeps the process alive; unref() lets it exit', needStack(), async (t) => {
+  const program = (unref: boolean) => `
+    const { createStack } = require(${JSON.stringify(path.join(REPO, 'packages/stack'))})
+    createStack({ device: { type: 'memif', role: 'server', socket: ${JSON.stringify(memifSocket())} }, ip: '10.12.0.1/24' })
+      .then((stack) => {
+        const s = stack.createSocket('udp4')
+        s.bind(0, () => { console.log('bound'); ${unref ? 's.unref()' : ''} })
+      })`
+  const unrefd = await execIn(undefined, process.execPath, ['-e', program(true)], 20_000)
+  t.equal(unrefd.code, 0, `exits by itself once unref'd ${unrefd.stderr}`)
+  t.match(unrefd.stdout, /bound/)
+  const refd = await execIn(undefined, process.execPath, ['-e', program(false)], 4_000)
+  t.match(refd.stdout, /bound/)
+  t.match(refd.stderr, /killed after 4000 ms/, 'a ref\'d bound socket keeps it running (killed after 4 s)')
 })

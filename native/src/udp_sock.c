@@ -242,7 +242,7 @@ static void touch(uint32_t id) {
 
 static bool is_broadcast(const ip_addr_t *dst) {
   struct netif *nif = netif_default;
-  return ip4_addr_isbroadcast(ip_2_ip4(dst), nif) != 0;
+  return nif && ip4_addr_isbroadcast(ip_2_ip4(dst), nif) != 0;
 }
 
 long gz_udp_send(uint32_t id, uint32_t ip, uint16_t port, const struct gz_iov *iov, unsigned n) {
