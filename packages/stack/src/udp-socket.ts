@@ -71,6 +71,24 @@ function isMulticast(ip: number): boolean {
   return ip >>> 28 === 0xe
 }
 
+// Replies go back to the address a message came from: one remembered pair each way
+// spares formatting and parsing it per datagram.
+let lastIp = -1
+let lastText = ''
+
+function ipText(ip: number): string {
+  if (ip !== lastIp) {
+    lastIp = ip
+    lastText = formatIPv4(ip)
+  }
+  return lastText
+}
+
+function textIp(text: string): number | undefined {
+  if (text === lastText) return lastIp
+  return parseIPv4(text)
+}
+
 function emitListening(socket: UdpSocket): void {
   socket[kListen]()
 }
@@ -472,7 +490,7 @@ export class UdpSocket extends EventEmitter {
 
   [kOnMessage](msg: Buffer, packed: number): void {
     const { ip, port } = unpackAddress(packed)
-    this.emit('message', msg, { address: formatIPv4(ip), family: 'IPv4', port, size: msg.length })
+    this.emit('message', msg, { address: ipText(ip), family: 'IPv4', port, size: msg.length })
   }
 
   // ---- helpers ----
@@ -530,7 +548,7 @@ export class UdpSocket extends EventEmitter {
   /** A destination: an IPv4 literal; none (or "localhost") is the stack's own address. */
   #resolve(address: string | undefined): number {
     if (address === undefined || address === '' || address === 'localhost') return this[kStack][kIp]
-    const ip = parseIPv4(address)
+    const ip = textIp(address)
     if (ip === undefined) throw noLookup('address', address)
     return ip
   }
