@@ -444,38 +444,37 @@ int OpKeepAlive(const Napi::CallbackInfo &i) {
 
 // ---- UDP (udp_sock.c): every call answers a number, -errno on failure ----
 
-Napi::Value UdpResult(const Napi::CallbackInfo &info, long rc) {
-  return Napi::Number::New(info.Env(), (double)rc);
-}
-
 Napi::Value UdpOpen(const Napi::CallbackInfo &info) {
   RequireOpen(info.Env());
-  return UdpResult(info, gz_udp_open(info[0].As<Napi::Boolean>().Value()));
+  return Napi::Number::New(info.Env(), gz_udp_open(info[0].As<Napi::Boolean>().Value()));
 }
 
-Napi::Value UdpBind(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
-  return UdpResult(info, gz_udp_bind(Arg(info, 0), Arg(info, 1), (uint16_t)Arg(info, 2)));
+// An op on a UDP socket id: -EBADF once the stack is closed, else the core's answer.
+template <long (*Op)(const Napi::CallbackInfo &)>
+Napi::Value UdpOp(const Napi::CallbackInfo &info) {
+  return Napi::Number::New(info.Env(), (double)(loop.open ? Op(info) : -EBADF));
 }
 
-Napi::Value UdpConnect(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
-  return UdpResult(info, gz_udp_connect(Arg(info, 0), Arg(info, 1), (uint16_t)Arg(info, 2)));
+long OpUdpBind(const Napi::CallbackInfo &i) { return gz_udp_bind(Arg(i, 0), Arg(i, 1), (uint16_t)Arg(i, 2)); }
+long OpUdpConnect(const Napi::CallbackInfo &i) {
+  return gz_udp_connect(Arg(i, 0), Arg(i, 1), (uint16_t)Arg(i, 2));
 }
-
-Napi::Value UdpDisconnect(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
-  return UdpResult(info, gz_udp_disconnect(Arg(info, 0)));
+long OpUdpDisconnect(const Napi::CallbackInfo &i) { return gz_udp_disconnect(Arg(i, 0)); }
+long OpUdpClose(const Napi::CallbackInfo &i) { return gz_udp_close(Arg(i, 0)); }
+long OpUdpSetOption(const Napi::CallbackInfo &i) {
+  return gz_udp_set_option(Arg(i, 0), (gz_udp_option)Arg(i, 1), Arg(i, 2));
 }
+long OpUdpGetOption(const Napi::CallbackInfo &i) { return gz_udp_get_option(Arg(i, 0), (gz_udp_option)Arg(i, 1)); }
 
-Napi::Value UdpClose(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
-  return UdpResult(info, gz_udp_close(Arg(info, 0)));
+// udpMembership(id, group, join): the IGMP report goes out with the next flush.
+long OpUdpMembership(const Napi::CallbackInfo &i) {
+  int rc = gz_udp_membership(Arg(i, 0), Arg(i, 1), i[2].As<Napi::Boolean>().Value());
+  if (rc == 0) Activity();
+  return rc;
 }
 
 // udpSend(id, ip, port, Buffer | Buffer[]): the bytes are copied before it returns.
-Napi::Value UdpSend(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
+long OpUdpSend(const Napi::CallbackInfo &info) {
   constexpr unsigned kInline = 8;
   gz_iov inline_iov[kInline];
   std::vector<gz_iov> heap_iov;
@@ -498,25 +497,7 @@ Napi::Value UdpSend(const Napi::CallbackInfo &info) {
   }
   long rc = gz_udp_send(Arg(info, 0), Arg(info, 1), (uint16_t)Arg(info, 2), iov, n);
   if (rc >= 0) Activity();
-  return UdpResult(info, rc);
-}
-
-Napi::Value UdpSetOption(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
-  return UdpResult(info, gz_udp_set_option(Arg(info, 0), (gz_udp_option)Arg(info, 1), Arg(info, 2)));
-}
-
-Napi::Value UdpGetOption(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
-  return UdpResult(info, gz_udp_get_option(Arg(info, 0), (gz_udp_option)Arg(info, 1)));
-}
-
-// udpMembership(id, group, join): IGMP reports go out with the next flush.
-Napi::Value UdpMembership(const Napi::CallbackInfo &info) {
-  if (!loop.open) return UdpResult(info, -EBADF);
-  int rc = gz_udp_membership(Arg(info, 0), Arg(info, 1), info[2].As<Napi::Boolean>().Value());
-  if (rc == 0) Activity();
-  return UdpResult(info, rc);
+  return rc;
 }
 
 // udpAddress(id) -> { localIp, localPort, remoteIp, remotePort, connected } or -errno
@@ -524,7 +505,7 @@ Napi::Value UdpAddress(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   struct gz_udp_address a{};
   int rc = loop.open ? gz_udp_address(Arg(info, 0), &a) : -EBADF;
-  if (rc < 0) return UdpResult(info, rc);
+  if (rc < 0) return Napi::Number::New(env, rc);
   Napi::Object o = Napi::Object::New(env);
   o.Set("localIp", a.local_ip);
   o.Set("localPort", a.local_port);
@@ -538,7 +519,7 @@ Napi::Value UdpCounters(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   struct gz_udp_counters c{};
   int rc = loop.open ? gz_udp_counters(Arg(info, 0), &c) : -EBADF;
-  if (rc < 0) return UdpResult(info, rc);
+  if (rc < 0) return Napi::Number::New(env, rc);
   Napi::Object o = Napi::Object::New(env);
   o.Set("rxDatagrams", (double)c.rx_datagrams);
   o.Set("rxBytes", (double)c.rx_bytes);
@@ -568,14 +549,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpSetNoDelay", Napi::Function::New(env, SocketOp<OpNoDelay>));
   exports.Set("tcpSetKeepAlive", Napi::Function::New(env, SocketOp<OpKeepAlive>));
   exports.Set("udpOpen", Napi::Function::New(env, UdpOpen));
-  exports.Set("udpBind", Napi::Function::New(env, UdpBind));
-  exports.Set("udpConnect", Napi::Function::New(env, UdpConnect));
-  exports.Set("udpDisconnect", Napi::Function::New(env, UdpDisconnect));
-  exports.Set("udpClose", Napi::Function::New(env, UdpClose));
-  exports.Set("udpSend", Napi::Function::New(env, UdpSend));
-  exports.Set("udpSetOption", Napi::Function::New(env, UdpSetOption));
-  exports.Set("udpGetOption", Napi::Function::New(env, UdpGetOption));
-  exports.Set("udpMembership", Napi::Function::New(env, UdpMembership));
+  exports.Set("udpBind", Napi::Function::New(env, UdpOp<OpUdpBind>));
+  exports.Set("udpConnect", Napi::Function::New(env, UdpOp<OpUdpConnect>));
+  exports.Set("udpDisconnect", Napi::Function::New(env, UdpOp<OpUdpDisconnect>));
+  exports.Set("udpClose", Napi::Function::New(env, UdpOp<OpUdpClose>));
+  exports.Set("udpSend", Napi::Function::New(env, UdpOp<OpUdpSend>));
+  exports.Set("udpSetOption", Napi::Function::New(env, UdpOp<OpUdpSetOption>));
+  exports.Set("udpGetOption", Napi::Function::New(env, UdpOp<OpUdpGetOption>));
+  exports.Set("udpMembership", Napi::Function::New(env, UdpOp<OpUdpMembership>));
   exports.Set("udpAddress", Napi::Function::New(env, UdpAddress));
   exports.Set("udpCounters", Napi::Function::New(env, UdpCounters));
   return exports;
