@@ -404,9 +404,9 @@ export class UdpSocket extends EventEmitter {
   // ---- addresses ----
 
   address(): AddressInfo {
-    this.#healthCheck()
-    const a = this[kId] === NO_ID ? -9 : this[kBinding].udpAddress(this[kId])
-    if (typeof a === 'number') throw systemError(failure(a) ?? 'EBADF', 'getsockname')
+    const id = this.#native('getsockname')
+    const a = this[kBinding].udpAddress(id)
+    if (typeof a === 'number') throw systemError(failure(a) ?? 'EIO', 'getsockname')
     return { address: formatIPv4(a.localIp), family: 'IPv4', port: a.localPort }
   }
 
