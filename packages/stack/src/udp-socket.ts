@@ -89,6 +89,10 @@ function textIp(text: string): number | undefined {
   return parseIPv4(text)
 }
 
+function forgetQueue(this: UdpSocket): void {
+  if (this[kBindState] === 'unbound') this[kQueue] = undefined
+}
+
 function emitListening(socket: UdpSocket): void {
   socket[kListen]()
 }
@@ -211,6 +215,7 @@ export class UdpSocket extends EventEmitter {
     this.emit('listening')
     const queue = this[kQueue]
     this[kQueue] = undefined
+    this.removeListener(EventEmitter.errorMonitor, forgetQueue)
     if (queue) for (const call of queue) call()
   }
 
@@ -218,9 +223,7 @@ export class UdpSocket extends EventEmitter {
     if (this[kQueue] === undefined) {
       this[kQueue] = []
       // A failed bind forgets the queue, as node:dgram does.
-      this.once(EventEmitter.errorMonitor, () => {
-        if (this[kBindState] === 'unbound') this[kQueue] = undefined
-      })
+      this.once(EventEmitter.errorMonitor, forgetQueue)
     }
     this[kQueue]!.push(call)
   }
