@@ -12,7 +12,8 @@ log() { printf '[setup] %s\n' "$*"; }
 need_root() { [ "$(id -u)" = 0 ] || { echo "setup: $1 needs root (run as root or with sudo)" >&2; exit 1; }; }
 
 apt_packages=(libdpdk-dev dpdk pkg-config build-essential python3 libnuma-dev
-  iproute2 ethtool curl iputils-ping tcpdump procps)
+  iproute2 ethtool curl iputils-ping tcpdump procps
+  tshark)   # tshark: test/udp-tap.test.ts checks UDP checksums of fragmented datagrams
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
