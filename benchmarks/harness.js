@@ -64,11 +64,12 @@ async function measure (suite, transport, port, clientArgs) {
 }
 
 // A markdown table of medians per transport and their ratio; rows are
-// [label, key, digits] over samples = { kernel: [result], stack: [result] }.
-function ratioTable (samples, rows) {
+// [label, key, digits] over samples = { kernel: [result], stack: [result] };
+// kernelLabel names the kernel side's API.
+function ratioTable (samples, rows, kernelLabel = 'node:net, loopback') {
   const fmt = (n, digits) => n.toFixed(digits)
   const lines = [
-    '| metric | kernel (node:net, loopback) | stack (memif) | stack / kernel |',
+    `| metric | kernel (${kernelLabel}) | stack (memif) | stack / kernel |`,
     '|---|---:|---:|---:|'
   ]
   for (const [label, pick, digits] of rows) {

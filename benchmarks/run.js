@@ -10,7 +10,8 @@ const suites = {
   tcp: require('./tcp/suite'),
   undici: require('./undici/suite'),
   grpc: require('./grpc/suite'),
-  fastify: require('./fastify/suite')
+  fastify: require('./fastify/suite'),
+  udp: require('./udp/suite')
 }
 
 async function main () {

@@ -1,6 +1,7 @@
 'use strict'
 // The one thing that differs between the two sides of a benchmark: where sockets
 // come from. 'kernel' is node:net over loopback; 'stack' is @gazelle/stack over memif.
+const dgram = require('node:dgram')
 const net = require('node:net')
 
 const MEMIF_SERVER_IP = '10.10.0.1'
@@ -11,6 +12,7 @@ async function open (transport, role, socketPath) {
       host: '127.0.0.1',
       createServer: (fn) => net.createServer(fn),
       connect: (opts, cb) => net.connect(opts, cb),
+      createSocket: (type, listener) => dgram.createSocket(type, listener),
       close: async () => {}
     }
   }
@@ -24,6 +26,7 @@ async function open (transport, role, socketPath) {
     host: MEMIF_SERVER_IP,
     createServer: (fn) => stack.createServer(fn),
     connect: (opts, cb) => stack.connect(opts, cb),
+    createSocket: (type, listener) => stack.createSocket(type, listener),
     close: () => stack.close(),
     stats: () => stack.stats(),
     stack

@@ -28,6 +28,8 @@
         "src/clock.c",
         "src/events.c",
         "src/tcp_sock.c",
+        "src/idtable.c",
+        "src/udp_sock.c",
         "src/stack.c",
         "src/stats.c",
         "src/binding.cc",

@@ -43,9 +43,9 @@
 #define ETHARP_SUPPORT_STATIC_ENTRIES   1
 #define ARP_TABLE_SIZE                  64
 #define ARP_QUEUEING                    1
-/* Packets held per address while its ARP reply is due. LwIP's default of 3 drops the
- * other SYNs of a burst of connections to a new peer: each then waits out the 3 s
- * initial retransmission. */
+/* Frames held per neighbour while its ARP reply is pending. LwIP's default of 3 drops
+ * the rest of a first burst: SYNs of a connection burst then wait out TCP's 3 s initial
+ * retransmission, and datagrams are lost. */
 #define ARP_QUEUE_LEN                   128
 #define ETH_PAD_SIZE                    0
 #define LWIP_IPV4                       1
@@ -53,7 +53,9 @@
 #define IP_FORWARD                      0
 #define IP_REASSEMBLY                   1
 #define IP_FRAG                         1
-#define IP_REASS_MAX_PBUFS              64
+/* Fragments held for reassembly, all datagrams together: a 64 KiB datagram is 45 of
+ * them at MTU 1500, and several may be in flight. */
+#define IP_REASS_MAX_PBUFS              512
 #define LWIP_ICMP                       1
 #define LWIP_RAW                        0
 #define LWIP_IGMP                       1
@@ -65,7 +67,10 @@
 #define LWIP_NETIF_LINK_CALLBACK        0
 #define LWIP_SINGLE_NETIF               1
 #define LWIP_HAVE_LOOPIF                0
-#define LWIP_NETIF_LOOPBACK             0
+/* Datagrams to the stack's own address and multicast loopback (IP_MULTICAST_LOOP,
+ * on by default as in Linux) go through the netif's loop queue, drained each poll. */
+#define LWIP_NETIF_LOOPBACK             1
+#define LWIP_LOOPBACK_MAX_PBUFS         8192
 
 /* TCP: large windows for bulk transfer over memif. */
 #define LWIP_TCP                        1
@@ -95,6 +100,7 @@
 #define LWIP_TCP_PCB_NUM_EXT_ARGS       0
 #define LWIP_CALLBACK_API               1
 #define SO_REUSE                        1
+#define SO_REUSE_RXTOALL                1   /* multicast/broadcast reach every reuseAddr socket */
 
 /* Checksums: computed with DPDK's rte_raw_cksum, switched per netif so a port
  * with hardware offload skips the work. Checksum-on-copy would bypass the

@@ -72,6 +72,8 @@ void gz_netif_close(void);
 /* Feeds received mbufs to LwIP; returns the number fed. */
 unsigned gz_netif_input(void **mbufs, unsigned n);
 extern uint64_t gz_netif_rx_dropped;    /* malformed or unroutable frames dropped */
+/* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
+void gz_netif_poll_loopback(void);
 
 /* ---- clock (clock.c) ---- */
 uint64_t gz_now_ns(void);
@@ -84,6 +86,8 @@ enum gz_event_type {
   GZ_EV_EOF = 4,
   GZ_EV_WRITABLE = 5,
   GZ_EV_ERROR = 6,
+  GZ_EV_UDP_MESSAGE = 16,   /* a datagram: data, b = source ip * 65536 + port */
+  GZ_EV_UDP_WRITABLE = 17,  /* a UDP socket whose send was refused may send again */
 };
 enum gz_err_code {
   GZ_ECONNRESET = 1,
@@ -146,6 +150,59 @@ bool gz_tcp_lingering(void);
 /* Ids closed during the last batch become reusable (called at the start of a poll). */
 void gz_tcp_recycle_ids(void);
 
+/* ---- ids (idtable.c): socket-table ids, reused only from the next batch on ---- */
+struct gz_ids {
+  uint32_t *free_ids, *released;
+  uint32_t free_len, free_cap, released_len, released_cap;
+  uint32_t next;
+};
+int64_t gz_ids_take(struct gz_ids *t);          /* -1 if none is left */
+void gz_ids_release(struct gz_ids *t, uint32_t id);
+void gz_ids_recycle(struct gz_ids *t);          /* released ids become free */
+void gz_ids_reset(struct gz_ids *t);
+
+/* ---- UDP socket table (udp_sock.c): 0 or a count on success, -errno on failure ---- */
+struct gz_iov {
+  const void *data;
+  size_t len;
+};
+enum gz_udp_option {
+  GZ_UDP_BROADCAST = 0,
+  GZ_UDP_TTL = 1,
+  GZ_UDP_MULTICAST_TTL = 2,
+  GZ_UDP_MULTICAST_LOOP = 3,
+  GZ_UDP_MULTICAST_IF = 4,     /* host-order IPv4 address, 0 for the default */
+  GZ_UDP_RECV_BUFFER = 5,      /* bytes of datagrams one batch holds for the socket */
+  GZ_UDP_SEND_BUFFER = 6,      /* bytes the socket may send between two polls */
+};
+struct gz_udp_address {
+  uint32_t local_ip, remote_ip;
+  uint16_t local_port, remote_port;
+  bool connected;
+};
+struct gz_udp_counters {
+  uint64_t rx_datagrams, rx_bytes, rx_dropped, tx_datagrams, tx_bytes, tx_errors;
+};
+int gz_udp_open(bool reuse_addr);                        /* returns the id */
+int gz_udp_bind(uint32_t id, uint32_t ip, uint16_t port); /* returns the port bound */
+int gz_udp_connect(uint32_t id, uint32_t ip, uint16_t port);
+int gz_udp_disconnect(uint32_t id);
+int gz_udp_address(uint32_t id, struct gz_udp_address *a);
+/* Sends one datagram (to ip:port, or to the connected peer); returns its length.
+ * -EAGAIN: the socket's send budget or the port's backlog is full: retry after
+ * GZ_EV_UDP_WRITABLE. */
+long gz_udp_send(uint32_t id, uint32_t ip, uint16_t port, const struct gz_iov *iov, unsigned n);
+int gz_udp_close(uint32_t id);
+int gz_udp_set_option(uint32_t id, enum gz_udp_option opt, uint32_t value);
+long gz_udp_get_option(uint32_t id, enum gz_udp_option opt);
+int gz_udp_membership(uint32_t id, uint32_t group, bool join);
+int gz_udp_counters(uint32_t id, struct gz_udp_counters *c);
+/* Called once per poll after the port flush: send budgets restart, refused sockets hear. */
+void gz_udp_flush(void);
+void gz_udp_recycle_ids(void);
+void gz_udp_close_all(void);
+unsigned gz_udp_count(void);
+
 /* ---- stack (stack.c): one poll iteration ---- */
 struct gz_poll_counters {
   uint64_t polls, busy_polls, rx_bursts, events, batches, sleeps, wakeups;
@@ -159,6 +216,7 @@ void gz_stack_flush(void);
 /* ---- stats (stats.c) ---- */
 typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, double value);
 void gz_stats_visit(gz_stat_fn fn, void *ctx);
+void gz_udp_stats(gz_stat_fn fn, void *ctx);
 
 /* ---- operator visibility (issue 7): latency.c, capture.c, tcp_list.c, peercred.c ---- */
 /* Latency by stage, in log2 buckets of nanoseconds: bucket i counts samples below

@@ -96,6 +96,10 @@ void gz_netif_close(void) {
   netif_added = false;
 }
 
+void gz_netif_poll_loopback(void) {
+  if (netif_added) netif_poll(&netif);
+}
+
 unsigned gz_netif_input(void **mbufs, unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     struct rte_mbuf *m = mbufs[i];

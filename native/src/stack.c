@@ -13,6 +13,7 @@ unsigned gz_stack_poll(void) {
   unsigned total = 0;
   gz_tcp_recycle_ids();
   gz_lat_rx_tsc = 0;
+  gz_udp_recycle_ids();
   for (int b = 0; b < MAX_BURSTS; b++) {
     uint16_t n = gz_port_rx(mbufs, RX_BURST);
     if (n == 0) break;
@@ -22,6 +23,7 @@ unsigned gz_stack_poll(void) {
     total += n;
     if (n < RX_BURST) break;
   }
+  gz_netif_poll_loopback();
   sys_check_timeouts();
   gz_poll.polls++;
   if (total) gz_poll.busy_polls++;
@@ -37,4 +39,5 @@ void gz_stack_flush(void) {
     gz_lat_record(GZ_LAT_WRITE_TO_TX, gz_lat_write_tsc, gz_lat_tsc());
     gz_lat_write_tsc = 0;
   }
+  gz_udp_flush();
 }

@@ -56,4 +56,5 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "poll", "sleeps", (double)gz_poll.sleeps);
   fn(ctx, "poll", "wakeups", (double)gz_poll.wakeups);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
+  gz_udp_stats(fn, ctx);
 }

@@ -589,6 +589,8 @@ const commands = {
   },
 }
 
+// ---------- UDP: node:dgram on kernel children, stack.createSocket on stack children ----------
+
 let shuttingDown = false
 async function shutdown(code) {
   if (shuttingDown) return

@@ -9,6 +9,8 @@ const REQUIRED: readonly (keyof NativeBinding)[] = [
   'tcpClose', 'tcpAbort', 'tcpPause', 'tcpSetNoDelay', 'tcpSetKeepAlive',
   'stackLatency', 'stackLatencyReset', 'tcpList', 'captureStart', 'captureStop',
   'captureStatus', 'captureTake', 'peerCred',
+  'udpOpen', 'udpBind', 'udpConnect', 'udpDisconnect', 'udpClose', 'udpSend',
+  'udpSetOption', 'udpGetOption', 'udpMembership', 'udpAddress', 'udpCounters',
 ]
 
 let loaded: NativeBinding | undefined

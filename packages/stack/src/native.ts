@@ -17,6 +17,10 @@ export enum Ev {
   Writable = 5,
   /** id = socket id, a = ErrCode; the native socket is gone after this event */
   Error = 6,
+  /** id = UDP socket id, a = Buffer (one datagram), b = sourceIp * 65536 + sourcePort */
+  UdpMessage = 16,
+  /** id = UDP socket id whose send was refused (-EAGAIN): it may send again */
+  UdpWritable = 17,
 }
 
 /** Error codes carried by Ev.Error. */
@@ -25,6 +29,38 @@ export enum ErrCode {
   ECONNREFUSED = 2,
   ETIMEDOUT = 3,
   ECONNABORTED = 4,
+}
+
+/** UDP socket options (udpSetOption / udpGetOption). */
+export enum UdpOption {
+  Broadcast = 0,
+  Ttl = 1,
+  MulticastTtl = 2,
+  MulticastLoop = 3,
+  /** host-order IPv4 address, 0 for the default */
+  MulticastInterface = 4,
+  /** bytes of datagrams one poll's batch may hold for the socket (more are dropped) */
+  RecvBuffer = 5,
+  /** bytes the socket may send between two polls (more: -EAGAIN, then Ev.UdpWritable) */
+  SendBuffer = 6,
+}
+
+export interface NativeUdpAddress {
+  localIp: number
+  localPort: number
+  remoteIp: number
+  remotePort: number
+  connected: boolean
+}
+
+export interface UdpCounters {
+  rxDatagrams: number
+  rxBytes: number
+  /** datagrams dropped because the socket's receive buffer was full */
+  rxDropped: number
+  txDatagrams: number
+  txBytes: number
+  txErrors: number
 }
 
 /** Poll modes, see README: busy spins, adaptive spins while traffic flows then sleeps. */
@@ -94,6 +130,23 @@ export interface NativeBinding {
   tcpSetNoDelay(id: number, noDelay: boolean): void
   tcpSetKeepAlive(id: number, enable: boolean, idleMillis: number): void
 
+  // UDP: results are numbers, negative errno values (-os.constants.errno.X) on failure.
+  /** A new unbound socket; returns its id. Throws ERR_GAZELLE_STACK_CLOSED. */
+  udpOpen(reuseAddr: boolean): number
+  /** Returns the port bound (an ephemeral one for port 0). */
+  udpBind(id: number, ip: number, port: number): number
+  udpConnect(id: number, ip: number, port: number): number
+  udpDisconnect(id: number): number
+  /** Frees the socket (and its multicast memberships); the id is free on return. */
+  udpClose(id: number): number
+  /** One datagram to ip:port (ignored when connected); the bytes are copied. Returns its length. */
+  udpSend(id: number, ip: number, port: number, data: Buffer | Buffer[]): number
+  udpSetOption(id: number, option: UdpOption, value: number): number
+  udpGetOption(id: number, option: UdpOption): number
+  /** Joins (true) or leaves a multicast group (IGMP). */
+  udpMembership(id: number, group: number, join: boolean): number
+  udpAddress(id: number): NativeUdpAddress | number
+  udpCounters(id: number): UdpCounters | number
   // ---- operator visibility (issue 7): native/src/binding_ops.cc ----
   /** Latency histograms by stage: log2 buckets, bucket i counts samples below 2^i ns. */
   stackLatency(): Record<LatencyStage, NativeHistogram>

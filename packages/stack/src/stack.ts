@@ -11,9 +11,12 @@ import { Server, ServerOptions } from './server'
 import { StackOps } from './ops'
 import type { Registry } from 'prom-client'
 import { Socket } from './socket'
+import { UdpSocket, RemoteInfo } from './udp-socket'
+import { UdpSocketOptions, SocketType, socketOptions } from './udp-args'
 import {
   NO_ID, kAddHandle, kBinding, kConnecting, kCounted, kDispatch, kId, kIp, kOnAccept, kOnConnected,
   kOnData, kOnEof, kOnError, kOnWritable, kRefed, kRemoveHandle, kUpdateRef,
+  kAddUdp, kForceClose, kOnMessage, kOnUdpWritable, kRemoveUdp,
 } from './symbols'
 import { boolean, integer, invalidOption, isObject, port as validPort } from './validate'
 
@@ -36,8 +39,11 @@ export interface ConnectOptions {
 }
 
 type Handle = Socket | Server
+/** What the stack counts to decide whether it keeps the event loop alive. */
+type RefCounted = Handle | UdpSocket
 
 const kHandles = Symbol('handles')
+const kUdpHandles = Symbol('udpHandles')
 const kRefs = Symbol('refs')
 const kClosed = Symbol('closed')
 const kClosing = Symbol('closing')
@@ -67,6 +73,7 @@ export class Stack {
   declare [kIp]: number;
   declare [kResolved]: ResolvedOptions;
   [kHandles]: (Handle | undefined)[] = [];
+  [kUdpHandles]: (UdpSocket | undefined)[] = [];
   [kRefs] = 0;
   [kClosed] = false;
   [kClosing]: Promise<void> | null = null;
@@ -160,6 +167,11 @@ export class Stack {
     return (this.connect as (...a: unknown[]) => Socket)(...args)
   }
 
+  /** A UDP socket, like dgram.createSocket(): 'udp4' or { type: 'udp4', reuseAddr, ... }. */
+  createSocket(type: SocketType | UdpSocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket {
+    return new UdpSocket(this, socketOptions(type), listener)
+  }
+
   /** Port, mempool, LwIP and poll-loop counters from the addon. */
   stats(): Record<string, Record<string, number>> {
     return this[kBinding].stackStats()
@@ -188,6 +200,7 @@ export class Stack {
     const handles = this[kHandles].filter((h): h is Handle => h !== undefined)
     for (const h of handles) if (h instanceof Socket) h.destroy()
     for (const h of handles) if (h instanceof Server) h.close()
+    for (const u of this[kUdpHandles]) u?.[kForceClose]()
     this[kClosed] = true
     const done = this[kDrainThenClose]()
     this[kClosing] = done
@@ -223,8 +236,16 @@ export class Stack {
     if (id !== NO_ID) this[kHandles][id] = undefined
   }
 
+  [kAddUdp](id: number, socket: UdpSocket): void {
+    this[kUdpHandles][id] = socket
+  }
+
+  [kRemoveUdp](id: number): void {
+    if (id !== NO_ID) this[kUdpHandles][id] = undefined
+  }
+
   /** Counts the handle if it holds a native id and is ref'd; refs the loop while any is. */
-  [kUpdateRef](h: Handle): void {
+  [kUpdateRef](h: RefCounted): void {
     const want = h[kId] !== NO_ID && h[kRefed]
     if (want === h[kCounted]) return
     h[kCounted] = want
@@ -262,6 +283,12 @@ export class Stack {
             break
           case Ev.Error:
             if (h instanceof Socket) h[kOnError](a as number)
+            break
+          case Ev.UdpMessage:
+            this[kUdpHandles][batch[i + 1] as number]?.[kOnMessage](a as Buffer, batch[i + 3] as number)
+            break
+          case Ev.UdpWritable:
+            this[kUdpHandles][batch[i + 1] as number]?.[kOnUdpWritable]()
             break
         }
       } catch (err) {

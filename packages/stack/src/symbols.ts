@@ -31,3 +31,11 @@ export const kOnError = Symbol('gazelle.onError')
 // Server hooks
 export const kOnAccept = Symbol('gazelle.onAccept')
 export const kConnectionClosed = Symbol('gazelle.connectionClosed')
+
+// UDP sockets (their ids are a table of their own)
+export const kAddUdp = Symbol('gazelle.addUdp')
+export const kRemoveUdp = Symbol('gazelle.removeUdp')
+export const kOnMessage = Symbol('gazelle.onMessage')
+export const kOnUdpWritable = Symbol('gazelle.onUdpWritable')
+/** Closes a UDP socket at once, even with calls queued for 'listening' (stack.close()). */
+export const kForceClose = Symbol('gazelle.forceClose')
