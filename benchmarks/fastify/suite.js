@@ -1,40 +1,43 @@
 'use strict'
 // npm run bench -- fastify: requests/s, latency and CPU of the same hello-world Fastify
 // app under the same undici load (16 connections; pipelining off, then 10 per
-// connection), over kernel loopback vs the stack over memif (@gazelle/fastify +
-// GazelleAgent).
+// connection; through undici.request(), then through the leaner Dispatcher API, which
+// leaves more of the client's core to load the server), over kernel loopback vs the
+// stack over memif (@gazelle/fastify + GazelleAgent).
 const { measure, ratioTable } = require('../harness')
 
 const PORT = 7300
 const REQUESTS = 30000
-const DEPTHS = [1, 10]
+const LOADS = [
+  { key: 'r1', label: 'request(), no pipelining', args: [1, 16, 'request'] },
+  { key: 'r10', label: 'request(), pipelining 10', args: [10, 16, 'request'] },
+  { key: 'd1', label: 'dispatch(), no pipelining', args: [1, 16, 'dispatch'] },
+  { key: 'd10', label: 'dispatch(), pipelining 10', args: [10, 16, 'dispatch'] }
+]
 
 async function run ({ rounds, log }) {
   const samples = { kernel: [], stack: [] }
   for (let r = 1; r <= rounds; r++) {
     for (const transport of ['kernel', 'stack']) {
       const sample = {}
-      for (const depth of DEPTHS) {
-        const res = await measure('fastify', transport, PORT, [REQUESTS, depth])
-        sample[depth] = res
-        log(`round ${r} ${transport} pipelining ${depth}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50us.toFixed(0)} us, p99 ${res.p99us.toFixed(0)} us`)
+      for (const load of LOADS) {
+        const res = await measure('fastify', transport, PORT, [REQUESTS, ...load.args])
+        sample[load.key] = res
+        log(`round ${r} ${transport} ${load.label}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50us.toFixed(0)} us, p99 ${res.p99us.toFixed(0)} us`)
       }
       samples[transport].push(sample)
     }
   }
-  const rows = DEPTHS.flatMap((depth) => {
-    const tag = depth === 1 ? 'no pipelining' : `pipelining ${depth}`
-    return [
-      [`Requests/s (${tag})`, (s) => s[depth].rps, 0],
-      [`Latency p50 (us, ${tag})`, (s) => s[depth].p50us, 0],
-      [`Latency p99 (us, ${tag})`, (s) => s[depth].p99us, 0],
-      [`Client CPU (cores, ${tag})`, (s) => s[depth].clientCpu, 2],
-      [`Server CPU (cores, ${tag})`, (s) => s[depth].serverCpu, 2]
-    ]
-  })
+  const rows = LOADS.flatMap(({ key, label }) => [
+    [`Requests/s (${label})`, (s) => s[key].rps, 0],
+    [`Latency p50 (us, ${label})`, (s) => s[key].p50us, 0],
+    [`Latency p99 (us, ${label})`, (s) => s[key].p99us, 0],
+    [`Client CPU (cores, ${label})`, (s) => s[key].clientCpu, 2],
+    [`Server CPU (cores, ${label})`, (s) => s[key].serverCpu, 2]
+  ])
   return [
-    `Medians of ${rounds} alternating rounds; ${REQUESTS} GET requests per run, 16 connections, ` +
-      `Fastify hello world (${DEPTHS.map((d) => (d === 1 ? 'no pipelining' : `pipelining ${d}`)).join(', then ')}).`,
+    `Medians of ${rounds} alternating rounds; ${REQUESTS} GET requests per run after a warm-up, 16 connections, ` +
+      'Fastify hello world; loads: ' + LOADS.map((l) => l.label).join('; ') + '.',
     '',
     ratioTable(samples, rows)
   ].join('\n')

@@ -1,26 +1,52 @@
 'use strict'
 // Benchmark client: undici over the kernel (its own Agent) or over the stack
-// (@gazelle/undici's GazelleAgent), the same requests, CONNECTIONS at a time, or
-// CONNECTIONS x PIPELINING with an optional 5th argument (requests pipelined per connection).
+// (@gazelle/undici's GazelleAgent), the same requests from the same code.
+// Arguments after the transport's: requests [pipelining=1] [connections=16] [api=request]
+//   pipelining: requests in flight per connection (non-blocking GETs when > 1)
+//   api: 'request' (undici.request(), the body read as text) or 'dispatch' (the
+//        Dispatcher API with a minimal handler: less of undici's own JS per request)
+// A warm-up of WARMUP requests (connections opened, code compiled) is not measured.
 const path = require('node:path')
 const { open } = require('../transport')
 const { runMain } = require('../serve')
 
 const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
 
-const CONNECTIONS = 16
+const WARMUP = 2000
+
+function viaRequest (dispatcher, origin, options) {
+  return undici.request(origin, { dispatcher, ...options }).then(async (res) => {
+    await res.body.text()
+    return res.statusCode
+  })
+}
+
+function viaDispatch (dispatcher, origin, options) {
+  return new Promise((resolve, reject) => {
+    let status = 0
+    dispatcher.dispatch({ origin, path: '/', method: 'GET', ...options }, {
+      onConnect () {},
+      onHeaders (statusCode) { status = statusCode; return true },
+      onData () { return true },
+      onComplete () { resolve(status) },
+      onError: reject
+    })
+  })
+}
 
 async function main () {
-  const [transport, port, socketPath, requests, pipelining = '1'] = process.argv.slice(2)
+  const [transport, port, socketPath, requests, pipelining = '1', conns = '16', api = 'request'] = process.argv.slice(2)
   const total = Number(requests)
   const depth = Number(pipelining)
+  const connections = Number(conns)
+  const send = api === 'dispatch' ? viaDispatch : viaRequest
   // undici holds a GET back until the one before it is answered unless it is non-blocking.
-  const requestOptions = depth > 1 ? { blocking: false } : {}
+  const options = depth > 1 ? { blocking: false } : {}
   let dispatcher
   let t
   if (transport === 'kernel') {
     t = await open('kernel', 'client', socketPath)
-    dispatcher = new undici.Agent({ connections: CONNECTIONS, pipelining: depth })
+    dispatcher = new undici.Agent({ connections, pipelining: depth })
   } else {
     const { createStack } = require('@gazelle/stack')
     const { GazelleAgent } = require('@gazelle/undici')
@@ -30,24 +56,27 @@ async function main () {
       poll: process.env.GAZELLE_POLL || 'adaptive'
     })
     t = { host: '10.10.0.1', close: () => stack.close() }
-    dispatcher = new GazelleAgent({ stack, connections: CONNECTIONS, pipelining: depth })
+    dispatcher = new GazelleAgent({ stack, connections, pipelining: depth })
   }
   const origin = `http://${t.host}:${port}`
+  const run = async (count, times) => {
+    let next = 0
+    const worker = async () => {
+      while (next < count) {
+        const i = next++
+        const start = process.hrtime.bigint()
+        const status = await send(dispatcher, origin, options)
+        if (status !== 200) throw new Error(`status ${status}`)
+        if (times) times[i] = Number(process.hrtime.bigint() - start) / 1000
+      }
+    }
+    await Promise.all(Array.from({ length: connections * depth }, worker))
+  }
+  await run(WARMUP)
   const times = new Float64Array(total)
-  let next = 0
   const cpu0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
-  async function worker () {
-    while (next < total) {
-      const i = next++
-      const start = process.hrtime.bigint()
-      const res = await undici.request(origin, { dispatcher, ...requestOptions })
-      await res.body.text()
-      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`)
-      times[i] = Number(process.hrtime.bigint() - start) / 1000
-    }
-  }
-  await Promise.all(Array.from({ length: CONNECTIONS * depth }, worker))
+  await run(total, times)
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
   const cpu = process.cpuUsage(cpu0)
   await dispatcher.close()
