@@ -80,4 +80,16 @@ function ratioTable (samples, rows, kernelLabel = 'node:net, loopback') {
   return lines.join('\n')
 }
 
-module.exports = { once, start, socketPath, median, stop, measure, ratioTable }
+// What a client reports: per-request times (us) of a run of `seconds`, and the
+// process.cpuUsage() delta over it.
+function latencySummary (times, seconds, cpu) {
+  const sorted = Array.from(times).sort((a, b) => a - b)
+  return {
+    p50us: sorted[Math.floor(sorted.length * 0.5)],
+    p99us: sorted[Math.floor(sorted.length * 0.99)],
+    seconds,
+    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds
+  }
+}
+
+module.exports = { once, start, socketPath, median, stop, measure, ratioTable, latencySummary }

@@ -79,7 +79,7 @@ t.test('tap: node:dgram in the kernel and a stack exchange datagrams', needStack
   await t.test('multicast stack -> kernel: a node:dgram receiver that joined the group gets it all', async (t) => {
     const group = '239.1.2.3'
     const { port } = await kernel.call('udpReceiver', { groups: [group], iface: hostIp })
-    const sent = await stack.call('udpBlast', { host: group, port, count: 300, size: 200, burst: 16, ttl: 1 })
+    const sent = await stack.call('udpBlast', { host: group, port, count: 300, size: 200, burst: 16, pauseMs: 2, ttl: 1 })
     t.equal(sent.errors, 0)
     const r = await received(kernel, port, 300)
     t.equal(r.distinct, 300, 'all 300 datagrams')
@@ -89,7 +89,7 @@ t.test('tap: node:dgram in the kernel and a stack exchange datagrams', needStack
 
   await t.test('broadcast stack -> kernel: setBroadcast(true), then the subnet broadcast reaches node:dgram', async (t) => {
     const { port } = await kernel.call('udpReceiver', {})
-    const sent = await stack.call('udpBlast', { host: '10.20.0.255', port, count: 50, size: 100, burst: 10, broadcast: true })
+    const sent = await stack.call('udpBlast', { host: '10.20.0.255', port, count: 50, size: 100, burst: 10, pauseMs: 1, broadcast: true })
     t.equal(sent.errors, 0)
     const r = await received(kernel, port, 50)
     t.equal(r.distinct, 50, 'all 50 datagrams')
@@ -100,7 +100,7 @@ t.test('tap: node:dgram in the kernel and a stack exchange datagrams', needStack
     const group = '239.1.2.4'
     const { port } = await stack.call('udpReceiver', { groups: [group] })
     const sent = await kernel.call('udpBlast', {
-      host: group, port, count: 300, size: 200, burst: 16, ttl: 1, multicastInterface: hostIp,
+      host: group, port, count: 300, size: 200, burst: 16, pauseMs: 1, ttl: 1, multicastInterface: hostIp,
     })
     t.equal(sent.errors, 0)
     const r = await received(stack, port, 300)
@@ -140,7 +140,7 @@ t.test('multicast: one stack sends, three stack processes and a kernel receiver 
   for (const r of receivers) await r.call('udpReceiver', { port, groups: [group] })
   await kernel.call('udpReceiver', { port, groups: [group], iface: '10.30.0.1' })
 
-  const sent = await sender.call('udpBlast', { host: group, port, count: 500, size: 300, burst: 8, ttl: 1 })
+  const sent = await sender.call('udpBlast', { host: group, port, count: 500, size: 300, burst: 8, pauseMs: 1, ttl: 1 })
   t.equal(sent.errors, 0)
   for (const [i, r] of [...receivers, kernel].entries()) {
     const got = await received(r, port, 500)
@@ -151,7 +151,7 @@ t.test('multicast: one stack sends, three stack processes and a kernel receiver 
 
   // A receiver that leaves the group hears no more; the others do.
   await receivers[2].call('udpMembership', { port, group, join: false })
-  const more = await sender.call('udpBlast', { host: group, port, count: 100, size: 300, burst: 8, ttl: 1, firstSeq: 500 })
+  const more = await sender.call('udpBlast', { host: group, port, count: 100, size: 300, burst: 8, pauseMs: 1, ttl: 1, firstSeq: 500 })
   t.equal(more.errors, 0)
   for (const r of receivers.slice(0, 2)) t.equal((await received(r, port, 600)).distinct, 600, 'a member got 100 more')
   await new Promise((resolve) => setTimeout(resolve, 300))

@@ -4,6 +4,7 @@
 // options from stackChannelOptions). The first calls warm the connection up.
 const { open } = require('../transport')
 const { runMain } = require('../serve')
+const { latencySummary } = require('../harness')
 const { grpc, Greeter } = require('../../examples/grpc-greeter/greeter')
 
 const CONCURRENCY = 32
@@ -36,14 +37,7 @@ async function main () {
   const cpu = process.cpuUsage(cpu0)
   client.close()
   await t.close()
-  const sorted = Array.from(times).sort((a, b) => a - b)
-  process.send({
-    cps: total / seconds,
-    p50us: sorted[Math.floor(total * 0.5)],
-    p99us: sorted[Math.floor(total * 0.99)],
-    seconds,
-    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds
-  })
+  process.send({ cps: total / seconds, ...latencySummary(times, seconds, cpu) })
   process.disconnect()
 }
 

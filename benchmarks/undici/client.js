@@ -9,6 +9,7 @@
 const path = require('node:path')
 const { open } = require('../transport')
 const { runMain } = require('../serve')
+const { latencySummary } = require('../harness')
 
 const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
 
@@ -81,14 +82,7 @@ async function main () {
   const cpu = process.cpuUsage(cpu0)
   await dispatcher.close()
   await t.close()
-  const sorted = Array.from(times).sort((a, b) => a - b)
-  process.send({
-    rps: total / seconds,
-    p50us: sorted[Math.floor(total * 0.5)],
-    p99us: sorted[Math.floor(total * 0.99)],
-    seconds,
-    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds
-  })
+  process.send({ rps: total / seconds, ...latencySummary(times, seconds, cpu) })
   process.disconnect()
 }
 

@@ -103,10 +103,11 @@ export default function udpRole(ctx) {
   }
 
   // Sends count datagrams of size bytes to host:port (multicast options optional),
-  // yielding to the event loop every burst datagrams; resolves once every send's
+  // yielding to the event loop every burst datagrams (and pausing pauseMs: a receiver in
+  // another process must keep up, or its socket buffer drops, as on any host); resolves once every send's
   // callback ran, with how many failed, whether they ran in send order, and how many
   // sends waited in the socket's queue right after the loop.
-  async function udpBlast({ host, port, count, size = 64, burst = 16, ttl, multicastInterface, loopback, broadcast, firstSeq = 0, timeoutMs = 60000 }) {
+  async function udpBlast({ host, port, count, size = 64, burst = 16, pauseMs = 0, ttl, multicastInterface, loopback, broadcast, firstSeq = 0, timeoutMs = 60000 }) {
     const socket = create('udp4')
     socket.on('error', () => {})
     await bound(socket)
@@ -129,7 +130,8 @@ export default function udpRole(ctx) {
       })
       if (i % burst === burst - 1) {
         maxQueued = Math.max(maxQueued, socket.getSendQueueCount())
-        await yieldToLoop()
+        if (pauseMs) await new Promise((resolve) => setTimeout(resolve, pauseMs))
+        else await yieldToLoop()
       }
     }
     maxQueued = Math.max(maxQueued, socket.getSendQueueCount())
