@@ -4,7 +4,7 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { cleanup, execIn } from './helpers/cleanup'
-import { curl, startApp, tempFile } from './helpers/fastify'
+import { curl, kernelPeer, startApp, tempFile } from './helpers/fastify'
 import { needStack, tapStack } from './helpers/harness'
 import { testCertificates } from './helpers/tls'
 
@@ -46,6 +46,19 @@ t.test('HTTPS and HTTP/2 on a tap stack', needStack(), async (t) => {
     t.same(JSON.parse(up.body), { bytes: 10 * MiB, sha256: createHash('sha256').update(fs.readFileSync(file)).digest('hex') })
     const bad = await execIn(netns, 'curl', ['-sS', '--noproxy', '*', '--max-time', '10', `${base}/hello`])
     t.not(bad.code, 0, 'without the CA, curl refuses the certificate (it really is TLS)')
+  })
+
+  await t.test('HTTPS: a client that sends half its headers gets 408 over TLS, then FIN', async (t) => {
+    // For https, node takes connectionsCheckingInterval from the https options.
+    const { port } = await serve({ fastifyOptions: { https: { ...tls, connectionsCheckingInterval: 200 }, requestTimeout: 1000 } })
+    const kc = await kernelPeer(t, netns)
+    const r = await kc.call('fastify', {
+      fn: 'rawExchange', host: stackIp, port, ca: certs.ca, send: [`GET /hello HTTP/1.1\r\nHost: ${stackIp}\r\nX-Slow:`], timeoutMs: 15_000,
+    }, 25_000)
+    t.match(r.text, /^HTTP\/1\.1 408 Request Timeout\r\n/, `408 (got ${JSON.stringify(r.text.slice(0, 60))}, error ${r.error})`)
+    t.notOk(r.timedOut, 'the server closed the connection')
+    t.equal(r.error, null, 'the reply was not lost to a reset')
+    await kc.stop()
   })
 
   await t.test('HTTP/2 over TLS (ALPN h2): curl --http2 and h2load', async (t) => {

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto'
 import http from 'node:http'
 import net from 'node:net'
+import tls from 'node:tls'
 import { once } from 'node:events'
 
 let app = null
@@ -102,10 +103,12 @@ function transport(stack) {
   return stack ?? net
 }
 
-/** Opens a connection, writes `send` (strings, with pauses of pauseMs between them),
- * and collects everything until the peer closes or timeoutMs. */
-export async function rawExchange({ stack, host, port, send, pauseMs = 0, timeoutMs = 15_000 }) {
-  const sock = transport(stack).connect({ host, port })
+/** Opens a connection (TLS, trusting ca, when ca is given), writes `send` (strings,
+ * with pauses of pauseMs between them), and collects everything until the peer closes
+ * or timeoutMs. */
+export async function rawExchange({ stack, host, port, send, ca, pauseMs = 0, timeoutMs = 15_000 }) {
+  const raw = transport(stack).connect({ host, port })
+  const sock = ca ? tls.connect({ socket: raw, host, ca }) : raw
   const t0 = Date.now()
   const chunks = []
   let error = null
@@ -114,7 +117,7 @@ export async function rawExchange({ stack, host, port, send, pauseMs = 0, timeou
   sock.on('error', (e) => (error = e.code ?? e.message))
   sock.on('end', () => (endMs = Date.now() - t0))
   const closed = new Promise((resolve) => sock.once('close', resolve))
-  await once(sock, 'connect')
+  await once(sock, ca ? 'secureConnect' : 'connect')
   for (const [i, part] of send.entries()) {
     if (i > 0 && pauseMs) await sleep(pauseMs)
     if (!sock.destroyed) sock.write(part)
