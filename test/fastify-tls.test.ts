@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import * as fs from 'node:fs'
 import { cleanup, execIn } from './helpers/cleanup'
 import { curl, kernelPeer, startApp, tempFile } from './helpers/fastify'
-import { needStack, tapStack } from './helpers/harness'
+import { needStack, tapStack, waitFor } from './helpers/harness'
 import { testCertificates } from './helpers/tls'
 
 cleanup.hook(t)
@@ -89,5 +89,20 @@ t.test('HTTPS and HTTP/2 on a tap stack', needStack(), async (t) => {
     const dl = await execIn(netns, 'curl', ['-sS', '--noproxy', '*', '--max-time', '60', '--http2-prior-knowledge', '-D', '-', '-o', '/dev/null', '-w', '%{size_download}', `${base}/download?bytes=${4 * MiB}`], 70_000)
     t.equal(dl.code, 0, dl.stderr)
     t.match(dl.stdout, new RegExp(`${4 * MiB}$`), '4 MiB downloaded over h2c')
+  })
+
+  await t.test('h2c, serverFactory form: forceCloseConnections closes sessions as Fastify does', async (t) => {
+    // Fastify (before Node 24) closes HTTP/2 sessions with session.close(): GOAWAY, the
+    // streams in flight finish, then the session and close() end. The factory does the same.
+    const { port } = await serve({ form: 'factory', fastifyOptions: { http2: true, forceCloseConnections: true } })
+    const slow = curl(netns, ['--http2-prior-knowledge', `http://${stackIp}:${port}/slow?ms=1500`])
+    await waitFor(async () => (await stack.call('fastify', { fn: 'state' })).inFlight >= 1, 10_000, 'the request in flight', 20)
+    const closed = await stack.call('fastify', { fn: 'close' }, 30_000)
+    const r = await slow
+    t.equal(r.code, 0, `the stream in flight finished ${r.stderr}`)
+    t.equal(r.status, 200)
+    t.ok(closed.ms >= 1000 && closed.ms < 10_000, `close() ended once it had (${closed.ms} ms)`)
+    const after = await curl(netns, ['--http2-prior-knowledge', `http://${stackIp}:${port}/hello`])
+    t.not(after.code, 0, 'nothing listens afterwards')
   })
 })
