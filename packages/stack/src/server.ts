@@ -9,6 +9,7 @@ import {
   NO_ID, kAccepted, kAddHandle, kBinding, kConnectionClosed, kCounted, kId, kIp, kOnAccept, kRefed,
   kRemoveHandle, kStack, kUpdateRef,
 } from './symbols'
+import { setRefed } from './refs'
 import { boolean, integer, invalidOption, isObject, port as validPort } from './validate'
 
 export interface ServerOptions {
@@ -211,15 +212,11 @@ export class Server extends EventEmitter {
   }
 
   ref(): this {
-    this[kRefed] = true
-    this[kStack][kUpdateRef](this)
-    return this
+    return setRefed(this, true)
   }
 
   unref(): this {
-    this[kRefed] = false
-    this[kStack][kUpdateRef](this)
-    return this
+    return setRefed(this, false)
   }
 
   [kOnAccept](id: number, packed: number): void {

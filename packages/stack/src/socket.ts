@@ -9,6 +9,7 @@ import {
   NO_ID, kAccepted, kAddHandle, kBinding, kConnecting, kConnectionClosed, kCounted, kId,
   kOnConnected, kOnData, kOnEof, kOnError, kOnWritable, kRefed, kRemoveHandle, kStack, kUpdateRef,
 } from './symbols'
+import { setRefed } from './refs'
 import { invalidOption } from './validate'
 
 export interface SocketOptions {
@@ -223,15 +224,11 @@ export class Socket extends Duplex {
   }
 
   ref(): this {
-    this[kRefed] = true
-    this[kStack][kUpdateRef](this)
-    return this
+    return setRefed(this, true)
   }
 
   unref(): this {
-    this[kRefed] = false
-    this[kStack][kUpdateRef](this)
-    return this
+    return setRefed(this, false)
   }
 
   destroySoon(): void {

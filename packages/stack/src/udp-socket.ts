@@ -12,6 +12,7 @@ import {
   NO_ID, kAddUdp, kBinding, kCounted, kForceClose, kId, kIp, kOnMessage, kOnUdpWritable, kRefed,
   kRemoveUdp, kStack, kUpdateRef,
 } from './symbols'
+import { setRefed } from './refs'
 import {
   ResolvedSocketOptions, SendArgs, SendCallback, bufferSizeArg, noLookup, sendArgs,
   validateNumber, validatePort, validateString,
@@ -471,15 +472,11 @@ export class UdpSocket extends EventEmitter {
   }
 
   ref(): this {
-    this[kRefed] = true
-    this[kStack][kUpdateRef](this)
-    return this
+    return setRefed(this, true)
   }
 
   unref(): this {
-    this[kRefed] = false
-    this[kStack][kUpdateRef](this)
-    return this
+    return setRefed(this, false)
   }
 
   /** Datagrams and bytes this socket sent and received, and receive-buffer drops. */
