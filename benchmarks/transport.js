@@ -20,7 +20,8 @@ async function open (transport, role, socketPath) {
   const stack = await createStack({
     device: { type: 'memif', role, socket: socketPath },
     ip: role === 'server' ? `${MEMIF_SERVER_IP}/24` : '10.10.0.2/24',
-    poll: process.env.GAZELLE_POLL || 'adaptive'
+    poll: process.env.GAZELLE_POLL || 'adaptive',
+    ...(process.env.GAZELLE_SPIN_MICROS ? { spinMicros: Number(process.env.GAZELLE_SPIN_MICROS) } : {})
   })
   return {
     host: MEMIF_SERVER_IP,

@@ -11,6 +11,7 @@ const { open } = require('../transport')
 const { runMain } = require('../serve')
 const { latencySummary } = require('../harness')
 
+const { GazelleAgent } = require('@gazelle/undici')
 const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
 
 const WARMUP = 2000
@@ -43,22 +44,9 @@ async function main () {
   const send = api === 'dispatch' ? viaDispatch : viaRequest
   // undici holds a GET back until the one before it is answered unless it is non-blocking.
   const options = depth > 1 ? { blocking: false } : {}
-  let dispatcher
-  let t
-  if (transport === 'kernel') {
-    t = await open('kernel', 'client', socketPath)
-    dispatcher = new undici.Agent({ connections, pipelining: depth })
-  } else {
-    const { createStack } = require('@gazelle/stack')
-    const { GazelleAgent } = require('@gazelle/undici')
-    const stack = await createStack({
-      device: { type: 'memif', role: 'client', socket: socketPath },
-      ip: '10.10.0.2/24',
-      poll: process.env.GAZELLE_POLL || 'adaptive'
-    })
-    t = { host: '10.10.0.1', close: () => stack.close() }
-    dispatcher = new GazelleAgent({ stack, connections, pipelining: depth })
-  }
+  const t = await open(transport, 'client', socketPath)
+  const agentOptions = { connections, pipelining: depth }
+  const dispatcher = t.stack ? new GazelleAgent({ stack: t.stack, ...agentOptions }) : new undici.Agent(agentOptions)
   const origin = `http://${t.host}:${port}`
   const run = async (count, times) => {
     let next = 0

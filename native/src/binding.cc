@@ -107,6 +107,7 @@ void UpdateLinger(uint64_t now) {
 
 constexpr uint32_t kMinEmptyPolls = 256;
 constexpr uint32_t kYieldAfterEmptyPolls = 16;
+constexpr uint64_t kInFlightSpinNs = 20000000;   // 20 ms
 
 void Schedule(uint64_t now) {
   if (!loop.open) return;
@@ -115,8 +116,12 @@ void Schedule(uint64_t now) {
   // (JS may have written during the batch, after `now` was read: that is activity too.)
   // Idle means both long enough and enough empty polls: a thread descheduled
   // for a while has seen no polls, and must not fall asleep mid-conversation.
-  bool active = now < loop.last_activity || now - loop.last_activity < loop.spin_ns ||
-                loop.empty_polls < kMinEmptyPolls;
+  // Data in flight means an ACK or window update is due: sleeping through it stalls
+  // the sender (a bulk transfer went 40% faster). Only while the peer answers, though:
+  // one that went quiet for kInFlightSpinNs (gone, or retransmitting) is slept on.
+  uint64_t quiet = now < loop.last_activity ? 0 : now - loop.last_activity;
+  bool active = quiet < loop.spin_ns || loop.empty_polls < kMinEmptyPolls ||
+                (quiet < kInFlightSpinNs && gz_tcp_in_flight());
   if (loop.mode == kBusy || active || gz_port_tx_pending())
     StartSpinning();
   else StartSleeping();

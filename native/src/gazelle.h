@@ -147,6 +147,9 @@ void gz_tcp_close_all(void);
 unsigned gz_tcp_count(void);
 /* Whether connections JS has closed still have data or a FIN to deliver. */
 bool gz_tcp_lingering(void);
+/* Whether any connection has data sent and not yet acked, or queued to send: an ACK
+ * (or window update) is due, so the poll loop should not sleep through it. */
+bool gz_tcp_in_flight(void);
 /* Ids closed during the last batch become reusable (called at the start of a poll). */
 void gz_tcp_recycle_ids(void);
 

@@ -485,6 +485,13 @@ void gz_tcp_close_all(void) {
 
 unsigned gz_tcp_count(void) { return live; }
 
+bool gz_tcp_in_flight(void) {
+  for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+    if (pcb->unacked || pcb->unsent) return true;
+  }
+  return false;
+}
+
 bool gz_tcp_lingering(void) {
   if (closing_len) return true;
   for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
