@@ -121,7 +121,7 @@ void Schedule(uint64_t now) {
   // one that went quiet for kInFlightSpinNs (gone, or retransmitting) is slept on.
   uint64_t quiet = now < loop.last_activity ? 0 : now - loop.last_activity;
   bool active = quiet < loop.spin_ns || loop.empty_polls < kMinEmptyPolls ||
-                (quiet < kInFlightSpinNs && gz_tcp_in_flight());
+                (loop.mode == kAdaptive && quiet < kInFlightSpinNs && gz_tcp_in_flight());
   if (loop.mode == kBusy || active || gz_port_tx_pending())
     StartSpinning();
   else StartSleeping();
