@@ -3,7 +3,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import { cleanup, execIn, memifSocket } from './helpers/cleanup'
-import { needStack, StackProcess, tapStack } from './helpers/harness'
+import { memifPair, needStack, StackProcess, tapStack } from './helpers/harness'
 import * as sc from './helpers/scenarios'
 
 cleanup.hook(t)
@@ -54,4 +54,20 @@ t.test("adaptive: a memif server waiting for its client sleeps (its frames can't
   const { poll, port } = await server.call('stats')
   t.ok(poll.sleeps > 0, `the loop went to sleep (${JSON.stringify(poll)})`)
   t.ok(port.txDropped > 0, `what it sent with the link down was dropped (txDropped ${port.txDropped})`)
+})
+
+t.test('adaptive: a peer that vanishes mid-transfer does not keep the loop spinning', needStack(), async (t) => {
+  // The loop spins while TCP data is in flight, but only while the peer answers: with the
+  // peer gone, retransmissions go on for minutes and the loop must sleep through them.
+  const { server, client, serverIp } = await memifPair(t, { serverIp: '10.10.8.1', clientIp: '10.10.8.2' })
+  const { port } = await server.call('listen', { mode: 'sink', opts: { pauseMs: 60_000 } })
+  const flooding = client.call('flood', { host: serverIp, port, bytes: 64 << 20, timeoutMs: 20_000 }, 30_000).catch(() => null)
+  await new Promise((r) => setTimeout(r, 500))
+  server.child.kill('SIGKILL')
+  await server.exited()
+  await new Promise((r) => setTimeout(r, 500))
+  const cpu = await idleCpu(client.pid, 2000)
+  t.ok(cpu < idleBound.adaptive!, `idle CPU with data unacked and the peer gone: ${(cpu * 100).toFixed(1)}% < ${idleBound.adaptive! * 100}%`)
+  await client.call('closeStack').catch(() => null)
+  await flooding
 })
