@@ -80,13 +80,17 @@ function ratioTable (samples, rows, kernelLabel = 'node:net, loopback') {
   return lines.join('\n')
 }
 
+function percentile (sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : 0
+}
+
 // What a client reports: per-request times (us) of a run of `seconds`, and the
 // process.cpuUsage() delta over it.
 function latencySummary (times, seconds, cpu) {
   const sorted = Array.from(times).sort((a, b) => a - b)
   return {
-    p50us: sorted[Math.floor(sorted.length * 0.5)],
-    p99us: sorted[Math.floor(sorted.length * 0.99)],
+    p50us: percentile(sorted, 0.5),
+    p99us: percentile(sorted, 0.99),
     seconds,
     clientCpu: (cpu.user + cpu.system) / 1e6 / seconds
   }

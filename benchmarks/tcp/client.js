@@ -4,16 +4,13 @@
 //   bulk: one connection, B bytes streamed to a sink, throughput
 const { open } = require('../transport')
 const { runMain } = require('../serve')
+const { latencySummary } = require('../harness')
 
 function connect (t, port) {
   return new Promise((resolve, reject) => {
     const sock = t.connect({ host: t.host, port }, () => resolve(sock))
     sock.once('error', reject)
   })
-}
-
-function percentile (sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 }
 
 async function rtt (t, port, messages) {
@@ -43,13 +40,7 @@ async function rtt (t, port, messages) {
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
   const cpu = process.cpuUsage(cpu0)
   sock.destroy()
-  const sorted = Array.from(times).sort((a, b) => a - b)
-  return {
-    p50us: percentile(sorted, 0.5),
-    p99us: percentile(sorted, 0.99),
-    seconds: elapsed,
-    clientCpu: (cpu.user + cpu.system) / 1e6 / elapsed
-  }
+  return latencySummary(times, elapsed, cpu)
 }
 
 async function bulk (t, port, bytes) {

@@ -5,13 +5,10 @@
 // no answer for LOST_MS is sent again (UDP may drop) and counted as lost.
 const { open } = require('../transport')
 const { runMain } = require('../serve')
+const { latencySummary } = require('../harness')
 
 const SIZE = 64
 const LOST_MS = 200
-
-function percentile (sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
-}
 
 async function requestResponse (t, port, messages, window) {
   const sock = t.createSocket('udp4')
@@ -54,15 +51,7 @@ async function requestResponse (t, port, messages, window) {
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
   const cpu = process.cpuUsage(cpu0)
   sock.close()
-  const sorted = times.sort((a, b) => a - b)
-  return {
-    pps: answered / elapsed,
-    p50us: sorted.length ? percentile(sorted, 0.5) : 0,
-    p99us: sorted.length ? percentile(sorted, 0.99) : 0,
-    lost,
-    seconds: elapsed,
-    clientCpu: (cpu.user + cpu.system) / 1e6 / elapsed
-  }
+  return { pps: answered / elapsed, lost, ...latencySummary(times, elapsed, cpu) }
 }
 
 async function main () {
