@@ -171,14 +171,13 @@ void Deliver(size_t count) {
   gz_poll.batches += runs.size();
   uint64_t js_start = gz_lat_tsc();
   if (gz_lat_rx_tsc) gz_lat_record(GZ_LAT_RX_TO_JS, gz_lat_rx_tsc, js_start);
-  for (const Napi::Array &batch : runs) {
-    if (!loop.open) break;
+  for (size_t i = 0; i < runs.size() && loop.open; i++) {
+    if (i > 0) gz_stack_flush();   // the caller flushes after the last run
     try {
-      loop.on_events.MakeCallback(loop.resource.Value(), {batch}, loop.async_context);
+      loop.on_events.MakeCallback(loop.resource.Value(), {runs[i]}, loop.async_context);
     } catch (const Napi::Error &e) {
       napi_fatal_exception(loop.env, e.Value());
     }
-    if (loop.open && runs.size() > 1) gz_stack_flush();
   }
   gz_lat_record(GZ_LAT_JS_BATCH, js_start, gz_lat_tsc());
 }

@@ -123,12 +123,19 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   return 0;
 }
 
+/* Frees what the tx backlog holds: at close, and while the link is down (frames have
+ * nowhere to go: like a NIC, drop them rather than keep the poll loop spinning). */
+static void drop_backlog(void) {
+  for (; port.tx_len; port.tx_len--, port.tx_head++) {
+    rte_pktmbuf_free(port.tx[port.tx_head & (TX_BACKLOG - 1)]);
+    port.tx_dropped++;
+  }
+}
+
 void gz_port_close(void) {
   if (!port.open) return;
   gz_port_flush();
-  for (uint32_t i = 0; i < port.tx_len; i++)
-    rte_pktmbuf_free(port.tx[(port.tx_head + i) & (TX_BACKLOG - 1)]);
-  port.tx_len = 0;
+  drop_backlog();
   uint16_t id;
   if (rte_eth_dev_get_port_by_name(port.vdev, &id) == 0) {
     if (port.started) rte_eth_dev_stop(id);
@@ -171,15 +178,6 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
 }
 
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
-
-/* With the link down, frames have nowhere to go: like a NIC, drop them, rather than
- * keep the poll loop spinning for a backlog that cannot drain. */
-static void drop_backlog(void) {
-  for (; port.tx_len; port.tx_len--, port.tx_head++) {
-    rte_pktmbuf_free(port.tx[port.tx_head & (TX_BACKLOG - 1)]);
-    port.tx_dropped++;
-  }
-}
 
 void gz_port_flush(void) {
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
