@@ -1,5 +1,6 @@
 'use strict'
-// The main job (`npm start`): a node:http service whose TCP runs on gazelle-node.
+// A node:http service whose TCP runs on gazelle-node (`npm start` runs the Fastify
+// version, examples/fastify-hello).
 // The stack creates a tap device (gz0): the kernel side gets 10.20.0.1/24, the stack
 // answers on 10.20.0.2, so curl on this machine reaches the service through the tap.
 // GET returns a greeting; POST/PUT echo the request body back.

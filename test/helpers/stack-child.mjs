@@ -60,11 +60,6 @@ function withTimeout(promise, ms, what, onTimeout) {
 
 // ---------- server side ----------
 
-// destroy() closes with FIN, like node:net's; resetAndDestroy() resets (RST).
-function hardDestroy(sock) {
-  sock.resetAndDestroy()
-}
-
 function report(port, r) {
   const s = servers.get(port)
   if (!s) return
@@ -128,7 +123,7 @@ const serverModes = {
   // Reset the connection as soon as data arrives.
   destroyOnData(sock, port) {
     sock.once('data', () => {
-      hardDestroy(sock)
+      sock.resetAndDestroy()
       report(port, { mode: 'destroyOnData', destroyed: true })
     })
     sock.on('error', () => {})
@@ -352,8 +347,8 @@ function endFirstClient({ host, port, timeoutMs = 15000 }) {
   return withTimeout(p, timeoutMs, 'end-first client', () => events.join(','))
 }
 
-// Connects, sends a little, waits, then destroy(): the peer should see ECONNRESET.
-// Writes, then resetAndDestroy() (reset) or destroy() (closes like node:net: FIN).
+// Connects, sends a little, waits, then resetAndDestroy() (the peer sees ECONNRESET)
+// or, with reset: false, destroy() (closes like node:net's: FIN).
 function destroyClient({ host, port, reset = true, delayMs = 300, timeoutMs = 15000 }) {
   const T = transport()
   const p = new Promise((resolve, reject) => {
@@ -362,7 +357,7 @@ function destroyClient({ host, port, reset = true, delayMs = 300, timeoutMs = 15
     sock.on('connect', () => {
       sock.write('about to reset')
       setTimeout(() => {
-        if (reset) hardDestroy(sock)
+        if (reset) sock.resetAndDestroy()
         else sock.destroy()
         resolve({ destroyed: sock.destroyed })
       }, delayMs)
