@@ -32,7 +32,7 @@ t.test('HTTPS and h2 through GazelleAgent over memif', needStack(), async (t) =>
     const post = await request(httpsOrigin, { method: 'POST', bodyBytes: 1 << 20 })
     t.ok(post.ok, `POST ok ${JSON.stringify(post.error ?? '')}`)
     t.equal(post.text, helloBody('POST', '/tls', 1 << 20, post.sent!), 'the server got the 1 MiB body intact')
-    t.equal(post.connects, 1, 'both requests on one TLS connection')
+    t.equal(post.connects, 1, `both requests on one TLS connection (server connections ${get.headers?.['x-conn']}, ${post.headers?.['x-conn']}; ${JSON.stringify(post.disconnects)}; get connects ${get.connects})`)
   })
 
   await t.test('without the CA the certificate is refused', async (t) => {

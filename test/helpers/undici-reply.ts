@@ -8,6 +8,8 @@ export interface UndiciReply {
   sent?: string | null
   /** Connections the agent had opened so far. */
   connects: number
+  /** Why the agent's connections ended so far (undici 'disconnect' events). */
+  disconnects?: string[]
   error?: { code?: string; message: string; name?: string; causeCode?: string }
   ms: number
 }

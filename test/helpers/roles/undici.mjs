@@ -8,6 +8,8 @@ export default function undiciRole(ctx) {
   const undici = require(createRequire(require.resolve('@gazelle/undici')).resolve('undici'))
   let agent = null
   let connects = 0
+  // Why connections ended (undici's 'disconnect' events): failure messages say it.
+  let disconnects = []
 
   ctx.beforeClose(async () => {
     if (agent) await agent.destroy()
@@ -21,7 +23,7 @@ export default function undiciRole(ctx) {
 
   async function reply(res, sent, t0) {
     const text = await res.body.text()
-    return { ok: true, status: res.statusCode, headers: res.headers, text, sent, connects, ms: Date.now() - t0 }
+    return { ok: true, status: res.statusCode, headers: res.headers, text, sent, connects, disconnects, ms: Date.now() - t0 }
   }
 
   function failure(e, t0) {
@@ -40,7 +42,9 @@ export default function undiciRole(ctx) {
       const { GazelleAgent } = await import('@gazelle/undici')
       agent = new GazelleAgent({ stack: ctx.stack(), ...options })
       connects = 0
+      disconnects = []
       agent.on('connect', () => connects++)
+      agent.on('disconnect', (origin, targets, err) => disconnects.push(`${origin}: ${err?.code ?? ''} ${err?.message ?? ''}`))
       if (global) undici.setGlobalDispatcher(agent)
       return true
     },
