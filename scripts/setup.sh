@@ -4,8 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-cache=${GAZELLE_CACHE:-$HOME/.cache/gazelle}
-lwip_version=2.1.3
 hugepages=${GAZELLE_HUGEPAGES:-1024}   # 2 MiB pages: 2 GiB, enough for ~8 stacks at once
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -13,7 +11,7 @@ need_root() { [ "$(id -u)" = 0 ] || { echo "setup: $1 needs root (run as root or
 
 apt_packages=(libdpdk-dev dpdk pkg-config build-essential python3 libnuma-dev
   iproute2 ethtool curl iputils-ping tcpdump procps tshark
-  nghttp2-client wrk openssl)
+  nghttp2-client wrk openssl patch)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -25,32 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
 fi
 
-# LwIP comes from Debian's source package, built later with our own lwipopts.h.
-lwip_src="$cache/lwip-$lwip_version"
-if [ ! -f "$lwip_src/src/core/tcp.c" ]; then
-  if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-    need_root "adding a deb-src entry"
-    log "adding deb-src entry for bookworm"
-    cat > /etc/apt/sources.list.d/gazelle-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
-    apt-get update -q >/dev/null
-  fi
-  command -v dpkg-source >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q dpkg-dev >/dev/null
-  log "apt-get source lwip -> $lwip_src"
-  work=$(mktemp -d)
-  (cd "$work" && apt-get source -q lwip >/dev/null 2>&1 || { apt-get update -q >/dev/null; apt-get source -q lwip >/dev/null; })
-  mkdir -p "$cache"
-  rm -rf "$lwip_src"
-  mv "$work"/lwip-"$lwip_version"*/ "$lwip_src"
-  rm -rf "$work"
-fi
-mkdir -p native/deps
-ln -sfn "$lwip_src" native/deps/lwip
+# LwIP: Debian's source package with our patch series, built later with our lwipopts.h.
+bash native/scripts/lwip-source.sh
 
 # Hugepages for DPDK mbuf pools: reserved and mounted on /dev/hugepages.
 have=$(awk '/^HugePages_Total/ {print $2}' /proc/meminfo)
