@@ -147,8 +147,6 @@ void gz_port_close(void) {
   port.open = false;
 }
 
-uint16_t gz_port_id(void) { return port.id; }
-
 void gz_port_mac(uint8_t mac[6]) {
   struct rte_ether_addr a;
   rte_eth_macaddr_get(port.id, &a);
@@ -171,8 +169,8 @@ bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
 
 uint16_t gz_port_rx(void **mbufs, uint16_t n) {
   uint16_t got = rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
-  if (unlikely(gz_capture_on)) {
-    for (uint16_t i = 0; i < got && gz_capture_on; i++) gz_capture_frame(mbufs[i]);
+  if (unlikely(gz_loop.capture_on)) {
+    for (uint16_t i = 0; i < got && gz_loop.capture_on; i++) gz_capture_frame(mbufs[i]);
   }
   return got;
 }
@@ -226,7 +224,7 @@ void gz_port_request_cksum(void *mbuf) {
 }
 
 void gz_port_tx(void *mbuf) {
-  if (unlikely(gz_capture_on)) gz_capture_frame(mbuf);
+  if (unlikely(gz_loop.capture_on)) gz_capture_frame(mbuf);
   if (port.tx_len == TX_BACKLOG) {
     gz_port_flush();
     if (port.tx_len == TX_BACKLOG) {   /* the peer is not draining at all */
