@@ -8,6 +8,7 @@ const LEVELS: Record<string, readonly string[]> = {
   port: ['txBacklog', 'linkUp'],
   mempool: ['size', 'inUse', 'free'],
   tcp: ['sockets'],
+  faults: ['active'],
 }
 
 export function isLevel(group: string, name: string): boolean {

@@ -2,6 +2,7 @@
 // The addon only marshals: every option is validated here in TypeScript first.
 // IPv4 addresses cross the boundary as unsigned 32-bit numbers in host order
 // (10.0.0.1 === 0x0a000001).
+import type { NativeFaults } from './faults'
 
 /** Event types in the batch passed to the events callback. */
 export enum Ev {
@@ -90,6 +91,8 @@ export interface NativeStackConfig {
   spinMicros: number
   /** adaptive mode: sleep interval when idle (also LwIP timer granularity) */
   idleMillis: number
+  /** fault injection rates, or null for none */
+  faults: NativeFaults | null
 }
 
 export interface NativeBinding {
@@ -107,6 +110,8 @@ export interface NativeBinding {
   stackLinkUp(): boolean
   /** The port's MAC address as "aa:bb:cc:dd:ee:ff". */
   stackMac(): string
+  /** Sets fault injection rates (null: off); what the fault lines hold leaves at once. */
+  stackSetFaults(faults: NativeFaults | null): void
 
   /** Returns a listener id; throws Error with code EADDRINUSE. port 0 = ephemeral */
   tcpListen(ip: number, port: number, backlog: number): number
