@@ -421,7 +421,7 @@ static void pcb_info(const struct tcp_pcb *pcb, struct gz_tcp_info *info) {
   info->unacked_bytes = queued_bytes(pcb->unacked);
   info->unsent_bytes = queued_bytes(pcb->unsent);
   info->queue_len = pcb->snd_queuelen;
-  info->rto_ms = (uint32_t)pcb->rto * TCP_SLOW_INTERVAL;
+  info->rto_ms = pcb->rto_ms;
   info->retransmits = pcb->nrtx;
 }
 
