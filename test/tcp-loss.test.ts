@@ -3,7 +3,7 @@
 // between two stacks, and the stack's loss recovery is what repairs them (SACK-based
 // fast recovery and tail loss probes, LwIP patches 0001-0002), not retransmission
 // timeouts. Goodput against Linux over the same wire: benchmarks/reliability/loss.js.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { cleanup } from './helpers/cleanup'
 import { needStack } from './helpers/harness'
 import { lossyWire, type EndKind } from './helpers/lossy-wire'
@@ -17,7 +17,7 @@ const FAULTS = ['--loss', '3%', '--dup', '1%', '--reorder', '5%']
 // generation its upload never finished.
 const BOUND_MS = 60_000
 
-async function bulk(t: Parameters<typeof lossyWire>[0] & { ok(v: unknown, m?: string): void }, a: EndKind, b: EndKind, direction: 'up' | 'down', bytes = 16 * MiB) {
+async function bulk(t: Test, a: EndKind, b: EndKind, direction: 'up' | 'down', bytes = 16 * MiB) {
   const wire = await lossyWire(t, { a, b, faults: FAULTS })
   const { port } = await wire.b.proc.call('bulkServer', {})
   const r = await wire.a.proc.call('bulkTransfer', { host: wire.b.ip, port, bytes, direction, timeoutMs: BOUND_MS }, BOUND_MS + 10_000)

@@ -35,7 +35,10 @@ async function server () {
 
 async function client () {
   const t = await transport()
+  const cpu0 = process.cpuUsage()
   const result = await transfer(t.api, cfg)
+  const cpu = process.cpuUsage(cpu0)
+  result.cpuSeconds = (cpu.user + cpu.system) / 1e6
   if (t.stack) result.tcp = t.stack.stats().tcp
   console.log(JSON.stringify(result))
   await t.close()

@@ -347,10 +347,6 @@ bool LoopOpen(napi_env env) { return loop.open && loop.env == env; }
 
 bool LoopInUse() { return loop.open; }
 
-void RequireOpen(Napi::Env env) {
-  if (!LoopOpen(env)) ThrowCoded(env, "ERR_GAZELLE_STACK_CLOSED", "the stack is closed");
-}
-
 void LoopRef(bool refd) {
   if (loop.refd && !refd) loop.linger_until = gz_now_ns() + kLingerNs;
   loop.refd = refd;
