@@ -1,35 +1,48 @@
 // The contract between @gazelle/stack and the native addon (native/src, see native/README.md).
 // The addon only marshals: every option is validated here in TypeScript first.
 // IPv4 addresses cross the boundary as unsigned 32-bit numbers in host order
-// (10.0.0.1 === 0x0a000001).
+// (10.0.0.1 === 0x0a000001). Calls on sockets return a number: >= 0 (an id, a count,
+// a port) on success, a negative errno (-os.constants.errno.X) on failure, which
+// errnoException() (errors.ts) turns into Node's error; every one returns -EBADF once
+// the stack is closed. Only stackOpen throws (ERR_GAZELLE_*).
 import type { NativeFaults } from './faults'
 
-/** Event types in the batch passed to the events callback. */
+/**
+ * The events callback: events start..start+count-1 of `state`, EVENT_SLOTS numbers each
+ * (type, id, a, b, data offset, data length), all for one socket. A payload (Ev.Data,
+ * Ev.UdpMessage) is slab[offset, offset + length) when offset >= 0, else the next
+ * Buffer of `big` (in event order). Views of the slab stay valid: the addon never
+ * writes a slab's bytes twice.
+ */
+export type EventsCallback = (
+  state: Float64Array,
+  start: number,
+  count: number,
+  slab: Buffer | undefined,
+  big: Buffer[] | undefined,
+) => void
+
+export const EVENT_SLOTS = 6
+
+/** Event types in the events callback. */
 export enum Ev {
   /** id = listener id, a = new socket id, b = remoteIp * 65536 + remotePort */
   Accept = 1,
   /** id = socket id, a = local port chosen */
   Connected = 2,
-  /** id = socket id, a = Buffer with bytes received (several segments coalesced) */
+  /** id = socket id, payload = bytes received (several segments coalesced) */
   Data = 3,
   /** id = socket id: the peer sent FIN (no more data) */
   Eof = 4,
   /** id = socket id, a = bytes free in the send buffer (sent only after a short write) */
   Writable = 5,
-  /** id = socket id, a = ErrCode; the native socket is gone after this event */
+  /** id = socket id, a = -errno (-ECONNRESET, -ECONNREFUSED, -ETIMEDOUT, -ECONNABORTED);
+   * the native socket is gone after this event */
   Error = 6,
-  /** id = UDP socket id, a = Buffer (one datagram), b = sourceIp * 65536 + sourcePort */
+  /** id = UDP socket id, payload = one datagram, b = sourceIp * 65536 + sourcePort */
   UdpMessage = 16,
   /** id = UDP socket id whose send was refused (-EAGAIN): it may send again */
   UdpWritable = 17,
-}
-
-/** Error codes carried by Ev.Error. */
-export enum ErrCode {
-  ECONNRESET = 1,
-  ECONNREFUSED = 2,
-  ETIMEDOUT = 3,
-  ECONNABORTED = 4,
 }
 
 /** UDP socket options (udpSetOption / udpGetOption). */
@@ -97,7 +110,7 @@ export interface NativeStackConfig {
 
 export interface NativeBinding {
   /** Creates the port and netif; throws an Error with .code (ERR_GAZELLE_*) on failure. */
-  stackOpen(config: NativeStackConfig, onEvents: (batch: unknown[]) => void): void
+  stackOpen(config: NativeStackConfig, onEvents: EventsCallback): void
   /** Stops polling, frees every socket, the port and its mbuf pool. EAL stays up. */
   stackClose(): void
   /** Whether the poll handles keep the event loop alive. */
@@ -113,30 +126,33 @@ export interface NativeBinding {
   /** Sets fault injection rates (null: off); what the fault lines hold leaves at once. */
   stackSetFaults(faults: NativeFaults | null): void
 
-  /** Returns a listener id; throws Error with code EADDRINUSE. port 0 = ephemeral */
+  // TCP: -EBADF for an id that is no socket (or no connection, where one is needed).
+  /** Returns a listener id; -EADDRINUSE, -ENOMEM. port 0 = ephemeral */
   tcpListen(ip: number, port: number, backlog: number): number
   /** Port bound by a listener or socket. */
   tcpLocalPort(id: number): number
-  /** Starts a connection; Ev.Connected or Ev.Error follows. Throws on bad state/no memory. */
+  /** Starts a connection, returns its id; Ev.Connected or Ev.Error follows. -ENOMEM,
+   * -EADDRINUSE (localPort), -ENETUNREACH. */
   tcpConnect(ip: number, port: number, localPort: number): number
   /**
    * Copies up to len bytes into the send buffer; returns how many it took.
    * Fewer than len means the buffer is full: Ev.Writable follows when there is room.
+   * -EPIPE: the id is no live connection (its Ev.Error may still be in this batch).
    */
   tcpWrite(id: number, buf: Buffer, offset: number, len: number): number
   /** Half-close: FIN after queued data; receiving continues. */
-  tcpShutdown(id: number): void
+  tcpShutdown(id: number): number
   /** Graceful close: queued data is still sent, then FIN. The id is free on return. */
-  tcpClose(id: number): void
+  tcpClose(id: number): number
   /** Reset (RST) and free at once. The id is free on return. */
-  tcpAbort(id: number): void
+  tcpAbort(id: number): number
   /** Receive backpressure: while paused the receive window is not reopened. */
-  tcpPause(id: number, paused: boolean): void
-  tcpSetNoDelay(id: number, noDelay: boolean): void
-  tcpSetKeepAlive(id: number, enable: boolean, idleMillis: number): void
+  tcpPause(id: number, paused: boolean): number
+  tcpSetNoDelay(id: number, noDelay: boolean): number
+  tcpSetKeepAlive(id: number, enable: boolean, idleMillis: number): number
 
-  // UDP: results are numbers, negative errno values (-os.constants.errno.X) on failure.
-  /** A new unbound socket; returns its id. Throws ERR_GAZELLE_STACK_CLOSED. */
+  // UDP
+  /** A new unbound socket; returns its id. */
   udpOpen(reuseAddr: boolean): number
   /** Returns the port bound (an ephemeral one for port 0). */
   udpBind(id: number, ip: number, port: number): number
@@ -158,14 +174,14 @@ export interface NativeBinding {
   stackLatencyReset(): void
   /** Every TCP pcb: listening, active, TIME_WAIT; id -1 when JS no longer holds it. */
   tcpList(): NativeConnInfo[]
-  /** Copies rx/tx frames into a buffer until limit frames (0: no limit). */
-  captureStart(limit: number, snaplen: number, bufferBytes: number): void
+  /** Copies rx/tx frames into a buffer until limit frames (0: no limit). 0 or -ENOMEM. */
+  captureStart(limit: number, snaplen: number, bufferBytes: number): number
   captureStop(): void
   captureStatus(): NativeCaptureStatus
   /** The buffered pcap records (no file header); empties the buffer. */
   captureTake(): Buffer
-  /** SO_PEERCRED of a connected unix socket fd. */
-  peerCred(fd: number): { pid: number; uid: number; gid: number }
+  /** SO_PEERCRED of a connected unix socket fd, or -errno. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number } | number
 }
 
 export type LatencyStage = 'rxToJs' | 'jsBatch' | 'writeToTx'

@@ -4,9 +4,9 @@
 import { loadBinding } from './binding'
 import { FaultOptions, resolveFaults } from './faults'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
-import { GazelleError, fromNative } from './errors'
+import { GazelleError, errnoException, openError } from './errors'
 import { formatIPv4, parseIPv4 } from './ip'
-import { Ev, NativeBinding } from './native'
+import { EVENT_SLOTS, Ev, NativeBinding } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
 import { Server, ServerOptions } from './server'
 import { StackOps } from './ops'
@@ -149,13 +149,13 @@ export class Stack {
     if (keepAlive) socket.setKeepAlive(true, keepAliveDelay)
 
     const address = formatIPv4(ip)
-    let id: number
-    try {
-      if (this[kClosed]) throw new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
-      id = this[kBinding].tcpConnect(ip, port, localPort)
-    } catch (err) {
+    const id = this[kClosed] ? -1 : this[kBinding].tcpConnect(ip, port, localPort)
+    if (id < 0) {
       socket.connecting = true
-      process.nextTick(() => socket.destroy(fromNative(err, 'connect', address, port)))
+      const err = this[kClosed]
+        ? new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
+        : errnoException(id, 'connect', address, port)
+      process.nextTick(() => socket.destroy(err))
       return socket
     }
     socket[kConnecting](id, { address, port })
@@ -265,26 +265,31 @@ export class Stack {
     else if (!want && refs === 0) this[kBinding].stackRef(false)
   }
 
-  /** The addon's events callback: [type, id, a, b, type, id, a, b, ...]. */
-  [kDispatch](batch: unknown[]): void {
+  /** The addon's events callback (native.ts EventsCallback): one run of one socket's events. */
+  [kDispatch](st: Float64Array, start: number, count: number, slab: Buffer | undefined, big: Buffer[] | undefined): void {
     const handles = this[kHandles]
-    for (let i = 0; i + 3 < batch.length; i += 4) {
+    let nextBig = 0
+    for (let i = start * EVENT_SLOTS, end = (start + count) * EVENT_SLOTS; i < end; i += EVENT_SLOTS) {
       if (this[kClosed]) return
-      const type = batch[i] as Ev
-      const h = handles[batch[i + 1] as number]
-      const a = batch[i + 2]
+      const type = st[i] as Ev
+      const id = st[i + 1]
+      const h = handles[id]
+      const a = st[i + 2]
       try {
         switch (type) {
           case Ev.Accept:
-            if (h instanceof Server) h[kOnAccept](a as number, batch[i + 3] as number)
-            else this[kBinding].tcpAbort(a as number) // its listener closed earlier in this batch
+            if (h instanceof Server) h[kOnAccept](a, st[i + 3])
+            else this[kBinding].tcpAbort(a) // its listener closed earlier in this batch
             break
           case Ev.Connected:
-            if (h instanceof Socket) h[kOnConnected](a as number)
+            if (h instanceof Socket) h[kOnConnected](a)
             break
-          case Ev.Data:
-            if (h instanceof Socket) h[kOnData](a as Buffer)
+          case Ev.Data: {
+            const off = st[i + 4]
+            const data = off >= 0 ? slab!.subarray(off, off + st[i + 5]) : big![nextBig++]
+            if (h instanceof Socket) h[kOnData](data)
             break
+          }
           case Ev.Eof:
             if (h instanceof Socket) h[kOnEof]()
             break
@@ -292,13 +297,16 @@ export class Stack {
             if (h instanceof Socket) h[kOnWritable]()
             break
           case Ev.Error:
-            if (h instanceof Socket) h[kOnError](a as number)
+            if (h instanceof Socket) h[kOnError](a)
             break
-          case Ev.UdpMessage:
-            this[kUdpHandles][batch[i + 1] as number]?.[kOnMessage](a as Buffer, batch[i + 3] as number)
+          case Ev.UdpMessage: {
+            const off = st[i + 4]
+            const data = off >= 0 ? slab!.subarray(off, off + st[i + 5]) : big![nextBig++]
+            this[kUdpHandles][id]?.[kOnMessage](data, st[i + 3])
             break
+          }
           case Ev.UdpWritable:
-            this[kUdpHandles][batch[i + 1] as number]?.[kOnUdpWritable]()
+            this[kUdpHandles][id]?.[kOnUdpWritable]()
             break
         }
       } catch (err) {
@@ -356,7 +364,7 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     let ops: StackOps
     try {
       try {
-        binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
+        binding.stackOpen(config, (st, start, count, slab, big) => stack?.[kDispatch](st, start, count, slab, big))
       } catch (err) {
         const d = resolved.device
         if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {
@@ -364,7 +372,7 @@ export async function createStack(options: StackOptions): Promise<Stack> {
           throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
             `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
         }
-        throw fromNative(err, 'open')
+        throw openError(err)
       }
       undo.push(() => binding.stackClose())
       await configureDevice(resolved.device, resolved.ip)
