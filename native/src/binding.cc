@@ -16,6 +16,7 @@
 
 // Operator visibility (issue 7): latency, connections list, capture, peer credentials.
 void InitOps(Napi::Env env, Napi::Object exports);
+void InitXdp(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -286,6 +287,7 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   pc.tx_desc = (uint16_t)U32(cfg, "txQueueSize");
   pc.mtu = (uint16_t)U32(cfg, "mtu");
   pc.rx_intr = mode != kBusy;
+  pc.queues = (uint16_t)U32(cfg, "queues");
   if (gz_port_open(&pc, &err) != 0) ThrowCoded(env, err);
 
   uint8_t mac[6];
@@ -601,6 +603,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("udpAddress", Napi::Function::New(env, UdpAddress));
   exports.Set("udpCounters", Napi::Function::New(env, UdpCounters));
   InitOps(env, exports);
+  InitXdp(env, exports);
   return exports;
 }
 

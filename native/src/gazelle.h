@@ -37,6 +37,7 @@ struct gz_port_config {
   uint16_t tx_desc;
   uint16_t mtu;
   bool rx_intr;          /* ask for rx interrupts (falls back to polling) */
+  uint16_t queues;       /* rx/tx queue pairs, polled in turn; 0 means 1 */
 };
 int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err);
 void gz_port_close(void);
@@ -64,6 +65,7 @@ struct gz_port_counters {
   unsigned pool_in_use, pool_free, pool_size;
 };
 void gz_port_counters(struct gz_port_counters *c);
+uint32_t gz_port_af_xdp_max_mtu(void);   /* largest MTU an AF_XDP frame holds */
 
 /* ---- netif (netif.c): the LwIP side of the port ---- */
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],

@@ -1,6 +1,7 @@
 /* Walks every counter the stack keeps (port, mbuf pool, LwIP, poll loop) so the
  * binding can hand them to JS as { group: { name: value } }. */
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/stats.h"
 
 
@@ -57,4 +58,5 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "poll", "wakeups", (double)gz_poll.wakeups);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
   gz_udp_stats(fn, ctx);
+  gz_xdp_stats(fn, ctx);
 }

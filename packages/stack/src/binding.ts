@@ -11,6 +11,7 @@ const REQUIRED: readonly (keyof NativeBinding)[] = [
   'captureStatus', 'captureTake', 'peerCred',
   'udpOpen', 'udpBind', 'udpConnect', 'udpDisconnect', 'udpClose', 'udpSend',
   'udpSetOption', 'udpGetOption', 'udpMembership', 'udpAddress', 'udpCounters',
+  'xdpPrepare', 'xdpLoadLog', 'xdpStart', 'xdpStop', 'xdpInfo', 'xdpMaxMtu',
 ]
 
 let loaded: NativeBinding | undefined

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 import { dirname } from 'node:path'
+import { loadBinding } from './binding'
 import { GazelleError } from './errors'
 import type { DeviceOptions, ResolvedOptions } from './options'
 import { invalidOption } from './validate'
@@ -116,6 +117,7 @@ export async function prepareDevice(device: Readonly<DeviceOptions>): Promise<vo
       }
       return
     case 'af_packet':
+    case 'af_xdp':   // af_xdp's own checks: af-xdp.ts, once the addon is loaded
       if (!interfaceExists(device.iface)) {
         throw new GazelleError(
           'ERR_GAZELLE_DEVICE_NOT_FOUND',
@@ -172,8 +174,10 @@ export function configureDevice(device: Readonly<DeviceOptions>): void {
   run(['link', 'set', device.name, 'up'])
 }
 
-/** After the port is closed: net_tap removes its interface; make sure it is gone. */
+/** After the port is closed: net_tap removes its interface; make sure it is gone.
+ * af_xdp: the stack's ports and ephemeral range go back to the kernel. */
 export function releaseDevice(device: Readonly<DeviceOptions>): void {
+  if (device.type === 'af_xdp') loadBinding().xdpStop()
   if (device.type !== 'tap' || !interfaceExists(device.name)) return
   try {
     execFileSync('ip', ['link', 'del', device.name], { stdio: 'ignore' })

@@ -2,10 +2,11 @@
 // native events to Sockets and Servers by id, and keeps the event loop alive only
 // while a ref'd Server or Socket exists.
 import { loadBinding } from './binding'
+import { describeAfXdp, interfaceDefaults, prepareAfXdp, startAfXdp } from './af-xdp'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
 import { GazelleError, fromNative } from './errors'
 import { formatIPv4, parseIPv4 } from './ip'
-import { Ev, NativeBinding } from './native'
+import { Ev, NativeBinding, NativeXdpInfo } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
 import { Server, ServerOptions } from './server'
 import { StackOps } from './ops'
@@ -331,10 +332,11 @@ export async function createStack(options: StackOptions): Promise<Stack> {
   }
   opening = true
   try {
-    const resolved = resolveOptions(options)
+    const resolved = resolveOptions(interfaceDefaults(options))
     const binding = loadBinding()
     checkHugepages(resolved)
     await prepareDevice(resolved.device)
+    const cleanedUp = resolved.device.type === 'af_xdp' ? prepareAfXdp(binding, resolved) : ''
     const config = nativeConfig(resolved, vdevCounter++, process.pid)
     let stack: Stack | undefined
     try {
@@ -348,8 +350,10 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       }
       throw fromNative(err, 'open')
     }
+    let xdp: NativeXdpInfo | undefined
     try {
       configureDevice(resolved.device)
+      if (resolved.device.type === 'af_xdp') xdp = startAfXdp(binding, resolved)
     } catch (err) {
       binding.stackClose()
       releaseDevice(resolved.device)
@@ -369,6 +373,10 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       binding.stackClose()
       releaseDevice(resolved.device)
       throw err
+    }
+    if (cleanedUp) ops.log.write('warn', 'xdp-stale', { device: ops.device }, cleanedUp)
+    if (xdp && resolved.device.type === 'af_xdp') {
+      ops.log.write('info', 'xdp-mode', { device: ops.device, ...xdp }, describeAfXdp(resolved.device, xdp))
     }
     stack = new Stack(binding, resolved, mac)
     stack[kOps] = ops
