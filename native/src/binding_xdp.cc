@@ -71,6 +71,7 @@ Napi::Value XdpStart(const Napi::CallbackInfo &info) {
 
 Napi::Value XdpStop(const Napi::CallbackInfo &info) {
   gz_xdp_stop();
+  gz_xdp_release_sockets();
   return info.Env().Undefined();
 }
 

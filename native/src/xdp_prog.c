@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -54,15 +56,31 @@ static int capture(enum libbpf_print_level level, const char *fmt, va_list ap) {
 
 const char *gz_xdp_load_log(void) { return load_log; }
 
-/* The last line of the log that says what went wrong (verifier's last words). */
+/* The verifier's last words: up to two lines before its statistics at the end of the
+ * log ("processed N insns ..."), or libbpf's last line when there is no verifier log. */
 static void log_summary(char *out, size_t len) {
   const char *end = strstr(load_log, "-- END PROG LOAD LOG --");
   if (!end) end = load_log + load_log_len;
+  const char *lines[2];
+  size_t lens[2];
+  int n = 0;
   const char *p = end;
-  while (p > load_log && (p[-1] == '\n' || p[-1] == ' ')) p--;
-  const char *line_end = p;
-  while (p > load_log && p[-1] != '\n') p--;
-  snprintf(out, len, "%.*s", (int)(line_end - p), p);
+  while (n < 2 && p > load_log) {
+    while (p > load_log && (p[-1] == '\n' || p[-1] == ' ')) p--;
+    const char *line_end = p;
+    while (p > load_log && p[-1] != '\n') p--;
+    size_t l = (size_t)(line_end - p);
+    if (l == 0) break;
+    if (strncmp(p, "processed ", 10) == 0 || strncmp(p, "verification time", 17) == 0 ||
+        strncmp(p, "stack depth", 11) == 0)
+      continue;
+    if (strncmp(p, "-- BEGIN PROG LOAD LOG", 22) == 0) break;
+    lines[n] = p;
+    lens[n++] = l;
+  }
+  if (n == 2) snprintf(out, len, "%.*s; %.*s", (int)lens[1], lines[1], (int)lens[0], lines[0]);
+  else if (n == 1) snprintf(out, len, "%.*s", (int)lens[0], lines[0]);
+  else out[0] = 0;
 }
 
 /* ---- the program and its maps, by id ---- */
@@ -224,7 +242,7 @@ static int trial_load(const char *ifname, int ifindex, const char *prog_path, st
   }
   if (bpf_object__load(obj) != 0) {
     int e = errno;
-    char last[160];
+    char last[200];
     log_summary(last, sizeof(last));
     rc = gz_fail(err, e == EPERM ? "ERR_GAZELLE_NOT_ROOT" : "ERR_GAZELLE_XDP_PROGRAM",
                  "the XDP program %s failed to load (%s): %s", prog_path, strerror(e), last);
@@ -385,4 +403,34 @@ void gz_xdp_stats(gz_stat_fn fn, void *ctx) {
   fn(ctx, "xdp", "toKernel", (double)to_kernel);
   fn(ctx, "xdp", "claimedPorts", gz_ports_claimed());
   fn(ctx, "xdp", "neighbours", gz_neigh_entries());
+}
+
+/* DPDK 22.11.11's net_af_xdp never frees a queue's UMEM at close (its reference count
+ * test is off by one): the socket stays bound to the queue, so this process could not
+ * attach to the interface again. Once the port is closed, every AF_XDP socket left in
+ * the process is released: its ring mappings, then the descriptor. */
+void gz_xdp_release_sockets(void) {
+  for (int fd = 0; fd < 4096; fd++) {
+    int domain;
+    socklen_t len = sizeof(domain);
+    struct stat st;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_XDP || fstat(fd, &st) != 0) continue;
+    char want[64], line[512];
+    snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)st.st_ino);
+    FILE *maps = fopen("/proc/self/maps", "r");
+    if (maps) {
+      uintptr_t ranges[16][2];
+      int n = 0;
+      while (n < 16 && fgets(line, sizeof(line), maps)) {
+        unsigned long lo, hi;
+        if (strstr(line, want) && sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+          ranges[n][0] = lo;
+          ranges[n++][1] = hi;
+        }
+      }
+      fclose(maps);
+      for (int i = 0; i < n; i++) munmap((void *)ranges[i][0], ranges[i][1] - ranges[i][0]);
+    }
+    close(fd);
+  }
 }

@@ -343,6 +343,7 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
     } catch (err) {
       const d = resolved.device
+      if (d.type === 'af_xdp') releaseDevice(d)   // sockets a failed set-up left open
       if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {
         // DPDK's memif client connects at start and reports only EPERM when nobody listens.
         throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
