@@ -45,6 +45,8 @@ struct gz_xdp_info {
 int gz_xdp_start(const struct gz_xdp_params *p, struct gz_error *err);
 /* After the port closed (the PMD removed the program): ports back to the kernel. */
 void gz_xdp_stop(void);
+/* The AF_XDP socket of a one-queue port (readable while frames wait): -1 if not one. */
+int gz_xdp_socket_fd(void);
 /* After the port closed: releases the AF_XDP sockets DPDK 22.11 leaves open. */
 void gz_xdp_release_sockets(void);
 bool gz_xdp_active(void);

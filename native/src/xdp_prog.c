@@ -4,6 +4,7 @@
  * stack that died left behind, then finds the program's maps by id (no bpffs, nothing
  * pinned) and writes gz_config, which switches the steering on. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -278,21 +279,39 @@ int gz_xdp_prepare(const char *ifname, const char *prog_path, char *note, size_t
 
 /* ---- the running device ---- */
 
-/* Whether every AF_XDP socket of this process (the PMD's, one per queue) runs zero-copy. */
-static void socket_modes(void) {
-  xdp.sockets = 0;
-  xdp.zero_copy = true;
-  for (int fd = 0; fd < 4096; fd++) {
-    int domain;
+/* The AF_XDP sockets of this process (the PMD's: one stack per process), at most max. */
+static int xdp_sockets(int *fds, int max) {
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir) return 0;
+  int n = 0;
+  for (struct dirent *e; n < max && (e = readdir(dir)) != NULL;) {
+    int fd = atoi(e->d_name), domain = 0;
     socklen_t len = sizeof(domain);
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_XDP) continue;
+    if (fd <= 2 || fd == dirfd(dir)) continue;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP) fds[n++] = fd;
+  }
+  closedir(dir);
+  return n;
+}
+
+int gz_xdp_socket_fd(void) {
+  int fd;
+  return xdp_sockets(&fd, 1) == 1 ? fd : -1;
+}
+
+/* Whether every AF_XDP socket of this process (one per queue) runs zero-copy. */
+static void socket_modes(void) {
+  int fds[GZ_XDP_MAX_QUEUES];
+  int n = xdp_sockets(fds, GZ_XDP_MAX_QUEUES);
+  xdp.sockets = 0;
+  xdp.zero_copy = n > 0;
+  for (int i = 0; i < n; i++) {
     struct xdp_options o;
-    len = sizeof(o);
-    if (getsockopt(fd, SOL_XDP, XDP_OPTIONS, &o, &len) != 0) continue;
+    socklen_t len = sizeof(o);
+    if (getsockopt(fds[i], SOL_XDP, XDP_OPTIONS, &o, &len) != 0) continue;
     xdp.sockets++;
     if (!(o.flags & XDP_OPTIONS_ZEROCOPY)) xdp.zero_copy = false;
   }
-  if (!xdp.sockets) xdp.zero_copy = false;
 }
 
 static void forget(void) {
@@ -410,27 +429,27 @@ void gz_xdp_stats(gz_stat_fn fn, void *ctx) {
  * attach to the interface again. Once the port is closed, every AF_XDP socket left in
  * the process is released: its ring mappings, then the descriptor. */
 void gz_xdp_release_sockets(void) {
-  for (int fd = 0; fd < 4096; fd++) {
-    int domain;
-    socklen_t len = sizeof(domain);
+  int fds[GZ_XDP_MAX_QUEUES * 2];
+  int n = xdp_sockets(fds, GZ_XDP_MAX_QUEUES * 2);
+  for (int i = 0; i < n; i++) {
     struct stat st;
-    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_XDP || fstat(fd, &st) != 0) continue;
+    if (fstat(fds[i], &st) != 0) continue;
     char want[64], line[512];
     snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)st.st_ino);
     FILE *maps = fopen("/proc/self/maps", "r");
     if (maps) {
       uintptr_t ranges[16][2];
-      int n = 0;
-      while (n < 16 && fgets(line, sizeof(line), maps)) {
+      int m = 0;
+      while (m < 16 && fgets(line, sizeof(line), maps)) {
         unsigned long lo, hi;
         if (strstr(line, want) && sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
-          ranges[n][0] = lo;
-          ranges[n++][1] = hi;
+          ranges[m][0] = lo;
+          ranges[m++][1] = hi;
         }
       }
       fclose(maps);
-      for (int i = 0; i < n; i++) munmap((void *)ranges[i][0], ranges[i][1] - ranges[i][0]);
+      for (int r = 0; r < m; r++) munmap((void *)ranges[r][0], ranges[r][1] - ranges[r][0]);
     }
-    close(fd);
+    close(fds[i]);
   }
 }

@@ -335,44 +335,38 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     const resolved = resolveOptions(interfaceDefaults(options))
     const binding = loadBinding()
     checkHugepages(resolved)
-    await prepareDevice(resolved.device)
+    await prepareDevice(resolved.device, resolved.ip)
     const cleanedUp = resolved.device.type === 'af_xdp' ? prepareAfXdp(binding, resolved) : ''
+    // What is undone, in reverse order, if a later step fails.
+    const undo: (() => void)[] = [() => releaseDevice(resolved.device)]
+    const unwind = () => {
+      for (const step of undo.reverse()) step()
+    }
     const config = nativeConfig(resolved, vdevCounter++, process.pid)
     let stack: Stack | undefined
-    try {
-      binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
-    } catch (err) {
-      const d = resolved.device
-      if (d.type === 'af_xdp') releaseDevice(d)   // sockets a failed set-up left open
-      if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {
-        // DPDK's memif client connects at start and reports only EPERM when nobody listens.
-        throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
-          `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
-      }
-      throw fromNative(err, 'open')
-    }
+    let mac: string
+    let ops: StackOps
     let xdp: NativeXdpInfo | undefined
     try {
-      configureDevice(resolved.device)
+      try {
+        binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
+      } catch (err) {
+        const d = resolved.device
+        if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {
+          // DPDK's memif client connects at start and reports only EPERM when nobody listens.
+          throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
+            `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
+        }
+        throw fromNative(err, 'open')
+      }
+      undo.push(() => binding.stackClose())
+      await configureDevice(resolved.device, resolved.ip)
       if (resolved.device.type === 'af_xdp') xdp = startAfXdp(binding, resolved)
-    } catch (err) {
-      binding.stackClose()
-      releaseDevice(resolved.device)
-      throw err
-    }
-    try {
       await waitForLink(binding, resolved.device)
-    } catch (err) {
-      binding.stackClose()
-      throw err
-    }
-    const mac = binding.stackMac()
-    let ops: StackOps
-    try {
+      mac = binding.stackMac()
       ops = await StackOps.start(binding, resolved, mac, () => stack?.closed ?? true)
     } catch (err) {
-      binding.stackClose()
-      releaseDevice(resolved.device)
+      unwind()
       throw err
     }
     if (cleanedUp) ops.log.write('warn', 'xdp-stale', { device: ops.device }, cleanedUp)

@@ -1,20 +1,10 @@
-// Exports for the af_xdp device's host side (xdp.h): the checks before the port opens,
-// starting and stopping the steering around it, and what it runs like. Marshalling only.
-#include <napi.h>
-
+// xdp*: the af_xdp device's host side (xdp.h): the checks before the port opens,
+// starting and stopping the steering around it, and how it runs. Marshalling only.
+#include "common.h"
 #include "xdp.h"
 
+namespace gz {
 namespace {
-
-[[noreturn]] void Throw(Napi::Env env, const gz_error &err) {
-  Napi::Error e = Napi::Error::New(env, err.message);
-  e.Set("code", Napi::String::New(env, err.code));
-  throw e;
-}
-
-uint32_t Num(const Napi::Object &o, const char *key) {
-  return o.Get(key).As<Napi::Number>().Uint32Value();
-}
 
 // Before the port opens: (ifname, programPath) -> what was cleaned up ("" if nothing).
 Napi::Value XdpPrepare(const Napi::CallbackInfo &info) {
@@ -22,7 +12,7 @@ Napi::Value XdpPrepare(const Napi::CallbackInfo &info) {
   std::string prog = info[1].As<Napi::String>().Utf8Value();
   char note[256];
   gz_error err{};
-  if (gz_xdp_prepare(ifname.c_str(), prog.c_str(), note, sizeof(note), &err) != 0) Throw(info.Env(), err);
+  if (gz_xdp_prepare(ifname.c_str(), prog.c_str(), note, sizeof(note), &err) != 0) ThrowCoded(info.Env(), err);
   return Napi::String::New(info.Env(), note);
 }
 
@@ -54,13 +44,13 @@ Napi::Value XdpStart(const Napi::CallbackInfo &info) {
   std::string ifname = cfg.Get("ifname").As<Napi::String>().Utf8Value();
   gz_xdp_params p{};
   p.ifname = ifname.c_str();
-  p.ip = Num(cfg, "ip");
-  p.netmask = Num(cfg, "netmask");
+  p.ip = U32(cfg, "ip");
+  p.netmask = U32(cfg, "netmask");
   p.take_all = cfg.Get("takeAll").As<Napi::Boolean>().Value();
-  p.ephemeral_lo = (uint16_t)Num(cfg, "ephemeralLo");
-  p.ephemeral_hi = (uint16_t)Num(cfg, "ephemeralHi");
+  p.ephemeral_lo = (uint16_t)U32(cfg, "ephemeralLo");
+  p.ephemeral_hi = (uint16_t)U32(cfg, "ephemeralHi");
   gz_error err{};
-  if (gz_xdp_start(&p, &err) != 0) Throw(env, err);
+  if (gz_xdp_start(&p, &err) != 0) ThrowCoded(env, err);
   static bool hooked = false;   // a process that exits without stack.close() gives its ports back
   if (!hooked) {
     napi_add_env_cleanup_hook(env, StopAtExit, nullptr);
@@ -91,3 +81,5 @@ void InitXdp(Napi::Env env, Napi::Object exports) {
   exports.Set("xdpInfo", Napi::Function::New(env, XdpInfo));
   exports.Set("xdpMaxMtu", Napi::Function::New(env, XdpMaxMtu));
 }
+
+}  // namespace gz
