@@ -68,6 +68,11 @@
                      "-c", "bpf/xdp_steer.c", "-o", "<(PRODUCT_DIR)/xdp_steer.o"]
         }
       ]
+    },
+    {
+      "target_name": "fault-relay",
+      "type": "executable",
+      "sources": ["tools/fault-relay.c"]
     }
   ]
 }

@@ -4,6 +4,7 @@
 // XDP the kernel refuses, more queues than the stack takes, another program on the
 // interface, a program the verifier rejects, missing privileges, a second stack).
 import t from 'tap'
+import type { Test } from 'tap'
 import { cleanup, execIn } from './helpers/cleanup'
 import { needStack, StackProcess } from './helpers/harness'
 import { ipIn, xdpFixture, xdpLink, xdpProgramOn } from './helpers/xdp'
@@ -17,7 +18,7 @@ t.test('af_xdp: typed errors', needStack(), async (t) => {
   const child = await StackProcess.start(t, { name: 'xdp-errors', netns: srv })
   const attempt = (device: Record<string, unknown>, more: Record<string, unknown> = {}) =>
     child.call('tryCreateStack', { options: { device: { type: 'af_xdp', ...device }, ip: 'auto', ...more } }, 60_000) as Promise<Outcome>
-  const expect = async (t: Tap.Test, what: string, r: Outcome, code: string, message: RegExp) => {
+  const expect = async (t: Test, what: string, r: Outcome, code: string, message: RegExp) => {
     t.equal(r.code, code, `${what}: ${r.code}: ${r.message}`)
     t.match(r.message ?? '', message, `${what}: says why`)
   }

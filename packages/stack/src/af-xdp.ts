@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { loadBinding } from './binding'
-import { GazelleError, fromNative } from './errors'
+import { GazelleError, openError } from './errors'
 import { parseIPv4, sameSubnet } from './ip'
 import type { NativeBinding, NativeXdpInfo } from './native'
 import type { AfXdpDeviceOptions, ResolvedOptions } from './options'
@@ -192,7 +192,7 @@ export function prepareAfXdp(binding: NativeBinding, o: ResolvedOptions): string
   try {
     return binding.xdpPrepare(d.iface, d.program!)
   } catch (err) {
-    const e = fromNative(err, 'open')
+    const e = openError(err)
     if ((e as { code?: string }).code === 'ERR_GAZELLE_XDP_PROGRAM') {
       Object.defineProperty(e, 'log', { value: binding.xdpLoadLog(), enumerable: true })
     }
@@ -214,7 +214,7 @@ export function startAfXdp(binding: NativeBinding, o: ResolvedOptions): NativeXd
       ephemeralHi: hi,
     })
   } catch (err) {
-    throw fromNative(err, 'open')
+    throw openError(err)
   }
 }
 
