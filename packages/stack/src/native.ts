@@ -6,6 +6,13 @@
 // errnoException() (errors.ts) turns into Node's error; every one returns -EBADF once
 // the stack is closed. Only stackOpen throws (ERR_GAZELLE_*).
 
+/**
+ * The version of this contract (names, arguments, results, constants). The addon exports
+ * its own (native/src/common.h kApiVersion) and the constants below; binding.ts refuses an
+ * addon that differs. Raise both with any change.
+ */
+export const API_VERSION = 1
+
 /** Event types in the batch passed to the events callback. */
 export enum Ev {
   /** id = listener id, a = new socket id, b = remoteIp * 65536 + remotePort */
