@@ -60,6 +60,7 @@ void InitConstants(Napi::Env env, Napi::Object exports) {
   c.Set("UdpOption", Table(env, kUdpOptions));
   c.Set("PollMode", Table(env, kPollModeNames));
   c.Set("errno", Table(env, kErrno));
+  c.Set("eventSlots", Napi::Number::New(env, (double)kEventSlots));
   exports.Set("constants", c);
 }
 

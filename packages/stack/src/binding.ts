@@ -3,7 +3,7 @@
 // that says what to do.
 import { constants as os } from 'node:os'
 import { GazelleError } from './errors'
-import { API_VERSION, Ev, NativeBinding, PollMode, UdpOption } from './native'
+import { API_VERSION, EVENT_SLOTS, Ev, NativeBinding, PollMode, UdpOption } from './native'
 
 let loaded: NativeBinding | undefined
 
@@ -48,6 +48,7 @@ export function contractMismatches(addon: Record<string, unknown>): string[] {
   const ourErrno: Record<string, number> = {}
   for (const name of Object.keys(theirErrno)) ourErrno[name] = errno[name]
   return [
+    ...(c.eventSlots === EVENT_SLOTS ? [] : [`eventSlots is ${EVENT_SLOTS} here, ${c.eventSlots ?? 'unknown'} in the addon`]),
     ...differences('Ev', members(Ev), c.Ev),
     ...differences('UdpOption', members(UdpOption), c.UdpOption),
     ...differences('PollMode', members(PollMode), c.PollMode),

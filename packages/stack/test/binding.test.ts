@@ -2,7 +2,7 @@
 // options, poll modes, errno values), and a stale addon is named as such.
 import t from 'tap'
 import { contractMismatches } from '../src/binding'
-import { API_VERSION, Ev, PollMode, UdpOption } from '../src/native'
+import { API_VERSION, EVENT_SLOTS, Ev, PollMode, UdpOption } from '../src/native'
 
 const addon = require('@gazelle/native') as Record<string, unknown>
 
@@ -13,6 +13,7 @@ t.test('the built addon speaks this package\'s contract', async (t) => {
   t.equal(c.Ev.Data, Ev.Data)
   t.equal(c.UdpOption.SendBuffer, UdpOption.SendBuffer)
   t.equal(c.PollMode.Interrupt, PollMode.Interrupt)
+  t.equal(addon.constants && (addon.constants as { eventSlots: number }).eventSlots, EVENT_SLOTS)
   t.ok(Object.keys(c.errno).length >= 10, 'the errno values the native calls return')
 })
 
@@ -29,12 +30,14 @@ t.test('each constant that differs is named', async (t) => {
     ...addon,
     constants: {
       ...c,
+      eventSlots: 4,
       Ev: { ...c.Ev, Data: 99, Extra: 7 },
       PollMode: undefined,
       errno: { ...c.errno, EPIPE: 1 },
     },
   }
   t.same(contractMismatches(stale), [
+    `eventSlots is ${EVENT_SLOTS} here, 4 in the addon`,
     'Ev.Data is 3 here, 99 in the addon',
     'Ev.Extra is unknown here, 7 in the addon',
     'no PollMode table in the addon',
