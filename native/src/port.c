@@ -37,6 +37,7 @@ static struct {
   bool tx_cksum;
   bool rx_intr;
   int wake_fd;            /* net_af_packet: its packet socket stands in for an rx interrupt */
+  bool tx_kick_costly;    /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
   bool probed;
   uint16_t queues;        /* rx/tx queue pairs (af_xdp: one socket each) */
   uint16_t next_rxq;
@@ -199,10 +200,16 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
   port.started = true;
   rte_eth_allmulticast_enable(port.id);
-  if (cfg->rx_intr && strcmp(info.driver_name, "net_af_packet") == 0)
-    port.wake_fd = packet_socket_fd(cfg->vdev_args);
-  /* net_af_xdp has no rx interrupt either; its socket is readable while frames wait. */
-  if (cfg->rx_intr && af_xdp && port.queues == 1) port.wake_fd = gz_xdp_socket_fd();
+  if (strcmp(info.driver_name, "net_af_packet") == 0) {
+    port.tx_kick_costly = true;
+    if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
+  }
+  /* net_af_xdp has no rx interrupt either (its socket is readable while frames wait),
+   * and a copy-mode socket transmits in sendto(). */
+  if (af_xdp) {
+    port.tx_kick_costly = true;
+    if (cfg->rx_intr && port.queues == 1) port.wake_fd = gz_xdp_socket_fd();
+  }
   return 0;
 }
 
@@ -294,6 +301,11 @@ void gz_port_flush(void) {
 }
 
 unsigned gz_port_tx_pending(void) { return port.tx_len; }
+
+/* The PMD copies frames into its ring and then kicks the kernel with one sendto() per
+ * tx_burst: one kick per poll instead of one per answered socket saves a system call
+ * per request under load (the frames wait for the poll's last JS call, no longer). */
+bool gz_port_tx_kick_costly(void) { return port.tx_kick_costly; }
 
 uint64_t gz_port_tx_handed(void) { return port.tx_handed; }
 
