@@ -169,13 +169,12 @@ void Schedule(uint64_t now) {
 
 // The batch crosses into JS without a JS object per event, as node's stream_base
 // hands reads over (streamBaseState): numbers go into a Float64Array shared for the
-// stack's life, kSlots per event (type, id, a, b, data offset, data length), and
+// stack's life, kEventSlots per event (type, id, a, b, data offset, data length), and
 // payloads up to kSlabItemMax are copied into a slab Buffer that JS takes views of
 // (subarray), a new slab once one is used up, as Buffer.allocUnsafe's pool does. Larger
 // payloads get a Buffer of their own, in a `big` array, in event order (offset -1).
 // Setting array elements and creating a Buffer per event cost ~1k and ~3.5k
 // instructions each through N-API: more than the JS that handles a small read.
-constexpr size_t kSlots = 6;
 constexpr size_t kSlabSize = 16 * 1024;
 constexpr size_t kSlabItemMax = 4 * 1024;
 
@@ -194,7 +193,7 @@ EventBuffers bufs;
 void EnsureCapacity(Napi::Env env, size_t count) {
   if (count <= bufs.capacity) return;
   size_t n = std::max<size_t>(count, std::max<size_t>(256, bufs.capacity * 2));
-  Napi::Float64Array a = Napi::Float64Array::New(env, n * kSlots);
+  Napi::Float64Array a = Napi::Float64Array::New(env, n * kEventSlots);
   bufs.state = Napi::Persistent(static_cast<Napi::Value>(a));
   bufs.slots = a.Data();
   bufs.capacity = n;
@@ -215,7 +214,7 @@ Napi::Value RunSlab(Napi::Env env) {
 // Fills the slots of event i; its payload goes to the slab or into run.big.
 void FillEvent(Napi::Env env, size_t i, Run &run) {
   const gz_event &ev = *gz_events_at(i);
-  double *s = bufs.slots + i * kSlots;
+  double *s = bufs.slots + i * kEventSlots;
   s[0] = ev.type;
   s[1] = ev.id;
   s[2] = (double)ev.a;

@@ -7,6 +7,13 @@
 // the stack is closed. Only stackOpen throws (ERR_GAZELLE_*).
 
 /**
+ * The version of this contract (names, arguments, results, constants). The addon exports
+ * its own (native/src/common.h kApiVersion) and the constants below; binding.ts refuses an
+ * addon that differs. Raise both with any change.
+ */
+export const API_VERSION = 1
+
+/**
  * The events callback: events start..start+count-1 of `state`, EVENT_SLOTS numbers each
  * (type, id, a, b, data offset, data length), all for one socket. A payload (Ev.Data,
  * Ev.UdpMessage) is slab[offset, offset + length) when offset >= 0, else the next
