@@ -96,6 +96,31 @@ function open(router: Router, entry: Entry): Promise<void> {
   })
 }
 
+/**
+ * GAZELLE_REPORT=1: the route counts on stderr when the process ends, also when a signal
+ * ends it (SIGTERM/SIGINT). The signal handler only watches: alone, it re-raises the
+ * signal so the process still ends by it, as without the register.
+ */
+function printReportAtExit(router: Router): void {
+  let printed = false
+  const print = () => {
+    if (printed) return
+    printed = true
+    process.stderr.write(`gazelle: report ${JSON.stringify(router.report)}\n`)
+  }
+  process.on('exit', print)
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const onSignal = () => {
+      print()
+      if (process.listenerCount(signal) === 1) {
+        process.off(signal, onSignal)
+        process.kill(process.pid, signal)
+      }
+    }
+    process.on(signal, onSignal)
+  }
+}
+
 function install(router: Router): void {
   installConnectHook(router)
   installTlsHook(router)
@@ -145,9 +170,7 @@ export function start(entry: Entry): RegisterState {
   state.router = router
   install(router)
   env.GAZELLE_STACK_OWNER = String(process.pid)
-  if (config.report) {
-    process.on('exit', () => process.stderr.write(`gazelle: report ${JSON.stringify(router.report)}\n`))
-  }
+  if (config.report) printReportAtExit(router)
   state.ready = open(router, entry)
   return state
 }
