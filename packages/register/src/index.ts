@@ -9,7 +9,7 @@ export { ENV_NAMES } from './config/env'
 export { registerCodes } from './errors'
 export type { RegisterErrorCode } from './errors'
 export { ROUTE_CHANNEL } from './router'
-export type { RouteDecision, RouteKind, RouteReport, StackState } from './router'
+export type { RouteDecision, RouteKind, RouteReport, StackCounters, StackState } from './router'
 export { RouteTable, parseRouteRule } from './rules'
 export type { RouteRule, Target } from './rules'
 import { registerState } from './preload'
@@ -18,7 +18,7 @@ import type { RouteReport } from './router'
 /** This process's route counts, or null when the register routes nothing here. */
 export function routeReport(): RouteReport | null {
   const router = registerState()?.router
-  return router ? structuredClone(router.report) : null
+  return router ? router.snapshot() : null
 }
 
 /** Why the register routes nothing in this process (GAZELLE_OFF, a worker thread,

@@ -106,7 +106,7 @@ function printReportAtExit(router: Router): void {
   const print = () => {
     if (printed) return
     printed = true
-    process.stderr.write(`gazelle: report ${JSON.stringify(router.report)}\n`)
+    process.stderr.write(`gazelle: report ${JSON.stringify(router.snapshot())}\n`)
   }
   process.on('exit', print)
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -35,6 +35,17 @@ export interface RouteReport {
   refused: Record<string, number>
   /** The stack's state: "opening", "open", "failed", "closed". */
   stack: StackState
+  /** The stack's own packet counters (gazellectl stats), when it is open. */
+  counters?: StackCounters
+}
+
+export interface StackCounters {
+  rxPackets: number
+  txPackets: number
+  tcpRecv: number
+  tcpXmit: number
+  udpRecv: number
+  udpXmit: number
 }
 
 export type StackState = 'opening' | 'open' | 'failed' | 'closed'
@@ -168,6 +179,20 @@ export class Router {
   }
 
   // ---- report ----
+
+  /** The report with the stack's counters as they are now. */
+  snapshot(): RouteReport {
+    const out: RouteReport = structuredClone(this.report)
+    const stack = this.#stack
+    if (stack !== null && !stack.closed) {
+      const c = stack.stats()
+      out.counters = {
+        rxPackets: c.port?.rxPackets ?? 0, txPackets: c.port?.txPackets ?? 0,
+        tcpRecv: c.tcp?.recv ?? 0, tcpXmit: c.tcp?.xmit ?? 0, udpRecv: c.udp?.recv ?? 0, udpXmit: c.udp?.xmit ?? 0,
+      }
+    }
+    return out
+  }
 
   record(decision: RouteDecision): void {
     const r = this.report
