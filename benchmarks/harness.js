@@ -1,28 +1,53 @@
 'use strict'
 // Starts benchmark programs as child processes (one stack per process) and
 // collects what they report over IPC, with a time limit on every step.
-const { fork } = require('node:child_process')
+//
+// The protocol: a server says { ready } once listening; a client says { measuring } when
+// its measured part starts and sends its result when it ends. The server's CPU is taken
+// over exactly that window ('cpu-start' .. 'cpu-stop'), so warm-ups and start-up are
+// not billed to it. Each side reports how long its main thread waited for a CPU: a side
+// that waited more than maxWait of the run did not get its CPU, and the measurement is
+// marked starved (left out of the medians, and counted in the table's footer).
+const { fork, spawn } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+const usage = require('./usage')
 
 const TIMEOUT_MS = 60_000
 
-function once (child, what) {
+function once (child, what, timeoutMs = TIMEOUT_MS) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS)
-    const onExit = (code) => { clearTimeout(timer); reject(new Error(`${what}: exited with ${code}`)) }
-    child.once('exit', onExit)
-    child.once('message', (msg) => {
+    const timer = setTimeout(() => { cleanup(); reject(new Error(`${what}: no answer in ${timeoutMs} ms`)) }, timeoutMs)
+    const onExit = (code) => { cleanup(); reject(new Error(`${what}: exited with ${code}`)) }
+    const onMessage = (msg) => { cleanup(); resolve(msg) }
+    const cleanup = () => {
       clearTimeout(timer)
       child.off('exit', onExit)
-      resolve(msg)
-    })
+      child.off('message', onMessage)
+    }
+    child.once('exit', onExit)
+    child.once('message', onMessage)
   })
 }
 
-function start (script, args) {
-  return fork(path.join(__dirname, script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+const children = new Set()
+
+// A benchmark program (path relative to benchmarks/), in network namespace `netns` if given.
+function start (script, args, netns) {
+  const file = path.join(__dirname, script)
+  const child = netns
+    ? spawn('ip', ['netns', 'exec', netns, process.execPath, file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : fork(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  return child
 }
+
+// No benchmark process outlives the run, however it ends.
+function killChildren () {
+  for (const child of children) child.kill('SIGKILL')
+}
+process.once('exit', killChildren)
 
 function socketPath (tag) {
   fs.mkdirSync('/run/gazelle', { recursive: true })
@@ -36,64 +61,159 @@ function median (values) {
 }
 
 async function stop (child) {
-  if (child.exitCode !== null) return
+  if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.send('exit')
+  if (child.connected) child.send('exit')
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited
   clearTimeout(timer)
 }
 
+// The server's usage over a window: { cpu (cores), wait (share), seconds, served }.
+async function serverWindow (server, what, during) {
+  server.send('cpu-start')
+  const result = await during()
+  server.send('cpu-stop')
+  const window = await once(server, `${what} server cpu`)
+  return { result, window }
+}
+
+let maxWait = usage.DEFAULT_MAX_WAIT
+
 // One measurement: a fresh server (SUITE/server.js), one client run
-// (SUITE/client.js with clientArgs), the server's CPU over the client's run.
+// (SUITE/client.js with clientArgs), the server's CPU over the client's measured part.
 async function measure (suite, transport, port, clientArgs) {
   const sock = socketPath(suite)
   const server = start(`${suite}/server.js`, [transport, String(port), sock])
   try {
     await once(server, `${transport} server start`)
-    server.send('cpu-start')
     const client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)])
-    const result = await once(client, `${transport} ${suite} client`)
-    server.send('cpu-stop')
-    const { cpuMicros } = await once(server, `${transport} server cpu`)
-    result.serverCpu = cpuMicros / 1e6 / result.seconds
+    const first = await once(client, `${transport} ${suite} client`)
+    if (!first.measuring) throw new Error(`${transport} ${suite} client: expected { measuring }, got ${JSON.stringify(first)}`)
+    const { result, window } = await serverWindow(server, transport, () => once(client, `${transport} ${suite} client result`))
+    result.serverCpu = window.cpu
+    result.serverWait = window.wait
+    result.starved = usage.starvation({ client: result.clientWait, server: window.wait }, maxWait)
     return result
   } finally {
     await stop(server)
   }
 }
 
-// A markdown table of medians per transport and their ratio; rows are
-// [label, key, digits] over samples = { kernel: [result], stack: [result] };
-// kernelLabel names the kernel side's API.
-function ratioTable (samples, rows, kernelLabel = 'node:net, loopback') {
-  const fmt = (n, digits) => n.toFixed(digits)
-  const lines = [
-    `| metric | kernel (${kernelLabel}) | stack (memif) | stack / kernel |`,
-    '|---|---:|---:|---:|'
-  ]
-  for (const [label, pick, digits] of rows) {
-    const k = median(samples.kernel.map(pick))
-    const s = median(samples.stack.map(pick))
-    lines.push(`| ${label} | ${fmt(k, digits)} | ${fmt(s, digits)} | ${fmt(s / k, 2)} |`)
-  }
-  return lines.join('\n')
+// Client side of the protocol: call when the measured part starts; returns the usage
+// snapshot to hand to finish().
+function measuring () {
+  process.send({ measuring: true })
+  return usage.snapshot()
 }
 
 function percentile (sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : 0
 }
 
-// What a client reports: per-request times (us) of a run of `seconds`, and the
-// process.cpuUsage() delta over it.
-function latencySummary (times, seconds, cpu) {
+// What a client reports for a run that began at snapshot u0: its CPU (cores) and
+// run-queue wait, and, given per-request times (us), their percentiles.
+function finish (u0, times = []) {
+  const u = usage.since(u0)
   const sorted = Array.from(times).sort((a, b) => a - b)
   return {
     p50us: percentile(sorted, 0.5),
     p99us: percentile(sorted, 0.99),
-    seconds,
-    clientCpu: (cpu.user + cpu.system) / 1e6 / seconds
+    seconds: u.seconds,
+    clientCpu: u.cpu,
+    clientWait: u.wait
   }
 }
 
-module.exports = { once, start, socketPath, median, stop, measure, ratioTable, latencySummary }
+function fmt (n, digits) {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-'
+}
+
+// The measurement at `path` of a round's sample ('rtt'; '' for the sample itself).
+function measurementAt (sample, path) {
+  let m = sample
+  for (const p of path ? path.split('.') : []) m = m?.[p]
+  return m
+}
+
+// The value at `key` ('rtt.p50us') of a round's sample, and the measurement that holds it.
+function pick (sample, key) {
+  const at = key.lastIndexOf('.')
+  const measurement = measurementAt(sample, at < 0 ? '' : key.slice(0, at))
+  return { value: measurement?.[key.slice(at + 1)], measurement }
+}
+
+// A markdown table: per side, the median of the valid rounds and their spread
+// (min-max), and each side's ratio to the first. samples = { side: [round sample] };
+// rows = [label, key, digits]; sides = [{ key, label }] (default kernel and stack).
+// A measurement marked starved is left out; a row where a side has no valid round
+// shows '-'.
+function ratioTable (samples, rows, kernelLabel = 'node:net, loopback', sides) {
+  sides = sides || [{ key: 'kernel', label: `kernel (${kernelLabel})` }, { key: 'stack', label: 'stack (memif)' }]
+  const base = sides[0]
+  const header = ['metric', ...sides.map((s) => s.label), ...sides.slice(1).map((s) => `${s.key} / ${base.key}`)]
+  const lines = [`| ${header.join(' | ')} |`, `|---|${header.slice(1).map(() => '---:').join('|')}|`]
+  for (const [label, key, digits] of rows) {
+    const medians = sides.map(({ key: side }) => {
+      const values = (samples[side] || []).map((s) => pick(s, key)).filter((p) => p.measurement && !p.measurement.starved).map((p) => p.value)
+      if (!values.length) return { text: '-', median: NaN }
+      const m = median(values)
+      const spread = values.length > 1 ? ` (${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)})` : ''
+      return { text: fmt(m, digits) + spread, median: m }
+    })
+    const ratios = medians.slice(1).map((m) => fmt(m.median / medians[0].median, 2))
+    lines.push(`| ${label} | ${medians.map((m) => m.text).join(' | ')} | ${ratios.join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
+// How many measurements of each side were starved, and why, for the table's footer;
+// throws if a side has none valid (a comparison with a starved side is a failed run).
+function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
+  const lines = []
+  for (const side of sides) {
+    let total = 0
+    const reasons = []
+    const valid = new Set()
+    for (const sample of samples[side] || []) {
+      for (const key of keys) {
+        const measurement = measurementAt(sample, key)
+        if (!measurement) continue
+        total++
+        if (measurement.starved) reasons.push(`${key}: ${measurement.starved}`)
+        else valid.add(key)
+      }
+    }
+    if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements left out (${reasons.join('; ')})`)
+    const missing = keys.filter((k) => !valid.has(k))
+    if (missing.length) {
+      const err = new Error(`failed run: no measurement of ${missing.join(', ')} on the ${side} side got its CPU ` +
+        `(run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
+      err.report = lines.join('\n')
+      throw err
+    }
+  }
+  const rule = `Medians of the measurements whose processes waited at most ${(maxWait * 100).toFixed(0)}% of the run ` +
+    'for a CPU (/proc schedstat), with the spread (min-max) in brackets.'
+  return lines.length ? `${rule} Left out:\n${lines.join('\n')}` : `${rule} None left out.`
+}
+
+// Each side's CPU and run-queue wait, for a round's log line.
+function cpuText (m) {
+  const side = (name, cpu, wait) => `${name} ${fmt(cpu, 2)} cores (waited ${fmt(wait * 100, 0)}%)`
+  const text = `[${side('client', m.clientCpu, m.clientWait)}, ${side('server', m.serverCpu, m.serverWait)}]`
+  return m.starved ? `${text} STARVED, left out: ${m.starved}` : text
+}
+
+function setMaxWait (share) {
+  maxWait = share
+}
+
+function getMaxWait () {
+  return maxWait
+}
+
+module.exports = {
+  once, start, socketPath, median, stop, measure, measuring, finish, serverWindow,
+  ratioTable, starvedReport, cpuText, setMaxWait, getMaxWait, fmt
+}

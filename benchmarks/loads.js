@@ -2,7 +2,7 @@
 // Suites that run several client loads against the same server (undici, fastify): each
 // round measures every load on the kernel, then on the stack; the table has requests/s,
 // latency and CPU rows per load.
-const { measure, ratioTable } = require('./harness')
+const { measure, ratioTable, starvedReport, cpuText } = require('./harness')
 
 // loads: [{ key, label, args }] with args the client's arguments after the request count.
 async function runLoads ({ suite, port, requests, loads, rounds, log }) {
@@ -13,19 +13,20 @@ async function runLoads ({ suite, port, requests, loads, rounds, log }) {
       for (const load of loads) {
         const res = await measure(suite, transport, port, [requests, ...load.args])
         sample[load.key] = res
-        log(`round ${r} ${transport} ${load.label}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50us.toFixed(0)} us, p99 ${res.p99us.toFixed(0)} us`)
+        log(`round ${r} ${transport} ${load.label}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50us.toFixed(0)} us, p99 ${res.p99us.toFixed(0)} us ${cpuText(res)}`)
       }
       samples[transport].push(sample)
     }
   }
   const rows = loads.flatMap(({ key, label }) => [
-    [`Requests/s (${label})`, (s) => s[key].rps, 0],
-    [`Latency p50 (us, ${label})`, (s) => s[key].p50us, 0],
-    [`Latency p99 (us, ${label})`, (s) => s[key].p99us, 0],
-    [`Client CPU (cores, ${label})`, (s) => s[key].clientCpu, 2],
-    [`Server CPU (cores, ${label})`, (s) => s[key].serverCpu, 2]
+    [`Requests/s (${label})`, `${key}.rps`, 0],
+    [`Latency p50 (us, ${label})`, `${key}.p50us`, 0],
+    [`Latency p99 (us, ${label})`, `${key}.p99us`, 0],
+    [`Client CPU (cores, ${label})`, `${key}.clientCpu`, 2],
+    [`Server CPU (cores, ${label})`, `${key}.serverCpu`, 2]
   ])
-  return ratioTable(samples, rows)
+  const footer = starvedReport(samples, loads.map((l) => l.key))
+  return { table: ratioTable(samples, rows), footer }
 }
 
 module.exports = { runLoads }

@@ -1,44 +1,63 @@
 'use strict'
-// npm run bench -- <suite> [--rounds N] [--write]
-// Runs the same programs over node:net on kernel loopback and over @gazelle/stack
-// on memif, alternating, in one run; prints medians and the stack/kernel ratio.
-// --write records the table in benchmarks/RESULTS.md.
+// npm run bench -- <suite> [--rounds N] [--max-wait SHARE] [--write] [suite options]
+// Runs the same programs over the kernel and over @gazelle/stack, alternating, in one
+// run; prints medians with their spread and the stack/kernel ratio. A measurement whose
+// processes waited more than --max-wait (default 0.1) of the run for a CPU is left out;
+// if a side has none left the run fails. --write records the table in
+// benchmarks/RESULTS.md.
 const { parseArgs } = require('node:util')
 const { writeResults } = require('./results')
+const { setMaxWait } = require('./harness')
 
 const suites = {
   tcp: require('./tcp/suite'),
   undici: require('./undici/suite'),
   grpc: require('./grpc/suite'),
   fastify: require('./fastify/suite'),
-  udp: require('./udp/suite')
+  udp: require('./udp/suite'),
+  http: require('./http/suite')
+}
+
+function usage (message) {
+  if (message) console.error(message)
+  const lines = Object.entries(suites).map(([name, s]) =>
+    `  ${name}${Object.keys(s.options || {}).map((o) => ` [--${o} ${s.options[o].hint || 'VALUE'}]`).join('')}`)
+  console.error(`usage: npm run bench -- <suite> [--rounds N] [--max-wait SHARE] [--write]\n${lines.join('\n')}`)
+  process.exit(2)
 }
 
 async function main () {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      rounds: { type: 'string', default: '3' },
-      write: { type: 'boolean', default: false }
-    }
-  })
-  const name = positionals[0]
+  const name = process.argv[2]
   const suite = suites[name]
-  if (!suite) {
-    console.error(`usage: npm run bench -- <${Object.keys(suites).join('|')}> [--rounds N] [--write]`)
-    process.exit(2)
+  if (!suite) usage(name ? `unknown suite ${name}` : undefined)
+  const suiteOptions = Object.fromEntries(Object.entries(suite.options || {}).map(([k, o]) => [k, { type: o.type || 'string' }]))
+  let values
+  try {
+    ({ values } = parseArgs({
+      args: process.argv.slice(3),
+      options: {
+        rounds: { type: 'string', default: '3' },
+        'max-wait': { type: 'string', default: '0.1' },
+        write: { type: 'boolean', default: false },
+        ...suiteOptions
+      }
+    }))
+  } catch (err) {
+    usage(err.message)
   }
   const rounds = Number(values.rounds)
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) {
-    console.error(`--rounds must be an integer from 1 to 20, got ${values.rounds}`)
-    process.exit(2)
-  }
-  const table = await suite.run({ rounds, log: (line) => console.log(line) })
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) usage(`--rounds must be an integer from 1 to 20, got ${values.rounds}`)
+  const maxWait = Number(values['max-wait'])
+  if (!(maxWait > 0 && maxWait <= 1)) usage(`--max-wait must be a share in (0, 1], got ${values['max-wait']}`)
+  setMaxWait(maxWait)
+  const table = await suite.run({ rounds, log: (line) => console.log(line), options: values })
   console.log('\n' + table)
   if (values.write) writeResults(name, table)
 }
 
 main().catch((err) => {
-  console.error(err)
+  // A failed comparison (a side starved) is reported plainly; anything else with its stack.
+  if (err.report !== undefined) console.error(`${err.message}\n${err.report}`)
+  else console.error(err)
   process.exit(1)
 })

@@ -16,10 +16,10 @@ const LOADS = [
 ]
 
 async function run ({ rounds, log }) {
-  const table = await runLoads({ suite: 'fastify', port: PORT, requests: REQUESTS, loads: LOADS, rounds, log })
+  const { table, footer } = await runLoads({ suite: 'fastify', port: PORT, requests: REQUESTS, loads: LOADS, rounds, log })
   return [
-    `Medians of ${rounds} alternating rounds; ${REQUESTS} GET requests per run after a warm-up, 16 connections, ` +
-      'Fastify hello world; loads: ' + LOADS.map((l) => l.label).join('; ') + '.',
+    `${rounds} alternating rounds; ${REQUESTS} GET requests per run after a warm-up, 16 connections, ` +
+      'Fastify hello world; loads: ' + LOADS.map((l) => l.label).join('; ') + '. ' + footer,
     '',
     table
   ].join('\n')

@@ -4,7 +4,7 @@
 // options from stackChannelOptions). The first calls warm the connection up.
 const { open } = require('../transport')
 const { runMain } = require('../serve')
-const { latencySummary } = require('../harness')
+const { measuring, finish } = require('../harness')
 const { grpc, Greeter } = require('../../examples/grpc-greeter/greeter')
 
 const CONCURRENCY = 32
@@ -22,8 +22,7 @@ async function main () {
 
   const times = new Float64Array(total)
   let next = 0
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
+  const u0 = measuring()
   async function worker () {
     while (next < total) {
       const i = next++
@@ -33,11 +32,10 @@ async function main () {
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
+  const result = finish(u0, times)
   client.close()
   await t.close()
-  process.send({ cps: total / seconds, ...latencySummary(times, seconds, cpu) })
+  process.send({ cps: total / result.seconds, ...result })
   process.disconnect()
 }
 

@@ -4,7 +4,7 @@
 //   bulk: one connection, B bytes streamed to a sink, throughput
 const { open } = require('../transport')
 const { runMain } = require('../serve')
-const { latencySummary } = require('../harness')
+const { measuring, finish } = require('../harness')
 
 function connect (t, port) {
   return new Promise((resolve, reject) => {
@@ -21,8 +21,7 @@ async function rtt (t, port, messages) {
   let got = 0
   let i = 0
   let start = 0
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
+  const u0 = measuring()
   await new Promise((resolve, reject) => {
     sock.on('error', reject)
     sock.on('data', (chunk) => {
@@ -37,18 +36,16 @@ async function rtt (t, port, messages) {
     start = process.hrtime.bigint()
     sock.write(Buffer.concat([Buffer.from('E'), msg]))
   })
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
+  const result = finish(u0, times)
   sock.destroy()
-  return latencySummary(times, elapsed, cpu)
+  return result
 }
 
 async function bulk (t, port, bytes) {
   const sock = await connect(t, port)
   const chunk = Buffer.alloc(64 * 1024, 'y')
   let sent = 0
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
+  const u0 = measuring()
   const reply = new Promise((resolve, reject) => {
     let text = ''
     sock.on('data', (d) => { text += d })
@@ -68,10 +65,9 @@ async function bulk (t, port, bytes) {
     pump()
   })
   const counted = await reply
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
+  const result = finish(u0)
   if (counted !== sent) throw new Error(`sink counted ${counted} bytes, sent ${sent}`)
-  return { gbps: (sent * 8) / elapsed / 1e9, seconds: elapsed, clientCpu: (cpu.user + cpu.system) / 1e6 / elapsed }
+  return { gbps: (sent * 8) / result.seconds / 1e9, ...result }
 }
 
 async function main () {

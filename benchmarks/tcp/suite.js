@@ -1,7 +1,7 @@
 'use strict'
 // npm run bench -- tcp: ping-pong RTT of 64-byte messages and one-connection bulk
 // throughput, node:net/kernel loopback vs @gazelle/stack/memif, alternating.
-const { measure, ratioTable } = require('../harness')
+const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
 
 const PORT = 7100
 const MESSAGES = 20000
@@ -14,20 +14,22 @@ async function run ({ rounds, log }) {
       const rtt = await measure('tcp', transport, PORT, ['rtt', MESSAGES])
       const bulk = await measure('tcp', transport, PORT, ['bulk', BULK_BYTES])
       samples[transport].push({ rtt, bulk })
-      log(`round ${r} ${transport}: rtt p50 ${rtt.p50us.toFixed(1)} us p99 ${rtt.p99us.toFixed(1)} us, bulk ${bulk.gbps.toFixed(2)} Gbit/s`)
+      log(`round ${r} ${transport}: rtt p50 ${rtt.p50us.toFixed(1)} us p99 ${rtt.p99us.toFixed(1)} us ${cpuText(rtt)}; ` +
+        `bulk ${bulk.gbps.toFixed(2)} Gbit/s ${cpuText(bulk)}`)
     }
   }
+  const footer = starvedReport(samples, ['rtt', 'bulk'])
   return [
-    `Medians of ${rounds} alternating rounds; ${MESSAGES} ping-pongs, ${BULK_BYTES / 1048576} MiB bulk.`,
+    `${rounds} alternating rounds; ${MESSAGES} ping-pongs, ${BULK_BYTES / 1048576} MiB bulk. ${footer}`,
     '',
     ratioTable(samples, [
-      ['RTT p50 (us, 64 B)', (s) => s.rtt.p50us, 1],
-      ['RTT p99 (us, 64 B)', (s) => s.rtt.p99us, 1],
-      ['RTT client CPU (cores)', (s) => s.rtt.clientCpu, 2],
-      ['RTT server CPU (cores)', (s) => s.rtt.serverCpu, 2],
-      ['Bulk (Gbit/s, 1 conn)', (s) => s.bulk.gbps, 2],
-      ['Bulk client CPU (cores)', (s) => s.bulk.clientCpu, 2],
-      ['Bulk server CPU (cores)', (s) => s.bulk.serverCpu, 2]
+      ['RTT p50 (us, 64 B)', 'rtt.p50us', 1],
+      ['RTT p99 (us, 64 B)', 'rtt.p99us', 1],
+      ['RTT client CPU (cores)', 'rtt.clientCpu', 2],
+      ['RTT server CPU (cores)', 'rtt.serverCpu', 2],
+      ['Bulk (Gbit/s, 1 conn)', 'bulk.gbps', 2],
+      ['Bulk client CPU (cores)', 'bulk.clientCpu', 2],
+      ['Bulk server CPU (cores)', 'bulk.serverCpu', 2]
     ])
   ].join('\n')
 }

@@ -5,7 +5,7 @@
 // no answer for LOST_MS is sent again (UDP may drop) and counted as lost.
 const { open } = require('../transport')
 const { runMain } = require('../serve')
-const { latencySummary } = require('../harness')
+const { measuring, finish } = require('../harness')
 
 const SIZE = 64
 const LOST_MS = 200
@@ -24,8 +24,7 @@ async function requestResponse (t, port, messages, window) {
     sentAt.set(seq, process.hrtime.bigint())
     sock.send(msg, port, t.host)
   }
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
+  const u0 = measuring()
   await new Promise((resolve) => {
     sock.on('message', (msg) => {
       const seq = msg.readUInt32BE(0)
@@ -48,10 +47,9 @@ async function requestResponse (t, port, messages, window) {
     sock.once('close', () => clearInterval(resend))
     while (sentAt.size < window && next < messages) send(next++)
   })
-  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
+  const result = finish(u0, times)
   sock.close()
-  return { pps: answered / elapsed, lost, ...latencySummary(times, elapsed, cpu) }
+  return { pps: answered / result.seconds, lost, ...result }
 }
 
 async function main () {

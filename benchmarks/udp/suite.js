@@ -2,7 +2,7 @@
 // npm run bench -- udp: 64-byte UDP request/response, node:dgram over kernel loopback
 // vs @gazelle/stack over memif, alternating: round-trip time with one request in
 // flight, and request/response pairs per second with 32 in flight.
-const { measure, ratioTable } = require('../harness')
+const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
 
 const PORT = 7300
 const RTT_MESSAGES = 20000
@@ -20,20 +20,21 @@ async function run ({ rounds, log }) {
       const rtt = await measure('udp', transport, PORT, [RTT_MESSAGES, 1])
       const pps = await measure('udp', transport, PORT, [PPS_MESSAGES, WINDOW])
       samples[transport].push({ rtt, pps })
-      log(`round ${r} ${transport}: rtt p50 ${rtt.p50us.toFixed(1)} us p99 ${rtt.p99us.toFixed(1)} us, ` +
-        `${pps.pps.toFixed(0)} req/resp per s (window ${WINDOW}), lost ${rtt.lost + pps.lost}`)
+      log(`round ${r} ${transport}: rtt p50 ${rtt.p50us.toFixed(1)} us p99 ${rtt.p99us.toFixed(1)} us ${cpuText(rtt)}; ` +
+        `${pps.pps.toFixed(0)} req/resp per s (window ${WINDOW}) ${cpuText(pps)}, lost ${rtt.lost + pps.lost}`)
     }
   }
+  const footer = starvedReport(samples, ['rtt', 'pps'])
   return [
-    `Medians of ${rounds} alternating rounds; 64-byte datagrams; RTT over ${RTT_MESSAGES} ping-pongs, ` +
-      `throughput over ${PPS_MESSAGES} request/response pairs with ${WINDOW} in flight (each pair is two datagrams).`,
+    `${rounds} alternating rounds; 64-byte datagrams; RTT over ${RTT_MESSAGES} ping-pongs, ` +
+      `throughput over ${PPS_MESSAGES} request/response pairs with ${WINDOW} in flight (each pair is two datagrams). ${footer}`,
     '',
     ratioTable(samples, [
-      ['RTT p50 (us, 64 B)', (s) => s.rtt.p50us, 1],
-      ['RTT p99 (us, 64 B)', (s) => s.rtt.p99us, 1],
-      ['Request/response pairs per s (window 32)', (s) => s.pps.pps, 0],
-      ['Throughput client CPU (cores)', (s) => s.pps.clientCpu, 2],
-      ['Throughput server CPU (cores)', (s) => s.pps.serverCpu, 2]
+      ['RTT p50 (us, 64 B)', 'rtt.p50us', 1],
+      ['RTT p99 (us, 64 B)', 'rtt.p99us', 1],
+      ['Request/response pairs per s (window 32)', 'pps.pps', 0],
+      ['Throughput client CPU (cores)', 'pps.clientCpu', 2],
+      ['Throughput server CPU (cores)', 'pps.serverCpu', 2]
     ], 'node:dgram, loopback'),
     '',
     `Requests lost and sent again, all rounds: kernel ${lost(samples.kernel)}, stack ${lost(samples.stack)}.`

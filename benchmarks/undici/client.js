@@ -9,7 +9,7 @@
 const path = require('node:path')
 const { open } = require('../transport')
 const { runMain } = require('../serve')
-const { latencySummary } = require('../harness')
+const { measuring, finish } = require('../harness')
 
 const { GazelleAgent } = require('@gazelle/undici')
 const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
@@ -63,14 +63,12 @@ async function main () {
   }
   await run(WARMUP)
   const times = new Float64Array(total)
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
+  const u0 = measuring()
   await run(total, times)
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
+  const result = finish(u0, times)
   await dispatcher.close()
   await t.close()
-  process.send({ rps: total / seconds, ...latencySummary(times, seconds, cpu) })
+  process.send({ rps: total / result.seconds, ...result })
   process.disconnect()
 }
 

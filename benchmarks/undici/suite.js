@@ -14,10 +14,10 @@ const LOADS = [
 ]
 
 async function run ({ rounds, log }) {
-  const table = await runLoads({ suite: 'undici', port: PORT, requests: REQUESTS, loads: LOADS, rounds, log })
+  const { table, footer } = await runLoads({ suite: 'undici', port: PORT, requests: REQUESTS, loads: LOADS, rounds, log })
   return [
-    `Medians of ${rounds} alternating rounds; ${REQUESTS} GET requests per run after a warm-up, ` +
-      'no pipelining; loads: ' + LOADS.map((l) => l.label).join('; ') + '.',
+    `${rounds} alternating rounds; ${REQUESTS} GET requests per run after a warm-up, ` +
+      'no pipelining; loads: ' + LOADS.map((l) => l.label).join('; ') + '. ' + footer,
     '',
     table
   ].join('\n')

@@ -31,7 +31,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "port", "txDropped", (double)c.tx_dropped);
   fn(ctx, "port", "txBacklog", c.tx_backlog);
   fn(ctx, "port", "rxNoMbuf", (double)c.rx_nombuf);
-  fn(ctx, "port", "rxDropped", (double)gz_netif_rx_dropped);
+  fn(ctx, "port", "rxDropped", (double)gz_loop.rx_dropped);
   fn(ctx, "port", "linkUp", gz_port_link_up() ? 1 : 0);
   fn(ctx, "mempool", "size", c.pool_size);
   fn(ctx, "mempool", "inUse", c.pool_in_use);
@@ -48,13 +48,13 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "igmp", "recv", lwip_stats.igmp.recv);
   fn(ctx, "igmp", "drop", lwip_stats.igmp.drop);
 
-  fn(ctx, "poll", "polls", (double)gz_poll.polls);
-  fn(ctx, "poll", "busyPolls", (double)gz_poll.busy_polls);
-  fn(ctx, "poll", "rxBursts", (double)gz_poll.rx_bursts);
-  fn(ctx, "poll", "events", (double)gz_poll.events);
-  fn(ctx, "poll", "batches", (double)gz_poll.batches);
-  fn(ctx, "poll", "sleeps", (double)gz_poll.sleeps);
-  fn(ctx, "poll", "wakeups", (double)gz_poll.wakeups);
+  fn(ctx, "poll", "polls", (double)gz_loop.poll.polls);
+  fn(ctx, "poll", "busyPolls", (double)gz_loop.poll.busy_polls);
+  fn(ctx, "poll", "rxBursts", (double)gz_loop.poll.rx_bursts);
+  fn(ctx, "poll", "events", (double)gz_loop.poll.events);
+  fn(ctx, "poll", "batches", (double)gz_loop.poll.batches);
+  fn(ctx, "poll", "sleeps", (double)gz_loop.poll.sleeps);
+  fn(ctx, "poll", "wakeups", (double)gz_loop.poll.wakeups);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
   gz_udp_stats(fn, ctx);
 }

@@ -1,11 +1,11 @@
 // Host-side work around the port: prerequisite checks (hugepages, names, sockets)
 // before the addon is called, and the kernel side of a tap after it.
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 import { dirname } from 'node:path'
 import { GazelleError } from './errors'
 import type { DeviceOptions, ResolvedOptions } from './options'
+import { configureTap, prepareTap, releaseTap } from './tap'
 import { invalidOption } from './validate'
 
 const SETUP_HINT = 'run `npm run setup` (as root)'
@@ -103,18 +103,12 @@ function socketAnswers(path: string): Promise<boolean> {
   })
 }
 
-/** Checks and host-side preparation before the port is created. */
-export async function prepareDevice(device: Readonly<DeviceOptions>): Promise<void> {
+/** Checks and host-side preparation before the port is created; stackIp: the stack's
+ * own address (a tap's subnet must be free for it). */
+export async function prepareDevice(device: Readonly<DeviceOptions>, stackIp: number): Promise<void> {
   switch (device.type) {
     case 'tap':
-      if (interfaceExists(device.name)) {
-        throw new GazelleError(
-          'ERR_GAZELLE_DEVICE_EXISTS',
-          `a network interface named ${JSON.stringify(device.name)} already exists (/sys/class/net/${device.name}): ` +
-            `choose another options.device.name or delete it with \`ip link del ${device.name}\``,
-        )
-      }
-      return
+      return prepareTap(device, stackIp)
     case 'af_packet':
       if (!interfaceExists(device.iface)) {
         throw new GazelleError(
@@ -154,31 +148,12 @@ async function prepareMemifServer(path: string): Promise<void> {
   }
 }
 
-function run(args: string[]): void {
-  try {
-    execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  } catch (err) {
-    const e = err as { stderr?: Buffer; message: string }
-    /* c8 ignore next */
-    const detail = e.stderr?.toString().trim() || e.message
-    throw new GazelleError('ERR_GAZELLE_DEVICE_SETUP', `\`ip ${args.join(' ')}\` failed: ${detail}`, { cause: err })
-  }
-}
-
 /** After the port exists: give the kernel side of a tap its address and bring it up. */
-export function configureDevice(device: Readonly<DeviceOptions>): void {
-  if (device.type !== 'tap') return
-  run(['addr', 'add', device.hostIp, 'dev', device.name])
-  run(['link', 'set', device.name, 'up'])
+export async function configureDevice(device: Readonly<DeviceOptions>, stackIp: number): Promise<void> {
+  if (device.type === 'tap') await configureTap(device, stackIp)
 }
 
-/** After the port is closed: net_tap removes its interface; make sure it is gone. */
+/** After the port is closed (or failed to open): give back what prepareDevice claimed. */
 export function releaseDevice(device: Readonly<DeviceOptions>): void {
-  if (device.type !== 'tap' || !interfaceExists(device.name)) return
-  try {
-    execFileSync('ip', ['link', 'del', device.name], { stdio: 'ignore' })
-    /* c8 ignore next 3 */
-  } catch {
-    // already gone, or not ours to delete any more
-  }
+  if (device.type === 'tap') releaseTap(device)
 }

@@ -18,7 +18,7 @@ export { UdpSocket } from './udp-socket'
 export type { RemoteInfo, BindOptions } from './udp-socket'
 export type { UdpSocketOptions, SocketType, SendCallback } from './udp-args'
 export type { UdpCounters } from './native'
-// Operators (issue 7): control socket protocol, logger, metrics
+// Operators: control socket protocol, logger, metrics
 export { defaultControlDir, controlSocketPath, pidOfSocketName } from './control/paths'
 export { LATENCY_STAGES } from './control/protocol'
 export type {

@@ -334,40 +334,35 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     const resolved = resolveOptions(options)
     const binding = loadBinding()
     checkHugepages(resolved)
-    await prepareDevice(resolved.device)
+    await prepareDevice(resolved.device, resolved.ip)
+    // What is undone, in reverse order, if a later step fails.
+    const undo: (() => void)[] = [() => releaseDevice(resolved.device)]
+    const unwind = () => {
+      for (const step of undo.reverse()) step()
+    }
     const config = nativeConfig(resolved, vdevCounter++, process.pid)
     let stack: Stack | undefined
-    try {
-      binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
-    } catch (err) {
-      const d = resolved.device
-      if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {
-        // DPDK's memif client connects at start and reports only EPERM when nobody listens.
-        throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
-          `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
-      }
-      throw fromNative(err, 'open')
-    }
-    try {
-      configureDevice(resolved.device)
-    } catch (err) {
-      binding.stackClose()
-      releaseDevice(resolved.device)
-      throw err
-    }
-    try {
-      await waitForLink(binding, resolved.device)
-    } catch (err) {
-      binding.stackClose()
-      throw err
-    }
-    const mac = binding.stackMac()
+    let mac: string
     let ops: StackOps
     try {
+      try {
+        binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
+      } catch (err) {
+        const d = resolved.device
+        if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {
+          // DPDK's memif client connects at start and reports only EPERM when nobody listens.
+          throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
+            `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
+        }
+        throw fromNative(err, 'open')
+      }
+      undo.push(() => binding.stackClose())
+      await configureDevice(resolved.device, resolved.ip)
+      await waitForLink(binding, resolved.device)
+      mac = binding.stackMac()
       ops = await StackOps.start(binding, resolved, mac, () => stack?.closed ?? true)
     } catch (err) {
-      binding.stackClose()
-      releaseDevice(resolved.device)
+      unwind()
       throw err
     }
     stack = new Stack(binding, resolved, mac)

@@ -52,28 +52,48 @@ const missing = `gzno${process.pid % 100000}`
 const dir = mkdtempSync(join(tmpdir(), 'gazelle-device-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 
+const STACK_IP = 0x0a000001 // 10.0.0.1, beside hostIp 10.0.0.2/24
+
 t.test('tap: an existing interface name is refused', async (t) => {
-  await t.rejects(prepareDevice({ type: 'tap', name: 'lo', hostIp: '10.0.0.2/24' }), {
+  await t.rejects(prepareDevice({ type: 'tap', name: 'lo', hostIp: '10.0.0.2/24' }, STACK_IP), {
     code: 'ERR_GAZELLE_DEVICE_EXISTS', message: /named "lo" already exists/,
   })
-  await t.resolves(prepareDevice({ type: 'tap', name: missing, hostIp: '10.0.0.2/24' }))
+  await t.resolves(prepareDevice({ type: 'tap', name: missing, hostIp: '10.0.0.2/24' }, STACK_IP))
+  releaseDevice({ type: 'tap', name: missing, hostIp: '10.0.0.2/24' })
+})
+
+t.test('tap: a name another process has claimed is refused, naming its pid', async (t) => {
+  const name = `gzcl${process.pid % 100000}`
+  const holder = spawn(process.execPath, ['-e',
+    `require('net').createServer().listen('\\0gazelle/tap/${name}', () => console.log('ready')); setTimeout(() => {}, 30000)`],
+  { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => holder.kill('SIGKILL'))
+  await new Promise((resolve) => holder.stdout.once('data', resolve))
+  await t.rejects(prepareDevice({ type: 'tap', name, hostIp: '10.0.0.2/24' }, STACK_IP), {
+    code: 'ERR_GAZELLE_DEVICE_EXISTS',
+    message: new RegExp(`the tap "${name}" is in use by gazelle process ${holder.pid} in this network namespace`),
+  })
+  holder.kill('SIGKILL')
+  await new Promise((resolve) => holder.once('exit', resolve))
+  await t.resolves(prepareDevice({ type: 'tap', name, hostIp: '10.0.0.2/24' }, STACK_IP), 'free once its holder died')
+  releaseDevice({ type: 'tap', name, hostIp: '10.0.0.2/24' })
 })
 
 t.test('af_packet: the interface must exist', async (t) => {
-  await t.resolves(prepareDevice({ type: 'af_packet', iface: 'lo' }))
-  await t.rejects(prepareDevice({ type: 'af_packet', iface: missing }), { code: 'ERR_GAZELLE_DEVICE_NOT_FOUND' })
-  await t.resolves(prepareDevice({ type: 'pci', address: '0000:00:04.0' }))
-  await t.resolves(prepareDevice({ type: 'memif', role: 'client', socket: join(dir, 'none.sock') }))
+  await t.resolves(prepareDevice({ type: 'af_packet', iface: 'lo' }, STACK_IP))
+  await t.rejects(prepareDevice({ type: 'af_packet', iface: missing }, STACK_IP), { code: 'ERR_GAZELLE_DEVICE_NOT_FOUND' })
+  await t.resolves(prepareDevice({ type: 'pci', address: '0000:00:04.0' }, STACK_IP))
+  await t.resolves(prepareDevice({ type: 'memif', role: 'client', socket: join(dir, 'none.sock') }, STACK_IP))
 })
 
 t.test('memif server: directory made, stale socket removed, live one refused', async (t) => {
   const fresh = join(dir, 'sub', 'dir', 'a.sock')
-  await prepareDevice({ type: 'memif', role: 'server', socket: fresh })
+  await prepareDevice({ type: 'memif', role: 'server', socket: fresh }, STACK_IP)
   t.ok(existsSync(join(dir, 'sub', 'dir')), 'socket directory created')
 
   const file = join(dir, 'file.sock')
   writeFileSync(file, '')
-  await t.rejects(prepareDevice({ type: 'memif', role: 'server', socket: file }), {
+  await t.rejects(prepareDevice({ type: 'memif', role: 'server', socket: file }, STACK_IP), {
     code: 'ERR_GAZELLE_INVALID_OPTION', message: /^options\.device\.socket must be a path that is free or a unix socket/,
   })
 
@@ -85,13 +105,13 @@ t.test('memif server: directory made, stale socket removed, live one refused', a
     // killed on purpose, leaving the socket file behind
   }
   t.ok(existsSync(stale), 'stale socket file left by a dead process')
-  await prepareDevice({ type: 'memif', role: 'server', socket: stale })
+  await prepareDevice({ type: 'memif', role: 'server', socket: stale }, STACK_IP)
   t.notOk(existsSync(stale), 'stale socket unlinked')
 
   const live = join(dir, 'live.sock')
   const server = createServer((c) => c.destroy())
   await new Promise<void>((resolve) => server.listen(live, resolve))
-  await t.rejects(prepareDevice({ type: 'memif', role: 'server', socket: live }), {
+  await t.rejects(prepareDevice({ type: 'memif', role: 'server', socket: live }, STACK_IP), {
     code: 'ERR_GAZELLE_MEMIF_IN_USE', message: /another process is serving the memif socket/,
   })
   await new Promise((resolve) => server.close(resolve))
@@ -109,7 +129,7 @@ t.test('memif server: a live SOCK_SEQPACKET listener (what DPDK memif uses) is i
   })
   t.teardown(() => child.kill('SIGKILL'))
   if (!started) return t.skip('needs python3')
-  await t.rejects(prepareDevice({ type: 'memif', role: 'server', socket: live }), { code: 'ERR_GAZELLE_MEMIF_IN_USE' })
+  await t.rejects(prepareDevice({ type: 'memif', role: 'server', socket: live }, STACK_IP), { code: 'ERR_GAZELLE_MEMIF_IN_USE' })
   t.ok(existsSync(live), 'the live socket is left alone')
 })
 
@@ -124,18 +144,18 @@ t.test('checkHugepages', async (t) => {
 })
 
 t.test('configureDevice and releaseDevice', async (t) => {
-  t.doesNotThrow(() => configureDevice({ type: 'af_packet', iface: 'lo' }))
-  t.throws(() => configureDevice({ type: 'tap', name: missing, hostIp: '10.0.0.2/24' }), {
+  await t.resolves(configureDevice({ type: 'af_packet', iface: 'lo' }, STACK_IP))
+  await t.rejects(configureDevice({ type: 'tap', name: missing, hostIp: '10.0.0.2/24' }, STACK_IP), {
     code: 'ERR_GAZELLE_DEVICE_SETUP', message: new RegExp(`^\`ip addr add 10.0.0.2/24 dev ${missing}\` failed: `),
   })
   t.doesNotThrow(() => releaseDevice({ type: 'af_packet', iface: 'lo' }))
   t.doesNotThrow(() => releaseDevice({ type: 'tap', name: missing, hostIp: '10.0.0.2/24' }))
 })
 
-t.test('releaseDevice deletes a tap left behind', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
+t.test('releaseDevice deletes only a tap this process claimed', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
   const name = `gzrel${process.pid % 100000}`
   execFileSync('ip', ['tuntap', 'add', name, 'mode', 'tap'])
-  t.ok(existsSync(`/sys/class/net/${name}`))
+  t.teardown(() => execFileSync('ip', ['link', 'del', name], { stdio: 'ignore' }))
   releaseDevice({ type: 'tap', name, hostIp: '10.0.0.2/24' })
-  t.notOk(existsSync(`/sys/class/net/${name}`), 'interface deleted')
+  t.ok(existsSync(`/sys/class/net/${name}`), 'a tap someone else made is left alone')
 })
