@@ -43,8 +43,8 @@ t.test('client libraries reach kernel servers through the stack', needStack(), a
       const exit = await app.exited(90_000)
       t.same(exit, { code: 0, signal: null }, 'the process ends by itself once its work is done')
       // The peers listen on '::': IPv4 peers read as "::ffff:a.b.c.d" there.
-      const r = JSON.parse(JSON.stringify(app.results()).replaceAll('::ffff:', ''))
-      const errors = Object.entries(r).filter(([, v]) => v && v.error)
+      const r: Record<string, any> = JSON.parse(JSON.stringify(app.results()).replaceAll('::ffff:', ''))
+      const errors = Object.entries(r as Record<string, any>).filter(([, v]) => v && v.error)
       t.same(errors, [], 'no client failed')
 
       t.match(r.fetch, { remote: STACK_IP, postIntact: true, https: { tls: true, remote: STACK_IP } }, 'global fetch: http, 1 MiB POST, https')

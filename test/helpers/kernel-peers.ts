@@ -8,18 +8,19 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { cleanup } from './cleanup'
 import { waitFor } from './harness'
-import { App } from './register'
+import { App, killGroupAtExit } from './register'
 
 type T = { teardown(fn: () => unknown): void; comment(...a: unknown[]): void; passing?(): boolean }
 
 function serve(t: T, netns: string, name: string, argv: string[], env?: NodeJS.ProcessEnv, stopSignal: NodeJS.Signals = 'SIGTERM'): App {
   cleanup.hook()
-  const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', ...env } })
+  const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', ...env }, detached: true })
   cleanup.child(child)
+  killGroupAtExit(child.pid!)
   const app = new App(child, `${name}:${child.pid}`)
   t.teardown(async () => {
     if (t.passing && !t.passing()) t.comment(`${app.name} output (tail):\n${app.output().slice(-4000)}`)
-    if (!app.exitInfo) child.kill(stopSignal)
+    if (!app.exitInfo) app.kill(stopSignal)
     await app.exited(8000).catch(() => app.stop())
   })
   return app

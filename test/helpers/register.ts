@@ -4,7 +4,7 @@
 // namespace; its kernel side (10.20.0.1) is where kernel peers and clients live.
 import { spawn, type ChildProcess } from 'node:child_process'
 import * as path from 'node:path'
-import { cleanup, createNetns, tapName } from './cleanup'
+import { cleanup, createNetns, run, tapName } from './cleanup'
 import { REPO, waitFor } from './harness'
 
 type T = { teardown(fn: () => unknown): void; comment(...a: unknown[]): void; passing?(): boolean }
@@ -54,6 +54,12 @@ export class App {
     this.#exit = new Promise((resolve) => child.once('exit', (code, signal) => {
       this.exitInfo = { code, signal }
       resolve(this.exitInfo)
+      // A process it started (a cluster worker, a forked child) may still hold the pipes:
+      // its output is not ours to wait for.
+      setTimeout(() => {
+        child.stdout?.destroy()
+        child.stderr?.destroy()
+      }, 1000).unref()
     }))
   }
 
@@ -94,17 +100,51 @@ export class App {
     return Promise.race([this.#exit, limit]).finally(() => clearTimeout(timer))
   }
 
-  /** SIGTERM (node's default: exit, so 'exit' handlers print the report), SIGKILL after 5 s. */
-  async stop(): Promise<{ code: number | null; signal: string | null }> {
-    if (this.exitInfo) return this.exitInfo
-    this.child.kill('SIGTERM')
+  /** Signals the app's whole process group (it leads one: its workers and children too). */
+  kill(signal: NodeJS.Signals): void {
     try {
-      return await this.exited(5000)
+      process.kill(-this.pid, signal)
     } catch {
-      this.child.kill('SIGKILL')
-      return this.exited(5000)
+      this.child.kill(signal)
     }
   }
+
+  /** SIGTERM (the register prints its report), SIGKILL after 5 s; then, if the app had a
+   * tap, waits until the kernel has removed it (the next stack may reuse its subnet). */
+  async stop(): Promise<{ code: number | null; signal: string | null }> {
+    let info = this.exitInfo
+    if (!info) {
+      this.kill('SIGTERM')
+      try {
+        info = await this.exited(5000)
+      } catch {
+        this.kill('SIGKILL')
+        info = await this.exited(5000)
+      }
+    }
+    this.kill('SIGKILL') // whatever of its group is left
+    // Only a tap its stack made (not one the test made to be in its way).
+    if (this.tap && this.netns && this.#out.includes(`on tap ${this.tap} `)) {
+      const { netns, tap } = this
+      await waitFor(() => !run('ip', ['-n', netns, 'link', 'show', 'dev', tap], 5000).ok, 10_000, `tap ${tap} to go away`).catch(() => undefined)
+    }
+    return info
+  }
+
+  /** The app's tap device and namespace, when it has one. */
+  tap: string | undefined
+  netns: string | undefined
+}
+
+/** If the test process ends first, the app's process group goes with it. */
+export function killGroupAtExit(pid: number): void {
+  process.once('exit', () => {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  })
 }
 
 /** Starts a program with the register loaded as `mode` says, in the namespace. */
@@ -118,9 +158,13 @@ export function startApp(t: T, opts: AppOptions): App {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: nodeOptions, ...opts.env },
+    detached: true, // its own process group, so stop() reaches the processes it starts
   })
   cleanup.child(child)
+  killGroupAtExit(child.pid!)
   const app = new App(child, `${opts.name ?? path.basename(script)}[${opts.mode}]:${child.pid}`)
+  app.netns = opts.netns
+  app.tap = /^tap:(.+)$/.exec(opts.env?.GAZELLE_DEVICE ?? '')?.[1]
   const life = setTimeout(() => child.kill('SIGKILL'), opts.maxLifeMs ?? 120_000)
   child.once('exit', () => clearTimeout(life))
   t.teardown(async () => {
