@@ -16,7 +16,8 @@ const suites = {
   fastify: require('./fastify/suite'),
   udp: require('./udp/suite'),
   http: require('./http/suite'),
-  register: require('./register/suite')
+  register: require('./register/suite'),
+  'reliability/loss': require('./reliability/loss')
 }
 
 function usage (message) {

@@ -50,6 +50,11 @@
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev"]
+    },
+    {
+      "target_name": "fault-relay",
+      "type": "executable",
+      "sources": ["tools/fault-relay.c"]
     }
   ]
 }

@@ -222,6 +222,13 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
 
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
 
+/* LwIP's limit on one connection's out-of-order queue (lwipopts.h): its segments pin
+ * received mbufs, so it follows what the pool has free. */
+uint16_t gz_ooseq_pbufs_limit(void) {
+  unsigned free = port.pool ? rte_mempool_avail_count(port.pool) / 2 : 0;
+  return (uint16_t)(free < 64 ? 64 : free > UINT16_MAX ? UINT16_MAX : free);
+}
+
 void gz_port_flush(void) {
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (TX_BACKLOG - 1);

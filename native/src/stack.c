@@ -1,6 +1,7 @@
 /* One poll of the stack: receive a few bursts, run LwIP input and timers.
  * The caller (loop.cc) hands the resulting events to JS, then flushes. */
 #include "gazelle.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
 
 #define RX_BURST 32
@@ -25,6 +26,7 @@ unsigned gz_stack_poll(void) {
   }
   gz_netif_poll_loopback();
   sys_check_timeouts();
+  tcp_rtx_tmr();   /* retransmissions and loss probes, to the ms */
   gz_loop.poll.polls++;
   if (total) gz_loop.poll.busy_polls++;
   return total;

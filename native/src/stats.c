@@ -1,6 +1,7 @@
 /* Walks every counter the stack keeps (port, mbuf pool, LwIP, poll loop) so the
  * binding can hand them to JS as { group: { name: value } }. */
 #include "gazelle.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 
 
@@ -56,5 +57,10 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "poll", "sleeps", (double)gz_loop.poll.sleeps);
   fn(ctx, "poll", "wakeups", (double)gz_loop.poll.wakeups);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
+  /* loss recovery (LwIP patches 0001, 0002) */
+  fn(ctx, "tcp", "recoveries", tcp_recovery_stats.recoveries);
+  fn(ctx, "tcp", "fastRetransmits", tcp_recovery_stats.fast_rexmits);
+  fn(ctx, "tcp", "timeouts", tcp_recovery_stats.timeouts);
+  fn(ctx, "tcp", "lossProbes", tcp_recovery_stats.loss_probes);
   gz_udp_stats(fn, ctx);
 }

@@ -2,6 +2,7 @@
 // expected and what was given (like sharp's invalidParameterError).
 import { inspect } from 'node:util'
 import { GazelleError } from './errors'
+import { badPort } from './node-errors'
 
 /** How a given value reads in a message: strings quoted, objects inspected briefly. */
 export function describeValue(value: unknown): string {
@@ -60,7 +61,7 @@ export function string(value: unknown, name: string, expected: string, test: (s:
   return value
 }
 
-/** Ports for connect and listen, with Node's code (ERR_SOCKET_BAD_PORT) and message. */
+/** Ports for connect and listen: Node's RangeError ERR_SOCKET_BAD_PORT and message. */
 export function port(value: unknown, name: string, allowZero: boolean): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
   if (
@@ -69,15 +70,7 @@ export function port(value: unknown, name: string, allowZero: boolean): number {
     n < (allowZero ? 0 : 1) ||
     n > 65535
   ) {
-    const range = allowZero ? '>= 0' : '> 0'
-    return badPort(name, range, value)
+    throw badPort(name, value, allowZero)
   }
   return n
-}
-
-function badPort(name: string, range: string, value: unknown): never {
-  throw new GazelleError(
-    'ERR_SOCKET_BAD_PORT',
-    `${name} should be ${range} and < 65536. Received ${describeValue(value)}.`,
-  )
 }
