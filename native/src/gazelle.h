@@ -152,6 +152,11 @@ bool gz_tcp_in_flight(void);
 /* Ids closed during the last batch become reusable (called at the start of a poll). */
 void gz_tcp_recycle_ids(void);
 
+/* A socket-table id as the argument LwIP hands to a pcb's callbacks: id + 1, because a
+ * pcb without an owner has NULL (detached: JS closed it), and socket 0 must not look so. */
+#define GZ_ID_ARG(id) ((void *)((uintptr_t)(id) + 1))
+#define GZ_ARG_ID(arg) ((uint32_t)((uintptr_t)(arg) - 1))   /* UINT32_MAX for NULL: no socket */
+
 /* ---- ids (idtable.c): socket-table ids, reused only from the next batch on ---- */
 struct gz_ids {
   uint32_t *free_ids, *released;

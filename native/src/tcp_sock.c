@@ -1,6 +1,6 @@
 /* The TCP socket table: LwIP raw-API pcbs behind small integer ids that JS holds.
  * LwIP callbacks turn into events (events.c) delivered to JS once per poll.
- * tcp_arg carries the id, not a pointer, because the table may grow. */
+ * tcp_arg carries the id (GZ_ID_ARG), not a pointer, because the table may grow. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +30,6 @@ struct sock {
 };
 
 #define NONE UINT32_MAX
-#define ARG_ID(arg) ((uint32_t)(uintptr_t)(arg))
-#define ID_ARG(id) ((void *)(uintptr_t)(id))
 /* Tell JS it may write again once this much room is free (or all is acked). */
 #define WRITABLE_THRESHOLD (TCP_SND_BUF / 8)
 
@@ -112,7 +110,7 @@ static void detach(struct tcp_pcb *pcb) {
 /* ---- LwIP callbacks ---- */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (!s) {
     if (p) pbuf_free(p);
@@ -141,7 +139,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (s && s->want_writable &&
       (tcp_sndbuf(pcb) >= WRITABLE_THRESHOLD || pcb->unacked == NULL)) {
@@ -153,7 +151,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
 }
 
 static void on_err(void *arg, err_t err) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (!s) return;               /* pcb is already freed by LwIP */
   int code;
@@ -177,14 +175,14 @@ static void on_err(void *arg, err_t err) {
 }
 
 static void attach(uint32_t id, struct tcp_pcb *pcb) {
-  tcp_arg(pcb, ID_ARG(id));
+  tcp_arg(pcb, GZ_ID_ARG(id));
   tcp_recv(pcb, on_recv);
   tcp_sent(pcb, on_sent);
   tcp_err(pcb, on_err);
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
-  uint32_t listener = ARG_ID(arg);
+  uint32_t listener = GZ_ARG_ID(arg);
   if (err != ERR_OK || newpcb == NULL) return ERR_VAL;
   int id = sock_alloc();
   struct gz_event *ev = id >= 0 ? gz_events_push(GZ_EV_ACCEPT, listener) : NULL;
@@ -205,7 +203,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
 }
 
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (!s) return ERR_OK;
   s->state = CONN_OPEN;
@@ -249,7 +247,7 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
   }
   socks[id].kind = SOCK_LISTEN;
   socks[id].pcb = lpcb;
-  tcp_arg(lpcb, ID_ARG(id));
+  tcp_arg(lpcb, GZ_ID_ARG(id));
   tcp_accept(lpcb, on_accept);
   return id;
 }
@@ -426,7 +424,7 @@ static void pcb_info(const struct tcp_pcb *pcb, struct gz_tcp_info *info) {
 
 void gz_tcp_conn_info(const struct tcp_pcb *pcb, uint64_t now, struct gz_conn_info *c) {
   pcb_info(pcb, &c->tcp);
-  uint32_t id = ARG_ID(pcb->callback_arg);
+  uint32_t id = GZ_ARG_ID(pcb->callback_arg);
   if (id >= capacity || socks[id].kind == SOCK_FREE || socks[id].pcb != pcb) {
     c->id = -1;   /* JS let go of it: closing, or in TIME_WAIT */
     c->age_ms = -1;
@@ -509,7 +507,7 @@ bool gz_tcp_in_flight(void) {
 bool gz_tcp_lingering(void) {
   if (closing_len) return true;
   for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
-    if (pcb->callback_arg != NULL) continue;        /* still a JS socket */
+    if (pcb->callback_arg != NULL) continue;        /* still a JS socket (GZ_ID_ARG) */
     if (pcb->unsent || pcb->unacked || pcb->state == FIN_WAIT_1 ||
         pcb->state == CLOSING || pcb->state == LAST_ACK)
       return true;
