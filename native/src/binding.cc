@@ -9,6 +9,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gz::InitTcp(env, exports);
   gz::InitUdp(env, exports);
   gz::InitOps(env, exports);
+  gz::InitConstants(env, exports);
+  gz::InitXdp(env, exports);
   return exports;
 }
 

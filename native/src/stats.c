@@ -1,6 +1,7 @@
 /* Walks every counter the stack keeps (port, mbuf pool, LwIP, poll loop) so the
  * binding can hand them to JS as { group: { name: value } }. */
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 
@@ -76,4 +77,5 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "faults", "txDelayed", (double)ftx.delayed);
   fn(ctx, "faults", "txCorrupted", (double)ftx.corrupted);
   gz_udp_stats(fn, ctx);
+  gz_xdp_stats(fn, ctx);
 }

@@ -9,6 +9,7 @@ const LEVELS: Record<string, readonly string[]> = {
   mempool: ['size', 'inUse', 'free'],
   tcp: ['sockets'],
   faults: ['active'],
+  xdp: ['zeroCopy', 'nativeMode', 'sockets', 'bifurcated', 'claimedPorts', 'neighbours'],
 }
 
 export function isLevel(group: string, name: string): boolean {
