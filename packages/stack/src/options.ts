@@ -6,6 +6,7 @@ import { NativeStackConfig, PollMode } from './native'
 import { SUN_PATH_MAX, boolean, integer, invalidOption, isObject, oneOf, string } from './validate'
 import { builtProgram } from './af-xdp'
 import { OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
+import { FaultOptions, NativeFaults, resolveFaults } from './faults'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
 export interface MemifDeviceOptions {
@@ -97,6 +98,12 @@ export interface StackOptions extends OpsOptions {
   /** Descriptors in the port's rx / tx ring. Default 1024. */
   rxQueueSize?: number
   txQueueSize?: number
+  /**
+   * Fault injection for tests and drills (faults.ts): drop, duplicate, reorder, delay,
+   * corrupt received and sent frames. Default: the GAZELLE_FAULTS environment variable,
+   * else none.
+   */
+  faults?: FaultOptions | string | null
 }
 
 /** Options after validation, with defaults filled in and addresses as numbers. */
@@ -117,6 +124,7 @@ export interface ResolvedOptions {
   hugepages: string | false
   rxQueueSize: number
   txQueueSize: number
+  faults: NativeFaults | null
   /** control socket, logger, metrics line */
   ops: ResolvedOpsOptions
 }
@@ -232,6 +240,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     hugepages,
     rxQueueSize,
     txQueueSize,
+    faults: options.faults !== undefined
+      ? resolveFaults(options.faults)
+      : resolveFaults(process.env.GAZELLE_FAULTS, 'the GAZELLE_FAULTS environment variable'),
     ops: resolveOpsOptions(options),
   }
 }
@@ -391,5 +402,6 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
     pollMode: POLL_MODE_NUMBERS[o.poll],
     spinMicros: o.spinMicros,
     idleMillis: o.idleMillis,
+    faults: o.faults,
   }
 }
