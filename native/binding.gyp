@@ -29,6 +29,7 @@
         "src/tcp_secrets.c",
         "src/netif.c",
         "src/lwip_arch.c",
+        "src/lwip_mem.c",
         "src/events.c",
         "src/tcp_sock.c",
         "src/idtable.c",
