@@ -50,7 +50,10 @@
       "cflags": ["<!@(pkg-config --cflags libdpdk)"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev"]
+      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev"],
+      "ldflags": [
+        "-Wl,-z,nodelete"
+      ]
     },
     {
       "target_name": "fault-relay",
