@@ -29,6 +29,7 @@ void InitTcp(Napi::Env env, Napi::Object exports);         // tcp.cc: tcp*
 void InitUdp(Napi::Env env, Napi::Object exports);         // udp.cc: udp*
 void InitOps(Napi::Env env, Napi::Object exports);         // ops.cc: latency, conns, capture
 void InitConstants(Napi::Env env, Napi::Object exports);   // constants.cc: apiVersion, constants
+void InitXdp(Napi::Env env, Napi::Object exports);         // xdp.cc: the af_xdp device's host side
 
 }  // namespace gz
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/ip_addr.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
@@ -228,9 +229,7 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
   struct tcp_pcb *pcb = tcp_new();
   if (!pcb) return -ENOMEM;   /* out of TCP control blocks */
   ip_set_option(pcb, SOF_REUSEADDR);   /* like node: TIME_WAIT does not block a restart */
-  ip_addr_t addr;
-  ip_addr_set_ip4_u32(&addr, lwip_htonl(ip));
-  err_t e = tcp_bind(pcb, &addr, port);
+  err_t e = gz_xdp_tcp_bind(pcb, ip, port);   /* tcp_bind, with af_xdp's port sharing */
   if (e != ERR_OK) {
     tcp_abort(pcb);
     return e == ERR_USE ? -EADDRINUSE : -EINVAL;
@@ -256,11 +255,11 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
 int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port) {
   struct tcp_pcb *pcb = tcp_new();
   if (!pcb) return -ENOMEM;
-  if (local_port) {
-    err_t e = tcp_bind(pcb, IP4_ADDR_ANY, local_port);
+  if (local_port || gz_xdp_active()) {   /* af_xdp: the stack's ephemeral range */
+    err_t e = gz_xdp_tcp_bind(pcb, 0, local_port);
     if (e != ERR_OK) {
       tcp_abort(pcb);
-      return -EADDRINUSE;
+      return local_port ? -EADDRINUSE : -EADDRNOTAVAIL;   /* no free port in the ephemeral range */
     }
   }
   int id = sock_alloc();

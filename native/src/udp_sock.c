@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/igmp.h"
 #include "lwip/ip4.h"
 #include "lwip/prot/ip4.h"
@@ -147,9 +148,7 @@ int gz_udp_open(bool reuse_addr) {
 int gz_udp_bind(uint32_t id, uint32_t ip, uint16_t port) {
   struct udp_sock *s = sock(id);
   if (!s) return -EBADF;
-  ip_addr_t addr;
-  ip_from_host(&addr, ip);
-  int rc = from_lwip(udp_bind(s->pcb, &addr, port));
+  int rc = from_lwip(gz_xdp_udp_bind(s->pcb, ip, port));   /* udp_bind, with af_xdp's port sharing */
   return rc < 0 ? rc : s->pcb->local_port;
 }
 

@@ -5,6 +5,7 @@
 // a port) on success, a negative errno (-os.constants.errno.X) on failure, which
 // errnoException() (errors.ts) turns into Node's error; every one returns -EBADF once
 // the stack is closed. Only stackOpen throws (ERR_GAZELLE_*).
+import type { NativeFaults } from './faults'
 
 /**
  * The version of this contract (names, arguments, results, constants). The addon exports
@@ -102,6 +103,8 @@ export interface NativeStackConfig {
   /** "" to keep the port's MAC address */
   mac: string
   mtu: number
+  /** rx/tx queue pairs of the port (af_xdp: one AF_XDP socket each), polled in turn */
+  queues: number
   mbufs: number
   rxQueueSize: number
   txQueueSize: number
@@ -110,6 +113,8 @@ export interface NativeStackConfig {
   spinMicros: number
   /** adaptive mode: sleep interval when idle (also LwIP timer granularity) */
   idleMillis: number
+  /** fault injection rates, or null for none */
+  faults: NativeFaults | null
 }
 
 export interface NativeBinding {
@@ -131,6 +136,8 @@ export interface NativeBinding {
   stackLinkUp(): boolean
   /** The port's MAC address as "aa:bb:cc:dd:ee:ff". */
   stackMac(): string
+  /** Sets fault injection rates (null: off); what the fault lines hold leaves at once. */
+  stackSetFaults(faults: NativeFaults | null): void
 
   // TCP: -EBADF for an id that is no socket (or no connection, where one is needed).
   /** Returns a listener id; -EADDRINUSE, -ENOMEM. port 0 = ephemeral */
@@ -188,6 +195,44 @@ export interface NativeBinding {
   captureTake(): Buffer
   /** SO_PEERCRED of a connected unix socket fd, or -errno. */
   peerCred(fd: number): { pid: number; uid: number; gid: number } | number
+
+  // ---- the af_xdp device's host side: native/src/xdp.cc ----
+  /** Before the port opens: removes a dead stack's program from the interface, checks
+   * that the program loads and attaches; returns what was cleaned up ("" if nothing). */
+  xdpPrepare(iface: string, programPath: string): string
+  /** libbpf's messages from the last load (the verifier's log). */
+  xdpLoadLog(): string
+  /** After the port opened: finds the program's maps and switches the steering on. */
+  xdpStart(config: NativeXdpConfig): NativeXdpInfo
+  /** After the port closed: the stack's ports go back to the kernel. */
+  xdpStop(): void
+  xdpInfo(): NativeXdpInfo
+  /** The largest MTU an AF_XDP frame of this build holds. */
+  xdpMaxMtu(): number
+}
+
+export interface NativeXdpConfig {
+  ifname: string
+  ip: number
+  netmask: number
+  /** every frame of the queues to the stack (no bifurcation) */
+  takeAll: boolean
+  ephemeralLo: number
+  ephemeralHi: number
+}
+
+/** How an af_xdp device runs (stack.stats().xdp has the same and the counters). */
+export interface NativeXdpInfo {
+  active: boolean
+  bifurcated: boolean
+  /** every AF_XDP socket is in zero-copy mode (else the kernel copies each frame) */
+  zeroCopy: boolean
+  /** XDP in the driver (else generic XDP, on the kernel's skb path) */
+  nativeMode: boolean
+  programId: number
+  sockets: number
+  ephemeralLo: number
+  ephemeralHi: number
 }
 
 export type LatencyStage = 'rxToJs' | 'jsBatch' | 'writeToTx'

@@ -3,10 +3,12 @@
 // while a ref'd Server or Socket exists.
 import { threadId } from 'node:worker_threads'
 import { loadBinding } from './binding'
+import { describeAfXdp, interfaceDefaults, prepareAfXdp, startAfXdp } from './af-xdp'
+import { FaultOptions, resolveFaults } from './faults'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
 import { GazelleError, errnoException, openError } from './errors'
 import { formatIPv4, parseIPv4 } from './ip'
-import { EVENT_SLOTS, Ev, NativeBinding } from './native'
+import { EVENT_SLOTS, Ev, NativeBinding, NativeXdpInfo } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
 import { Server, ServerOptions } from './server'
 import { StackOps } from './ops'
@@ -181,6 +183,15 @@ export class Stack {
     return this[kBinding].stackStats()
   }
 
+  /**
+   * Fault injection from now on (see FaultOptions): drop, duplicate, reorder, delay and
+   * corrupt received and sent frames; null (or "off") turns it off. Counted in stats().faults.
+   */
+  setFaults(faults: FaultOptions | string | null): void {
+    if (this[kClosed]) throw new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
+    this[kBinding].stackSetFaults(resolveFaults(faults, 'faults'))
+  }
+
   /** The control socket gazellectl talks to (null: none). */
   get controlPath(): string | null {
     return this[kOps].controlPath
@@ -342,12 +353,13 @@ export async function createStack(options: StackOptions): Promise<Stack> {
   if (current !== null || opening) throw stackOpen('')
   opening = true
   try {
-    const resolved = resolveOptions(options)
+    const resolved = resolveOptions(interfaceDefaults(options))
     const binding = loadBinding()
     // Another thread's (a worker's): known before a device is made for nothing.
     if (binding.stackInUse()) throw stackOpen(' (in another thread)')
     checkHugepages(resolved)
     await prepareDevice(resolved.device, resolved.ip)
+    const cleanedUp = resolved.device.type === 'af_xdp' ? prepareAfXdp(binding, resolved) : ''
     // What is undone, in reverse order, if a later step fails.
     const undo: (() => void)[] = [() => releaseDevice(resolved.device)]
     const unwind = () => {
@@ -357,6 +369,7 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     let stack: Stack | undefined
     let mac: string
     let ops: StackOps
+    let xdp: NativeXdpInfo | undefined
     try {
       try {
         binding.stackOpen(config, (st, start, count, slab, big) => stack?.[kDispatch](st, start, count, slab, big))
@@ -371,12 +384,17 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       }
       undo.push(() => binding.stackClose())
       await configureDevice(resolved.device, resolved.ip)
+      if (resolved.device.type === 'af_xdp') xdp = startAfXdp(binding, resolved)
       await waitForLink(binding, resolved.device)
       mac = binding.stackMac()
       ops = await StackOps.start(binding, resolved, mac, () => stack?.closed ?? true)
     } catch (err) {
       unwind()
       throw err
+    }
+    if (cleanedUp) ops.log.write('warn', 'xdp-stale', { device: ops.device }, cleanedUp)
+    if (xdp && resolved.device.type === 'af_xdp') {
+      ops.log.write('info', 'xdp-mode', { device: ops.device, ...xdp }, describeAfXdp(resolved.device, xdp))
     }
     stack = new Stack(binding, resolved, mac)
     stack[kOps] = ops
