@@ -24,6 +24,7 @@ void CloseStack() {
   gz_port_flush();
   gz_netif_close();
   gz_port_close();
+  gz_mem_release();   // LwIP's pools, if it holds nothing more
   LoopRelease();
 }
 
