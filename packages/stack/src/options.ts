@@ -3,8 +3,8 @@
 import { isAbsolute, resolve } from 'node:path'
 import { parseCidr, parseIPv4, prefixToNetmask, sameSubnet, formatIPv4 } from './ip'
 import { NativeStackConfig, PollMode } from './native'
-import { integer, invalidOption, isObject, oneOf, string } from './validate'
-import { OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
+import { checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
+import { OPS_OPTION_KEYS, OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
 export interface MemifDeviceOptions {
@@ -97,6 +97,11 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_HUGEPAGES = '/dev/hugepages'
+/** Every key createStack() takes: any other is a typo, and rejected with the closest one. */
+export const STACK_OPTION_KEYS: readonly string[] = [
+  'device', 'ip', 'gateway', 'mac', 'mtu', 'mbufs', 'poll', 'spinMicros', 'idleMillis', 'eal', 'hugepages',
+  'rxQueueSize', 'txQueueSize', ...OPS_OPTION_KEYS,
+]
 const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'pci']
 const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
 const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
@@ -127,6 +132,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) {
     throw invalidOption('options', 'an object like { device, ip: "10.0.0.1/24" }', options)
   }
+  checkKeys(options, STACK_OPTION_KEYS, 'options')
   const cidr = parseCidr(options.ip)
   if (cidr === undefined || cidr.prefix === 0) {
     throw invalidOption(
@@ -226,6 +232,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
   const type = oneOf(value.type, 'options.device.type', DEVICE_TYPES)
   switch (type) {
     case 'memif': {
+      checkKeys(value, ['type', 'role', 'socket', 'id'], 'options.device')
       const role = oneOf(value.role, 'options.device.role', ['server', 'client'] as const)
       const socket = string(
         value.socket,
@@ -237,6 +244,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       return Object.freeze({ type, role, socket: resolve(socket), id })
     }
     case 'tap': {
+      checkKeys(value, ['type', 'name', 'hostIp'], 'options.device')
       const name = string(value.name, 'options.device.name', IFNAME_EXPECTED, isInterfaceName)
       const host = parseCidr(value.hostIp)
       if (host === undefined || host.prefix === 0 || host.ip === ip || !sameSubnet(host.ip, ip, prefix) ||
@@ -250,10 +258,12 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       return Object.freeze({ type, name, hostIp: value.hostIp as string })
     }
     case 'af_packet': {
+      checkKeys(value, ['type', 'iface'], 'options.device')
       const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
       return Object.freeze({ type, iface })
     }
     case 'pci': {
+      checkKeys(value, ['type', 'address'], 'options.device')
       const address = string(value.address, 'options.device.address', 'a PCI address like "0000:00:04.0"', (s) =>
         PCI.test(s),
       )
