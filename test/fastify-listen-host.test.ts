@@ -7,13 +7,16 @@ import t from 'tap'
 import { cleanup, execIn } from './helpers/cleanup'
 import { curl, startApp } from './helpers/fastify'
 import { needStack, tapStack } from './helpers/harness'
+import type { Test } from 'tap'
+
+type T = Test
 
 cleanup.hook(t)
 
 t.test('Fastify mode "replace": loopback listen hosts are refused, never served on the stack', needStack(), async (t) => {
   const { netns, stack, stackIp } = await tapStack(t)
   const port = 7100
-  const nothingListens = async (t: Tap.Test) => {
+  const nothingListens = async (t: T) => {
     const ss = await execIn(netns, 'ss', ['-Hltn'], 5000)
     t.equal(ss.stdout.trim(), '', `no kernel socket listens: ${ss.stdout}`)
     const r = await curl(netns, [`http://${stackIp}:${port}/hello`])
@@ -44,7 +47,7 @@ t.test('Fastify mode "replace": loopback listen hosts are refused, never served 
     })
   })
 
-  const served = async (t: Tap.Test, opts: Parameters<typeof startApp>[1], what: string) => {
+  const served = async (t: T, opts: Parameters<typeof startApp>[1], what: string) => {
     const app = await startApp(stack, { port, ...opts })
     t.equal(app.url, `http://${stackIp}:${port}`, `${what}: served on the stack's address`)
     t.equal(app.listenOptionsAfter, 'unchanged', 'the caller\'s listen options object is unchanged')
