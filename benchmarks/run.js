@@ -15,7 +15,8 @@ const suites = {
   grpc: require('./grpc/suite'),
   fastify: require('./fastify/suite'),
   udp: require('./udp/suite'),
-  http: require('./http/suite')
+  http: require('./http/suite'),
+  'reliability/loss': require('./reliability/loss')
 }
 
 function usage (message) {

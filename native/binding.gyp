@@ -25,19 +25,24 @@
         "src/eal.c",
         "src/port.c",
         "src/netif.c",
-        "src/clock.c",
+        "src/lwip_arch.c",
         "src/events.c",
         "src/tcp_sock.c",
         "src/idtable.c",
         "src/udp_sock.c",
         "src/stack.c",
         "src/stats.c",
-        "src/binding.cc",
         "src/latency.c",
         "src/capture.c",
         "src/tcp_list.c",
         "src/peercred.c",
-        "src/binding_ops.cc"
+        "src/binding.cc",
+        "src/common.cc",
+        "src/lifecycle.cc",
+        "src/loop.cc",
+        "src/tcp.cc",
+        "src/udp.cc",
+        "src/ops.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
@@ -45,6 +50,11 @@
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev"]
+    },
+    {
+      "target_name": "fault-relay",
+      "type": "executable",
+      "sources": ["tools/fault-relay.c"]
     }
   ]
 }

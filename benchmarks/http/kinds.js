@@ -4,8 +4,8 @@
 //   label    the table's column
 //   prepare  puts the link in the state this server runs with (it runs before every
 //            measurement, since kinds alternate on the same veth): addresses, offloads
-//   device   the stack's device options on that link (kernel kinds: none; the server
-//            listens on the kernel's address instead)
+//   stack    the stack's options on that link: device, and poll if not the default
+//            (kernel kinds: none; the server listens on the kernel's address instead)
 // Adding a server kind is adding an entry here (and to DEFAULT_KINDS in suite.js if it
 // should run by default).
 
@@ -57,7 +57,16 @@ const kinds = {
       offloads(net, 'off')
       flushNeighbours(net)
     },
-    device: (net) => ({ type: 'af_packet', iface: net.serverIf })
+    stack: (net) => ({ device: { type: 'af_packet', iface: net.serverIf } })
+  },
+  // The same, sleeping on the packet socket between polls instead of spinning:
+  // CPU per request like a kernel server's wake-ups, the stack's path otherwise.
+  'af_packet-interrupt': {
+    label: 'stack (af_packet, poll interrupt)',
+    prepare (net) {
+      kinds.af_packet.prepare(net)
+    },
+    stack: (net) => ({ device: { type: 'af_packet', iface: net.serverIf }, poll: 'interrupt' })
   }
 }
 

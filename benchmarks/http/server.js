@@ -2,21 +2,21 @@
 // Fastify hello world, the same app for every server kind: over the kernel it listens
 // on the veth's address as usual; over the stack the @gazelle/fastify plugin serves it
 // from a stack on the given device. Counts the requests it answers (CPU per request).
-// Arguments: port serverIp/prefix deviceJson|'kernel'
+// Arguments: port serverIp/prefix stackOptionsJson|'kernel'
 const Fastify = require('fastify')
 const { gazelle } = require('@gazelle/fastify')
 const { serve, runMain } = require('../serve')
 
 async function main () {
-  const [port, cidr, deviceJson] = process.argv.slice(2)
+  const [port, cidr, stackJson] = process.argv.slice(2)
   const host = cidr.split('/')[0]
   let stack = null
-  if (deviceJson !== 'kernel') {
+  if (stackJson !== 'kernel') {
     const { createStack } = require('@gazelle/stack')
     stack = await createStack({
-      device: JSON.parse(deviceJson),
-      ip: cidr,
       poll: process.env.GAZELLE_POLL || 'adaptive',
+      ...JSON.parse(stackJson),
+      ip: cidr,
       control: false
     })
   }

@@ -39,8 +39,8 @@ function positive (values, name, fallback) {
 async function withServer (net, name, fn) {
   const kind = kinds[name]
   kind.prepare(net)
-  const device = kind.device ? JSON.stringify(kind.device(net)) : 'kernel'
-  const server = start('http/server.js', [String(PORT), `${net.serverIp}/${net.prefix}`, device], net.serverNs)
+  const stackOptions = kind.stack ? JSON.stringify(kind.stack(net)) : 'kernel'
+  const server = start('http/server.js', [String(PORT), `${net.serverIp}/${net.prefix}`, stackOptions], net.serverNs)
   try {
     const ready = await once(server, `${name} server start`)
     if (!ready.ready) throw new Error(`${name} server: ${JSON.stringify(ready)}`)

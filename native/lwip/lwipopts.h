@@ -85,9 +85,13 @@
 #define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / GZ_MIN_MSS)
 #define TCP_SNDLOWAT                    (0xFFFF - 4 * TCP_MSS - 1)
 #define TCP_SNDQUEUELOWAT               (TCP_SND_QUEUELEN / 2)
-#define TCP_OOSEQ_MAX_PBUFS             256
+/* Out-of-order segments are kept (a loss costs one retransmission, not a window) and
+ * SACKed (the sender resends only the holes). Each pins its received mbuf (zero-copy
+ * rx), so what one connection may hold follows the pool: half of the mbufs free now
+ * (at least 64). A 2 MiB window is ~1400 segments at MTU 1500. */
 #define TCP_QUEUE_OOSEQ                 1
-#define LWIP_TCP_SACK_OUT               0
+#define LWIP_TCP_SACK_OUT               1
+#define TCP_OOSEQ_PBUFS_LIMIT(pcb)      gz_ooseq_pbufs_limit()
 #define TCP_LISTEN_BACKLOG              1
 #define TCP_DEFAULT_LISTEN_BACKLOG      255
 #define LWIP_TCP_KEEPALIVE              1
@@ -119,6 +123,7 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 uint16_t gz_raw_cksum(const void *data, int len);
+uint16_t gz_ooseq_pbufs_limit(void);
 #endif
 
 /* Statistics: exported through stack.stats(); 32-bit counters. */

@@ -9,7 +9,6 @@
 
 #include "gazelle.h"
 
-bool gz_capture_on;
 
 struct pcap_record {
   uint32_t ts_sec, ts_nsec, incl_len, orig_len;
@@ -33,11 +32,11 @@ int gz_capture_start(size_t buffer_bytes, uint64_t limit, uint32_t snaplen) {
   cap.packets = cap.bytes = cap.dropped = 0;
   cap.limit = limit;
   cap.snaplen = snaplen;
-  gz_capture_on = true;
+  gz_loop.capture_on = true;
   return 0;
 }
 
-void gz_capture_stop(void) { gz_capture_on = false; }
+void gz_capture_stop(void) { gz_loop.capture_on = false; }
 
 void gz_capture_frame(const void *mbuf) {
   const struct rte_mbuf *m = mbuf;
@@ -60,7 +59,7 @@ void gz_capture_frame(const void *mbuf) {
   cap.len += sizeof(r) + incl;
   cap.packets++;
   cap.bytes += incl;
-  if (cap.limit && cap.packets >= cap.limit) gz_capture_on = false;
+  if (cap.limit && cap.packets >= cap.limit) gz_loop.capture_on = false;
 }
 
 size_t gz_capture_take(void *dst, size_t max) {
@@ -81,7 +80,7 @@ size_t gz_capture_take(void *dst, size_t max) {
 }
 
 void gz_capture_status(struct gz_capture_stats *st) {
-  st->on = gz_capture_on;
+  st->on = gz_loop.capture_on;
   st->packets = cap.packets;
   st->bytes = cap.bytes;
   st->dropped = cap.dropped;
@@ -90,7 +89,7 @@ void gz_capture_status(struct gz_capture_stats *st) {
 }
 
 void gz_capture_free(void) {
-  gz_capture_on = false;
+  gz_loop.capture_on = false;
   free(cap.buf);
   memset(&cap, 0, sizeof(cap));
 }

@@ -16,7 +16,7 @@ struct tcp_pcb;
 
 /* ---- errors: a code string for JS and a message ---- */
 struct gz_error {
-  const char *code;      /* "ERR_GAZELLE_PORT", "EADDRINUSE", ... */
+  const char *code;      /* "ERR_GAZELLE_DEVICE", "EADDRINUSE", ... */
   char message[256];
 };
 int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
@@ -40,7 +40,6 @@ struct gz_port_config {
 };
 int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err);
 void gz_port_close(void);
-uint16_t gz_port_id(void);
 void gz_port_mac(uint8_t mac[6]);
 int gz_port_set_mac(const uint8_t mac[6]);
 bool gz_port_link_up(void);
@@ -69,13 +68,12 @@ void gz_port_counters(struct gz_port_counters *c);
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
                   uint16_t mtu, bool tx_cksum_offload, struct gz_error *err);
 void gz_netif_close(void);
-/* Feeds received mbufs to LwIP; returns the number fed. */
-unsigned gz_netif_input(void **mbufs, unsigned n);
-extern uint64_t gz_netif_rx_dropped;    /* malformed or unroutable frames dropped */
+/* Feeds received mbufs to LwIP (malformed or unroutable frames: gz_loop.rx_dropped). */
+void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
 void gz_netif_poll_loopback(void);
 
-/* ---- clock (clock.c) ---- */
+/* ---- clock and LwIP's port hooks (lwip_arch.c) ---- */
 uint64_t gz_now_ns(void);
 
 /* ---- events (events.c): the batch handed to JS once per poll ---- */
@@ -132,7 +130,7 @@ int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms);
 /* Called once per poll: tcp_output for sockets written since the last flush,
  * and retries of closes that ran out of memory. */
 void gz_tcp_flush(void);
-/* Per-connection state, like `ss -ti`. Returns -1 if id is not live. */
+/* Per-connection state, like `ss -ti` (gazellectl conns). */
 struct gz_tcp_info {
   int state;                 /* LwIP enum tcp_state */
   uint32_t local_ip, remote_ip;
@@ -142,7 +140,6 @@ struct gz_tcp_info {
   uint32_t rto_ms, retransmits, unacked_rx;
   bool paused;
 };
-int gz_tcp_info(uint32_t id, struct gz_tcp_info *info);
 void gz_tcp_close_all(void);
 unsigned gz_tcp_count(void);
 /* Whether connections JS has closed still have data or a FIN to deliver. */
@@ -210,7 +207,16 @@ unsigned gz_udp_count(void);
 struct gz_poll_counters {
   uint64_t polls, busy_polls, rx_bursts, events, batches, sleeps, wakeups;
 };
-extern struct gz_poll_counters gz_poll;
+/* The state one poll loop shares across files (as l3fwd's lcore_conf): counters, the
+ * latency marks of the poll in progress and the capture switch the port tests. */
+struct gz_loop_state {
+  struct gz_poll_counters poll;
+  uint64_t rx_dropped;      /* malformed or unroutable frames dropped (netif.c) */
+  uint64_t lat_rx_tsc;      /* first frame received in this poll; 0: none */
+  uint64_t lat_write_tsc;   /* oldest JS write not yet handed to the tx ring; 0: none */
+  bool capture_on;          /* capture.c copies frames while set (one branch when off) */
+};
+extern struct gz_loop_state gz_loop;
 /* Receives, runs LwIP input and timers; returns packets received. */
 unsigned gz_stack_poll(void);
 /* After JS handled the batch: flush TCP output and the tx buffer. */
@@ -221,7 +227,7 @@ typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, doubl
 void gz_stats_visit(gz_stat_fn fn, void *ctx);
 void gz_udp_stats(gz_stat_fn fn, void *ctx);
 
-/* ---- operator visibility (issue 7): latency.c, capture.c, tcp_list.c, peercred.c ---- */
+/* ---- operator visibility: latency.c, capture.c, tcp_list.c, peercred.c ---- */
 /* Latency by stage, in log2 buckets of nanoseconds: bucket i counts samples below
  * 2^i ns (bucket 0: 0 ns). Timestamps are TSC cycles (rte_rdtsc). */
 enum gz_lat_stage { GZ_LAT_RX_TO_JS = 0, GZ_LAT_JS_BATCH, GZ_LAT_WRITE_TO_TX, GZ_LAT_STAGES };
@@ -230,8 +236,6 @@ struct gz_lat_hist {
   uint64_t count, sum_ns, max_ns;
   uint64_t buckets[GZ_LAT_BUCKETS];
 };
-extern uint64_t gz_lat_rx_tsc;      /* first frame received in this poll; 0: none */
-extern uint64_t gz_lat_write_tsc;   /* oldest JS write not yet handed to the tx ring; 0: none */
 uint64_t gz_lat_tsc(void);
 void gz_lat_record(int stage, uint64_t start_tsc, uint64_t end_tsc);
 const struct gz_lat_hist *gz_lat_get(int stage);
@@ -239,8 +243,7 @@ void gz_lat_reset(void);
 uint64_t gz_port_tx_handed(void);   /* frames the tx ring has taken, ever */
 
 /* pcap capture of rx/tx frames into a memory buffer that JS drains to a file.
- * The port checks gz_capture_on (one branch when off). */
-extern bool gz_capture_on;
+ * The port checks gz_loop.capture_on (one branch when off). */
 struct gz_capture_stats {
   bool on;
   uint64_t packets, bytes, dropped, limit;
@@ -262,10 +265,9 @@ struct gz_conn_info {
 };
 typedef void (*gz_conn_fn)(void *ctx, const struct gz_conn_info *info);
 void gz_tcp_list(gz_conn_fn fn, void *ctx);
-/* Fills what the pcb itself knows (tcp_list.c). */
-void gz_tcp_pcb_info(const struct tcp_pcb *pcb, struct gz_tcp_info *info);
-/* Socket-table id of a pcb, and when it was made; -1 if JS does not hold it (tcp_sock.c). */
-int gz_tcp_owner(const struct tcp_pcb *pcb, uint64_t *created_ns);
+/* A pcb's state with what the socket table adds (paused, unread bytes) when JS holds it:
+ * its id and age, else id -1 (tcp_sock.c). */
+void gz_tcp_conn_info(const struct tcp_pcb *pcb, uint64_t now, struct gz_conn_info *info);
 
 /* SO_PEERCRED of a connected unix socket; 0 or -errno. */
 int gz_peer_cred(int fd, int32_t *pid, uint32_t *uid, uint32_t *gid);

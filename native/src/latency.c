@@ -6,9 +6,6 @@
 
 #include "gazelle.h"
 
-uint64_t gz_lat_rx_tsc;
-uint64_t gz_lat_write_tsc;
-
 static struct gz_lat_hist hists[GZ_LAT_STAGES];
 static double ns_per_cycle;
 
@@ -36,5 +33,5 @@ const struct gz_lat_hist *gz_lat_get(int stage) { return &hists[stage]; }
 
 void gz_lat_reset(void) {
   memset(hists, 0, sizeof(hists));
-  gz_lat_rx_tsc = gz_lat_write_tsc = 0;
+  gz_loop.lat_rx_tsc = gz_loop.lat_write_tsc = 0;
 }

@@ -23,7 +23,6 @@ static struct netif netif;
 static bool netif_added;
 static bool lwip_ready;
 static bool tx_cksum_offload;
-uint64_t gz_netif_rx_dropped;
 
 static void rx_pbuf_free(struct pbuf *p) {
   struct rx_pbuf *rp = (struct rx_pbuf *)p;
@@ -100,7 +99,7 @@ void gz_netif_poll_loopback(void) {
   if (netif_added) netif_poll(&netif);
 }
 
-unsigned gz_netif_input(void **mbufs, unsigned n) {
+void gz_netif_input(void **mbufs, unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     struct rte_mbuf *m = mbufs[i];
     struct pbuf *p;
@@ -123,14 +122,13 @@ unsigned gz_netif_input(void **mbufs, unsigned n) {
       rte_pktmbuf_free(m);
     }
     if (!p) {
-      gz_netif_rx_dropped++;
+      gz_loop.rx_dropped++;
       if (zero_copy) rte_pktmbuf_free(m);
       continue;
     }
     if (netif.input(p, &netif) != ERR_OK) {
-      gz_netif_rx_dropped++;
+      gz_loop.rx_dropped++;
       pbuf_free(p);
     }
   }
-  return n;
 }

@@ -1,7 +1,13 @@
 /* One DPDK ethdev made from a vdev (memif, tap, af_packet), its mbuf pool,
  * and a tx buffer drained once per poll. */
+#include <dirent.h>
+#include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <linux/if_packet.h>
 
 #include <rte_bus_vdev.h>
 #include <rte_errno.h>
@@ -27,6 +33,7 @@ static struct {
   struct rte_mempool *pool;
   bool tx_cksum;
   bool rx_intr;
+  int wake_fd;            /* net_af_packet: its packet socket stands in for an rx interrupt */
   bool probed;
   bool started;           /* a probed (PCI) port: stopped at close, not removed */
   /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
@@ -39,6 +46,40 @@ static struct {
 
 static unsigned pool_counter;
 
+/* net_af_packet (DPDK 22.11) has no rx interrupt, but each of its queues is a packet
+ * socket with an rx ring, and the kernel reports that socket readable while the ring
+ * holds frames: waiting on it wakes a sleeping loop as soon as a frame arrives, as a
+ * kernel socket would, instead of on the next timer tick. The PMD keeps the fd to
+ * itself; it is the one AF_PACKET socket of this process bound to the interface named
+ * in the vdev arguments ("iface=NAME"). -1 if there is none. */
+static int packet_socket_fd(const char *vdev_args) {
+  const char *at = strstr(vdev_args, "iface=");
+  if (!at) return -1;
+  char name[IF_NAMESIZE] = {0};
+  size_t len = strcspn(at + 6, ",");
+  if (len == 0 || len >= sizeof(name)) return -1;
+  memcpy(name, at + 6, len);
+  int ifindex = (int)if_nametoindex(name);
+  if (ifindex == 0) return -1;
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir) return -1;
+  int found = -1;
+  for (struct dirent *e; found < 0 && (e = readdir(dir)) != NULL;) {
+    int fd = atoi(e->d_name);
+    struct stat st;
+    if (fd < 0 || fd == dirfd(dir) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+    int domain = 0;
+    socklen_t dlen = sizeof(domain);
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) != 0 || domain != AF_PACKET) continue;
+    struct sockaddr_ll ll;
+    socklen_t llen = sizeof(ll);
+    memset(&ll, 0, sizeof(ll));
+    if (getsockname(fd, (struct sockaddr *)&ll, &llen) == 0 && ll.sll_ifindex == ifindex) found = fd;
+  }
+  closedir(dir);
+  return found;
+}
+
 static int port_fail(struct gz_error *err, const char *code, const char *what, int rc) {
   gz_fail(err, code, "%s failed for %s: %s", what, port.vdev, rte_strerror(rc < 0 ? -rc : rc));
   gz_port_close();
@@ -48,6 +89,7 @@ static int port_fail(struct gz_error *err, const char *code, const char *what, i
 int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (port.open) return gz_fail(err, "ERR_GAZELLE_STACK_OPEN", "a port is already open");
   memset(&port, 0, sizeof(port));
+  port.wake_fd = -1;
   snprintf(port.vdev, sizeof(port.vdev), "%s", cfg->vdev_name);
 
   /* A real NIC was probed by EAL (its -a argument): use it as it is. */
@@ -120,6 +162,8 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
   port.started = true;
   rte_eth_allmulticast_enable(port.id);
+  if (cfg->rx_intr && strcmp(info.driver_name, "net_af_packet") == 0)
+    port.wake_fd = packet_socket_fd(cfg->vdev_args);
   return 0;
 }
 
@@ -144,10 +188,9 @@ void gz_port_close(void) {
   if (!port.probed) rte_vdev_uninit(port.vdev);
   if (port.pool) rte_mempool_free(port.pool);
   port.pool = NULL;
+  port.wake_fd = -1;
   port.open = false;
 }
-
-uint16_t gz_port_id(void) { return port.id; }
 
 void gz_port_mac(uint8_t mac[6]) {
   struct rte_ether_addr a;
@@ -171,13 +214,20 @@ bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
 
 uint16_t gz_port_rx(void **mbufs, uint16_t n) {
   uint16_t got = rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
-  if (unlikely(gz_capture_on)) {
-    for (uint16_t i = 0; i < got && gz_capture_on; i++) gz_capture_frame(mbufs[i]);
+  if (unlikely(gz_loop.capture_on)) {
+    for (uint16_t i = 0; i < got && gz_loop.capture_on; i++) gz_capture_frame(mbufs[i]);
   }
   return got;
 }
 
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
+
+/* LwIP's limit on one connection's out-of-order queue (lwipopts.h): its segments pin
+ * received mbufs, so it follows what the pool has free. */
+uint16_t gz_ooseq_pbufs_limit(void) {
+  unsigned free = port.pool ? rte_mempool_avail_count(port.pool) / 2 : 0;
+  return (uint16_t)(free < 64 ? 64 : free > UINT16_MAX ? UINT16_MAX : free);
+}
 
 void gz_port_flush(void) {
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
@@ -226,7 +276,7 @@ void gz_port_request_cksum(void *mbuf) {
 }
 
 void gz_port_tx(void *mbuf) {
-  if (unlikely(gz_capture_on)) gz_capture_frame(mbuf);
+  if (unlikely(gz_loop.capture_on)) gz_capture_frame(mbuf);
   if (port.tx_len == TX_BACKLOG) {
     gz_port_flush();
     if (port.tx_len == TX_BACKLOG) {   /* the peer is not draining at all */
@@ -241,6 +291,7 @@ void gz_port_tx(void *mbuf) {
 }
 
 int gz_port_rx_intr_fd(void) {
+  if (port.wake_fd >= 0) return port.wake_fd;
   if (!port.rx_intr) return -1;
   /* Ports without interrupt support log an error here: asking is the only test. */
   int logtype = rte_log_register("lib.ethdev");
@@ -252,6 +303,7 @@ int gz_port_rx_intr_fd(void) {
 }
 
 int gz_port_rx_intr_enable(bool on) {
+  if (port.wake_fd >= 0) return 0;   /* a socket is always armed */
   return on ? rte_eth_dev_rx_intr_enable(port.id, 0) : rte_eth_dev_rx_intr_disable(port.id, 0);
 }
 

@@ -1,32 +1,34 @@
 /* One poll of the stack: receive a few bursts, run LwIP input and timers.
- * The caller (binding.cc) hands the resulting events to JS, then flushes. */
+ * The caller (loop.cc) hands the resulting events to JS, then flushes. */
 #include "gazelle.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
 
 #define RX_BURST 32
 #define MAX_BURSTS 8     /* bound the work of one poll so JS gets its turn */
 
-struct gz_poll_counters gz_poll;
+struct gz_loop_state gz_loop;
 
 unsigned gz_stack_poll(void) {
   void *mbufs[RX_BURST];
   unsigned total = 0;
   gz_tcp_recycle_ids();
-  gz_lat_rx_tsc = 0;
+  gz_loop.lat_rx_tsc = 0;
   gz_udp_recycle_ids();
   for (int b = 0; b < MAX_BURSTS; b++) {
     uint16_t n = gz_port_rx(mbufs, RX_BURST);
     if (n == 0) break;
-    gz_poll.rx_bursts++;
-    if (!gz_lat_rx_tsc) gz_lat_rx_tsc = gz_lat_tsc();
+    gz_loop.poll.rx_bursts++;
+    if (!gz_loop.lat_rx_tsc) gz_loop.lat_rx_tsc = gz_lat_tsc();
     gz_netif_input(mbufs, n);
     total += n;
     if (n < RX_BURST) break;
   }
   gz_netif_poll_loopback();
   sys_check_timeouts();
-  gz_poll.polls++;
-  if (total) gz_poll.busy_polls++;
+  tcp_rtx_tmr();   /* retransmissions and loss probes, to the ms */
+  gz_loop.poll.polls++;
+  if (total) gz_loop.poll.busy_polls++;
   return total;
 }
 
@@ -35,9 +37,9 @@ void gz_stack_flush(void) {
   gz_tcp_flush();
   gz_port_flush();
   /* The oldest write is on the wire once frames went out and none wait behind them. */
-  if (gz_lat_write_tsc && gz_port_tx_handed() != handed && !gz_port_tx_pending()) {
-    gz_lat_record(GZ_LAT_WRITE_TO_TX, gz_lat_write_tsc, gz_lat_tsc());
-    gz_lat_write_tsc = 0;
+  if (gz_loop.lat_write_tsc && gz_port_tx_handed() != handed && !gz_port_tx_pending()) {
+    gz_lat_record(GZ_LAT_WRITE_TO_TX, gz_loop.lat_write_tsc, gz_lat_tsc());
+    gz_loop.lat_write_tsc = 0;
   }
   gz_udp_flush();
 }

@@ -1,6 +1,7 @@
 /* Walks every counter the stack keeps (port, mbuf pool, LwIP, poll loop) so the
  * binding can hand them to JS as { group: { name: value } }. */
 #include "gazelle.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 
 
@@ -31,7 +32,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "port", "txDropped", (double)c.tx_dropped);
   fn(ctx, "port", "txBacklog", c.tx_backlog);
   fn(ctx, "port", "rxNoMbuf", (double)c.rx_nombuf);
-  fn(ctx, "port", "rxDropped", (double)gz_netif_rx_dropped);
+  fn(ctx, "port", "rxDropped", (double)gz_loop.rx_dropped);
   fn(ctx, "port", "linkUp", gz_port_link_up() ? 1 : 0);
   fn(ctx, "mempool", "size", c.pool_size);
   fn(ctx, "mempool", "inUse", c.pool_in_use);
@@ -48,13 +49,18 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "igmp", "recv", lwip_stats.igmp.recv);
   fn(ctx, "igmp", "drop", lwip_stats.igmp.drop);
 
-  fn(ctx, "poll", "polls", (double)gz_poll.polls);
-  fn(ctx, "poll", "busyPolls", (double)gz_poll.busy_polls);
-  fn(ctx, "poll", "rxBursts", (double)gz_poll.rx_bursts);
-  fn(ctx, "poll", "events", (double)gz_poll.events);
-  fn(ctx, "poll", "batches", (double)gz_poll.batches);
-  fn(ctx, "poll", "sleeps", (double)gz_poll.sleeps);
-  fn(ctx, "poll", "wakeups", (double)gz_poll.wakeups);
+  fn(ctx, "poll", "polls", (double)gz_loop.poll.polls);
+  fn(ctx, "poll", "busyPolls", (double)gz_loop.poll.busy_polls);
+  fn(ctx, "poll", "rxBursts", (double)gz_loop.poll.rx_bursts);
+  fn(ctx, "poll", "events", (double)gz_loop.poll.events);
+  fn(ctx, "poll", "batches", (double)gz_loop.poll.batches);
+  fn(ctx, "poll", "sleeps", (double)gz_loop.poll.sleeps);
+  fn(ctx, "poll", "wakeups", (double)gz_loop.poll.wakeups);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
+  /* loss recovery (LwIP patches 0001, 0002) */
+  fn(ctx, "tcp", "recoveries", tcp_recovery_stats.recoveries);
+  fn(ctx, "tcp", "fastRetransmits", tcp_recovery_stats.fast_rexmits);
+  fn(ctx, "tcp", "timeouts", tcp_recovery_stats.timeouts);
+  fn(ctx, "tcp", "lossProbes", tcp_recovery_stats.loss_probes);
   gz_udp_stats(fn, ctx);
 }

@@ -21,7 +21,6 @@ struct sock {
   bool dirty;            /* written since the last flush: needs tcp_output */
   bool fin_pending;      /* shutdown ran out of memory: retry at flush */
   uint32_t unacked;      /* bytes delivered while paused, acked on resume */
-  uint32_t next_free;
   uint32_t next_dirty;
   uint32_t data_event;   /* index of this batch's DATA event, to append segments to */
   uint32_t data_gen;     /* batch generation data_event belongs to (0: none) */
@@ -37,12 +36,8 @@ struct sock {
 static struct sock *socks;
 static uint32_t capacity;
 static uint32_t live;
-static uint32_t free_head = NONE;
+static struct gz_ids ids;   /* ids closed during a batch are reused from the next poll on */
 static uint32_t dirty_head = NONE;
-/* Ids closed during a batch are reused only from the next poll on, so an event
- * still in the batch can never reach a new socket with the same id. */
-static uint32_t *released;
-static uint32_t released_len, released_cap;
 /* pcbs whose tcp_close ran out of memory; retried at flush. */
 static struct tcp_pcb **closing;
 static uint32_t closing_len, closing_cap;
@@ -58,19 +53,22 @@ static bool grow(void **arr, uint32_t *cap, size_t elem, uint32_t min) {
   return true;
 }
 
+/* Makes room in the table for id (new slots are SOCK_FREE). */
+static bool table_fits(uint32_t id) {
+  if (id < capacity) return true;
+  uint32_t old = capacity;
+  if (id == UINT32_MAX || !grow((void **)&socks, &capacity, sizeof(*socks), id + 1)) return false;
+  memset(&socks[old], 0, (capacity - old) * sizeof(*socks));
+  return true;
+}
+
 static int sock_alloc(struct gz_error *err) {
-  if (free_head == NONE) {
-    uint32_t old = capacity;
-    if (!grow((void **)&socks, &capacity, sizeof(*socks), capacity + 1))
-      return err ? gz_fail(err, "ENOMEM", "socket table is full") : -1;
-    memset(&socks[old], 0, (capacity - old) * sizeof(*socks));
-    for (uint32_t i = capacity; i-- > old;) {
-      socks[i].next_free = free_head;
-      free_head = i;
-    }
+  int64_t taken = gz_ids_take(&ids);
+  if (taken < 0 || !table_fits((uint32_t)taken)) {
+    if (taken >= 0) gz_ids_release(&ids, (uint32_t)taken);
+    return err ? gz_fail(err, "ENOMEM", "socket table is full") : -1;
   }
-  uint32_t id = free_head;
-  free_head = socks[id].next_free;
+  uint32_t id = (uint32_t)taken;
   memset(&socks[id], 0, sizeof(socks[id]));
   socks[id].next_dirty = NONE;
   socks[id].created_ns = gz_now_ns();
@@ -82,19 +80,10 @@ static void sock_release(uint32_t id) {
   socks[id].kind = SOCK_FREE;
   socks[id].pcb = NULL;
   live--;
-  if (grow((void **)&released, &released_cap, sizeof(*released), released_len + 1)) {
-    released[released_len++] = id;
-  }
+  gz_ids_release(&ids, id);
 }
 
-void gz_tcp_recycle_ids(void) {
-  for (uint32_t i = 0; i < released_len; i++) {
-    uint32_t id = released[i];
-    socks[id].next_free = free_head;
-    free_head = id;
-  }
-  released_len = 0;
-}
+void gz_tcp_recycle_ids(void) { gz_ids_recycle(&ids); }
 
 static struct sock *conn(uint32_t id) {
   if (id >= capacity || socks[id].kind != SOCK_CONN) return NULL;
@@ -321,7 +310,7 @@ long gz_tcp_write(uint32_t id, const void *data, size_t len) {
   if (done < len) s->want_writable = true;
   if (done) {
     mark_dirty(id);
-    if (!gz_lat_write_tsc) gz_lat_write_tsc = gz_lat_tsc();
+    if (!gz_loop.lat_write_tsc) gz_loop.lat_write_tsc = gz_lat_tsc();
   }
   return (long)done;
 }
@@ -408,20 +397,47 @@ int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms) {
   return 0;
 }
 
-int gz_tcp_info(uint32_t id, struct gz_tcp_info *info) {
-  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
-  const struct sock *s = &socks[id];
-  gz_tcp_pcb_info(s->pcb, info);
-  info->unacked_rx = s->unacked;
-  info->paused = s->paused;
-  return 0;
+static uint32_t queued_bytes(const struct tcp_seg *seg) {
+  uint32_t n = 0;
+  for (; seg; seg = seg->next) n += seg->len;
+  return n;
 }
 
-int gz_tcp_owner(const struct tcp_pcb *pcb, uint64_t *created_ns) {
+/* What the pcb itself knows. */
+static void pcb_info(const struct tcp_pcb *pcb, struct gz_tcp_info *info) {
+  memset(info, 0, sizeof(*info));
+  info->state = pcb->state;
+  info->local_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)));
+  info->local_port = pcb->local_port;
+  if (pcb->state == LISTEN) return;   /* a tcp_pcb_listen: only the common fields exist */
+  info->remote_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
+  info->remote_port = pcb->remote_port;
+  info->snd_wnd = pcb->snd_wnd;
+  info->rcv_wnd = pcb->rcv_wnd;
+  info->cwnd = pcb->cwnd;
+  info->ssthresh = pcb->ssthresh;
+  info->snd_buf = pcb->snd_buf;
+  info->mss = pcb->mss;
+  info->unacked_bytes = queued_bytes(pcb->unacked);
+  info->unsent_bytes = queued_bytes(pcb->unsent);
+  info->queue_len = pcb->snd_queuelen;
+  info->rto_ms = pcb->rto_ms;
+  info->retransmits = pcb->nrtx;
+}
+
+void gz_tcp_conn_info(const struct tcp_pcb *pcb, uint64_t now, struct gz_conn_info *c) {
+  pcb_info(pcb, &c->tcp);
   uint32_t id = ARG_ID(pcb->callback_arg);
-  if (id >= capacity || socks[id].kind == SOCK_FREE || socks[id].pcb != pcb) return -1;
-  *created_ns = socks[id].created_ns;
-  return (int)id;
+  if (id >= capacity || socks[id].kind == SOCK_FREE || socks[id].pcb != pcb) {
+    c->id = -1;   /* JS let go of it: closing, or in TIME_WAIT */
+    c->age_ms = -1;
+    return;
+  }
+  const struct sock *s = &socks[id];
+  c->id = (int32_t)id;
+  c->age_ms = (double)(now - s->created_ns) / 1e6;
+  c->tcp.unacked_rx = s->unacked;
+  c->tcp.paused = s->paused;
 }
 
 void gz_tcp_flush(void) {
@@ -474,13 +490,12 @@ void gz_tcp_close_all(void) {
   abort_list(tcp_tw_pcbs);
   abort_list(tcp_bound_pcbs);
   free(socks);
-  free(released);
   free(closing);
   socks = NULL;
-  released = NULL;
   closing = NULL;
-  capacity = live = released_len = released_cap = closing_len = closing_cap = 0;
-  free_head = dirty_head = NONE;
+  capacity = live = closing_len = closing_cap = 0;
+  gz_ids_reset(&ids);
+  dirty_head = NONE;
 }
 
 unsigned gz_tcp_count(void) { return live; }

@@ -43,6 +43,10 @@ export function formatCounters(c: Counters, kind: Kind): string[] {
       [`batches${per}`, n('poll', 'batches')], [`sleeps${per}`, n('poll', 'sleeps')], [`wakeups${per}`, n('poll', 'wakeups')],
       ['tcp sockets', count(v('tcp', 'sockets'))], [`rx bursts${per}`, n('poll', 'rxBursts')],
     ]),
+    ...grid('TCP', [
+      [`recoveries${per}`, n('tcp', 'recoveries')], [`fast rexmits${per}`, n('tcp', 'fastRetransmits')], [`timeouts${per}`, n('tcp', 'timeouts')],
+      [`loss probes${per}`, n('tcp', 'lossProbes')],
+    ]),
     '',
     ...table(
       [{ title: kind === 'rate' ? 'LwIP /s' : 'LwIP' }, ...PROTO_COUNTERS.map((k) => ({ title: k, right: true }))],

@@ -1,4 +1,4 @@
-// The contract between @gazelle/stack and the native addon (native/src/binding.cc).
+// The contract between @gazelle/stack and the native addon (native/src, see native/README.md).
 // The addon only marshals: every option is validated here in TypeScript first.
 // IPv4 addresses cross the boundary as unsigned 32-bit numbers in host order
 // (10.0.0.1 === 0x0a000001).
@@ -147,7 +147,7 @@ export interface NativeBinding {
   udpMembership(id: number, group: number, join: boolean): number
   udpAddress(id: number): NativeUdpAddress | number
   udpCounters(id: number): UdpCounters | number
-  // ---- operator visibility (issue 7): native/src/binding_ops.cc ----
+  // ---- operator visibility: native/src/ops.cc ----
   /** Latency histograms by stage: log2 buckets, bucket i counts samples below 2^i ns. */
   stackLatency(): Record<LatencyStage, NativeHistogram>
   stackLatencyReset(): void

@@ -1,13 +1,12 @@
 // Exports for operators (gazellectl, metrics): latency histograms, the list of TCP
 // connections, pcap capture and the peer credentials of a control-socket client.
-// Marshalling only, like binding.cc.
-#include <napi.h>
-
 #include <cerrno>
 #include <cstring>
+#include <string>
 
-#include "gazelle.h"
+#include "common.h"
 
+namespace gz {
 namespace {
 
 const char *kStageNames[GZ_LAT_STAGES] = {"rxToJs", "jsBatch", "writeToTx"};
@@ -79,11 +78,8 @@ Napi::Value CaptureStart(const Napi::CallbackInfo &info) {
   double limit = info[0].As<Napi::Number>().DoubleValue();
   uint32_t snaplen = info[1].As<Napi::Number>().Uint32Value();
   uint32_t buffer = info[2].As<Napi::Number>().Uint32Value();
-  if (gz_capture_start(buffer, (uint64_t)limit, snaplen) != 0) {
-    Napi::Error e = Napi::Error::New(env, "no memory for the capture buffer");
-    e.Set("code", Napi::String::New(env, "ENOMEM"));
-    throw e;
-  }
+  if (gz_capture_start(buffer, (uint64_t)limit, snaplen) != 0)
+    ThrowCoded(env, "ENOMEM", "no memory for the capture buffer");
   return env.Undefined();
 }
 
@@ -119,11 +115,8 @@ Napi::Value PeerCred(const Napi::CallbackInfo &info) {
   int32_t pid;
   uint32_t uid, gid;
   int rc = gz_peer_cred(info[0].As<Napi::Number>().Int32Value(), &pid, &uid, &gid);
-  if (rc != 0) {
-    Napi::Error e = Napi::Error::New(env, std::string("SO_PEERCRED: ") + strerror(-rc));
-    e.Set("code", Napi::String::New(env, rc == -EBADF ? "EBADF" : "ENOTSOCK"));
-    throw e;
-  }
+  if (rc != 0)
+    ThrowCoded(env, rc == -EBADF ? "EBADF" : "ENOTSOCK", (std::string("SO_PEERCRED: ") + strerror(-rc)).c_str());
   Napi::Object o = Napi::Object::New(env);
   o.Set("pid", pid);
   o.Set("uid", uid);
@@ -143,3 +136,5 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   exports.Set("captureTake", Napi::Function::New(env, CaptureTake));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred));
 }
+
+}  // namespace gz

@@ -1,3 +1,5 @@
+/* The port of LwIP to this process (sys_arch.c in LwIP's ports): its clock for the
+ * timers (NO_SYS) and the checksum routine LWIP_CHKSUM names. */
 #include <time.h>
 
 #include <rte_ip.h>

@@ -1,0 +1,51 @@
+'use strict'
+// One end of a reliability measurement, on node:net (the kernel) or on a stack, run
+// inside a network namespace by wire.js. The same program runs on both transports.
+//
+//   node peer.js '{"transport":"kernel"|"stack","stack":{createStack options},"role":"server","port":7300}'
+//   node peer.js '{"transport":...,"role":"client","host":"10.99.0.2","port":7300,"bytes":16777216,"direction":"up"}'
+//
+// The transfer is bulk.js's. A client prints one JSON line (bulk.js's result, plus its
+// stack's counters) and exits; a server prints {"listening":port} once ready, then
+// serves until SIGTERM (closing its stack first).
+const net = require('node:net')
+const { serve, transfer } = require('./bulk')
+
+const cfg = JSON.parse(process.argv[2] || '{}')
+
+async function transport () {
+  if (cfg.transport === 'kernel') return { api: net, close: async () => {}, stack: null }
+  const { createStack } = require('@gazelle/stack')
+  const stack = await createStack(cfg.stack)
+  return { api: stack, close: () => stack.close(), stack }
+}
+
+async function server () {
+  const t = await transport()
+  const srv = t.api.createServer({ allowHalfOpen: true }, (sock) => serve(sock))
+  srv.listen(cfg.port, () => console.log(JSON.stringify({ listening: cfg.port })))
+  const stop = async () => {
+    srv.close()
+    await t.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+async function client () {
+  const t = await transport()
+  const cpu0 = process.cpuUsage()
+  const result = await transfer(t.api, cfg)
+  const cpu = process.cpuUsage(cpu0)
+  result.cpuSeconds = (cpu.user + cpu.system) / 1e6
+  if (t.stack) result.tcp = t.stack.stats().tcp
+  console.log(JSON.stringify(result))
+  await t.close()
+  process.exit(0)
+}
+
+;(cfg.role === 'server' ? server() : client()).catch((e) => {
+  console.error(e)
+  process.exit(1)
+})

@@ -1,0 +1,46 @@
+// The poll loop: libuv handles on the thread that opened the stack run gz_stack_poll,
+// hand each batch of events to JS and flush. How it waits between polls is the poll
+// mode's policy, chosen once when the stack opens.
+#ifndef GAZELLE_LOOP_H
+#define GAZELLE_LOOP_H
+
+#include <napi.h>
+
+namespace gz {
+
+// The values of the pollMode option (packages/stack PollMode).
+enum PollMode : uint32_t { kBusy = 0, kAdaptive = 1, kInterrupt = 2, kPollModes };
+
+struct LoopConfig {
+  PollMode mode;
+  int intr_fd;         // the port's rx interrupt fd, -1: none (or a mode that needs none)
+  uint64_t spin_ns;    // adaptive: keep spinning this long after the last traffic
+  uint64_t idle_ms;    // sleep period when idle (also LwIP's timer granularity)
+};
+
+// Whether a poll mode sleeps on the port's rx interrupt (when the port has one),
+// and whether it refuses a port without.
+bool PollModeUsesInterrupt(PollMode mode);
+bool PollModeNeedsInterrupt(PollMode mode);
+
+// Starts polling the just-opened stack from env's event loop; on_events gets the batches.
+void LoopStart(Napi::Env env, const LoopConfig &cfg, Napi::Function on_events);
+// Stops polling before the stack closes (safe inside an events callback).
+void LoopStop();
+// Whether a stack is open and polled from this env.
+bool LoopOpen(napi_env env);
+// Whether a stack is open in the process, whichever env polls it.
+bool LoopInUse();
+// Throws ERR_GAZELLE_STACK_CLOSED unless LoopOpen(env).
+void RequireOpen(Napi::Env env);
+// Whether the poll handles keep env's event loop alive (a connection JS closed keeps
+// it alive a while longer, until its data and FIN are acked).
+void LoopRef(bool refd);
+// JS did something outside a poll (write, connect, close...): poll soon to flush it.
+void Activity();
+// After JS closed a TCP socket: an unref'd loop may have to linger for it.
+void AfterTcpClose();
+
+}  // namespace gz
+
+#endif
