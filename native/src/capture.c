@@ -1,6 +1,7 @@
 /* pcap capture of the frames the port receives and queues for transmission. Frames
  * are copied into a memory buffer as pcap records (nanosecond timestamps); JS drains
  * it to the file from the event loop, so no file I/O happens on the data path. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,7 +25,7 @@ static struct {
 int gz_capture_start(size_t buffer_bytes, uint64_t limit, uint32_t snaplen) {
   if (buffer_bytes != cap.cap) {
     uint8_t *b = realloc(cap.buf, buffer_bytes);
-    if (!b) return -1;
+    if (!b) return -ENOMEM;
     cap.buf = b;
     cap.cap = buffer_bytes;
   }

@@ -14,7 +14,10 @@ extern "C" {
 struct pbuf;
 struct tcp_pcb;
 
-/* ---- errors: a code string for JS and a message ---- */
+/* ---- errors ----
+ * Calls JS makes on sockets return 0 (or a count, or an id >= 0) on success and -errno
+ * on failure; JS names the error like Node (errnoException). Only opening the stack
+ * fails with one of the package's own codes (ERR_GAZELLE_*) and a message: */
 struct gz_error {
   const char *code;      /* "ERR_GAZELLE_DEVICE", "EADDRINUSE", ... */
   char message[256];
@@ -87,16 +90,10 @@ enum gz_event_type {
   GZ_EV_UDP_MESSAGE = 16,   /* a datagram: data, b = source ip * 65536 + port */
   GZ_EV_UDP_WRITABLE = 17,  /* a UDP socket whose send was refused may send again */
 };
-enum gz_err_code {
-  GZ_ECONNRESET = 1,
-  GZ_ECONNREFUSED = 2,
-  GZ_ETIMEDOUT = 3,
-  GZ_ECONNABORTED = 4,
-};
 struct gz_event {
   uint8_t type;
   uint32_t id;
-  uint32_t a;            /* new id, error code, local port, free bytes */
+  int64_t a;             /* new id, -errno (ERROR), local port, free bytes */
   double b;              /* packed remote address for ACCEPT */
   struct pbuf *data;     /* DATA: chain owned by the event until delivered */
   uint32_t len;          /* DATA: bytes in the chain (pbuf tot_len is 16 bits) */
@@ -115,11 +112,13 @@ uint32_t gz_events_generation(void);
 void gz_events_clear(void);
 void gz_events_free(void);
 
-/* ---- TCP socket table (tcp_sock.c) ---- */
-int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog, struct gz_error *err);
-int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port, struct gz_error *err);
+/* ---- TCP socket table (tcp_sock.c): ids or counts >= 0, -errno on failure ----
+ * -EBADF: the id is no socket (or not a connection, where one is needed). */
+int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog);    /* the listener's id */
+int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port);   /* the socket's id */
 int gz_tcp_local_port(uint32_t id);
-/* Returns bytes accepted, or -1 if id is not a live connection. */
+/* Returns bytes accepted (fewer than len: the send buffer is full, GZ_EV_WRITABLE
+ * follows), or -EPIPE if id is no live connection. */
 long gz_tcp_write(uint32_t id, const void *data, size_t len);
 int gz_tcp_shutdown(uint32_t id);
 int gz_tcp_close(uint32_t id);
@@ -249,7 +248,7 @@ struct gz_capture_stats {
   uint64_t packets, bytes, dropped, limit;
   size_t buffered;
 };
-int gz_capture_start(size_t buffer_bytes, uint64_t limit, uint32_t snaplen);
+int gz_capture_start(size_t buffer_bytes, uint64_t limit, uint32_t snaplen);   /* 0 or -ENOMEM */
 void gz_capture_stop(void);
 void gz_capture_frame(const void *mbuf);
 /* Moves up to max buffered bytes (whole records) to dst; returns the bytes moved. */

@@ -149,7 +149,7 @@ void Schedule(uint64_t now) {
 }
 
 Napi::Value EventValue(Napi::Env env, const gz_event &ev) {
-  if (ev.data == nullptr) return Napi::Number::New(env, ev.a);   // DATA and UDP_MESSAGE carry bytes
+  if (ev.data == nullptr) return Napi::Number::New(env, (double)ev.a);   // DATA and UDP_MESSAGE carry bytes
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(env, gz_event_data_len(&ev));
   gz_event_copy_data(&ev, buf.Data());
   return buf;
@@ -265,10 +265,6 @@ void LoopStop() {
 bool LoopOpen(napi_env env) { return loop.open && loop.env == env; }
 
 bool LoopInUse() { return loop.open; }
-
-void RequireOpen(Napi::Env env) {
-  if (!LoopOpen(env)) ThrowCoded(env, "ERR_GAZELLE_STACK_CLOSED", "the stack is closed");
-}
 
 void LoopRef(bool refd) {
   if (loop.refd && !refd) loop.linger_until = gz_now_ns() + kLingerNs;

@@ -31,8 +31,6 @@ void LoopStop();
 bool LoopOpen(napi_env env);
 // Whether a stack is open in the process, whichever env polls it.
 bool LoopInUse();
-// Throws ERR_GAZELLE_STACK_CLOSED unless LoopOpen(env).
-void RequireOpen(Napi::Env env);
 // Whether the poll handles keep env's event loop alive (a connection JS closed keeps
 // it alive a while longer, until its data and FIN are acked).
 void LoopRef(bool refd);

@@ -1,9 +1,5 @@
 // Exports for operators (gazellectl, metrics): latency histograms, the list of TCP
 // connections, pcap capture and the peer credentials of a control-socket client.
-#include <cerrno>
-#include <cstring>
-#include <string>
-
 #include "common.h"
 
 namespace gz {
@@ -78,9 +74,7 @@ Napi::Value CaptureStart(const Napi::CallbackInfo &info) {
   double limit = info[0].As<Napi::Number>().DoubleValue();
   uint32_t snaplen = info[1].As<Napi::Number>().Uint32Value();
   uint32_t buffer = info[2].As<Napi::Number>().Uint32Value();
-  if (gz_capture_start(buffer, (uint64_t)limit, snaplen) != 0)
-    ThrowCoded(env, "ENOMEM", "no memory for the capture buffer");
-  return env.Undefined();
+  return Napi::Number::New(env, gz_capture_start(buffer, (uint64_t)limit, snaplen));
 }
 
 Napi::Value CaptureStop(const Napi::CallbackInfo &info) {
@@ -115,8 +109,7 @@ Napi::Value PeerCred(const Napi::CallbackInfo &info) {
   int32_t pid;
   uint32_t uid, gid;
   int rc = gz_peer_cred(info[0].As<Napi::Number>().Int32Value(), &pid, &uid, &gid);
-  if (rc != 0)
-    ThrowCoded(env, rc == -EBADF ? "EBADF" : "ENOTSOCK", (std::string("SO_PEERCRED: ") + strerror(-rc)).c_str());
+  if (rc != 0) return Napi::Number::New(env, rc);
   Napi::Object o = Napi::Object::New(env);
   o.Set("pid", pid);
   o.Set("uid", uid);

@@ -1,6 +1,7 @@
 /* The TCP socket table: LwIP raw-API pcbs behind small integer ids that JS holds.
  * LwIP callbacks turn into events (events.c) delivered to JS once per poll.
  * tcp_arg carries the id, not a pointer, because the table may grow. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,11 +63,12 @@ static bool table_fits(uint32_t id) {
   return true;
 }
 
-static int sock_alloc(struct gz_error *err) {
+/* A fresh slot's id, or -ENOMEM. */
+static int sock_alloc(void) {
   int64_t taken = gz_ids_take(&ids);
   if (taken < 0 || !table_fits((uint32_t)taken)) {
     if (taken >= 0) gz_ids_release(&ids, (uint32_t)taken);
-    return err ? gz_fail(err, "ENOMEM", "socket table is full") : -1;
+    return -ENOMEM;
   }
   uint32_t id = (uint32_t)taken;
   memset(&socks[id], 0, sizeof(socks[id]));
@@ -153,19 +155,19 @@ static void on_err(void *arg, err_t err) {
   uint32_t id = ARG_ID(arg);
   struct sock *s = conn(id);
   if (!s) return;               /* pcb is already freed by LwIP */
-  uint32_t code;
+  int code;
   switch (err) {
     case ERR_RST:
-      code = s->state == CONN_CONNECTING ? GZ_ECONNREFUSED : GZ_ECONNRESET;
+      code = s->state == CONN_CONNECTING ? -ECONNREFUSED : -ECONNRESET;
       break;
     case ERR_ABRT:              /* retransmissions or keepalive probes ran out */
-      code = GZ_ETIMEDOUT;
+      code = -ETIMEDOUT;
       break;
     case ERR_CLSD:
-      code = GZ_ECONNRESET;
+      code = -ECONNRESET;
       break;
     default:
-      code = GZ_ECONNABORTED;
+      code = -ECONNABORTED;
   }
   s->pcb = NULL;
   sock_release(id);
@@ -183,7 +185,7 @@ static void attach(uint32_t id, struct tcp_pcb *pcb) {
 static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
   uint32_t listener = ARG_ID(arg);
   if (err != ERR_OK || newpcb == NULL) return ERR_VAL;
-  int id = sock_alloc(NULL);
+  int id = sock_alloc();
   struct gz_event *ev = id >= 0 ? gz_events_push(GZ_EV_ACCEPT, listener) : NULL;
   if (!ev) {
     if (id >= 0) sock_release((uint32_t)id);
@@ -195,7 +197,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
   s->state = CONN_OPEN;
   s->pcb = newpcb;
   attach((uint32_t)id, newpcb);
-  ev->a = (uint32_t)id;
+  ev->a = id;
   ev->b = (double)lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&newpcb->remote_ip))) * 65536.0 +
           newpcb->remote_port;
   return ERR_OK;
@@ -223,29 +225,28 @@ static bool port_taken(uint32_t ip, uint16_t port) {
   return false;
 }
 
-int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog, struct gz_error *err) {
-  if (port && port_taken(ip, port))
-    return gz_fail(err, "EADDRINUSE", "address already in use");
+int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
+  if (port && port_taken(ip, port)) return -EADDRINUSE;
   struct tcp_pcb *pcb = tcp_new();
-  if (!pcb) return gz_fail(err, "ENOMEM", "out of TCP control blocks");
+  if (!pcb) return -ENOMEM;   /* out of TCP control blocks */
   ip_set_option(pcb, SOF_REUSEADDR);   /* like node: TIME_WAIT does not block a restart */
   ip_addr_t addr;
   ip_addr_set_ip4_u32(&addr, lwip_htonl(ip));
   err_t e = tcp_bind(pcb, &addr, port);
   if (e != ERR_OK) {
     tcp_abort(pcb);
-    return gz_fail(err, e == ERR_USE ? "EADDRINUSE" : "EINVAL", "bind failed (%d)", e);
+    return e == ERR_USE ? -EADDRINUSE : -EINVAL;
   }
-  int id = sock_alloc(err);
+  int id = sock_alloc();
   if (id < 0) {
     tcp_abort(pcb);
-    return -1;
+    return id;
   }
   struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)(backlog > 255 ? 255 : backlog), &e);
   if (!lpcb) {
     tcp_abort(pcb);
     sock_release((uint32_t)id);
-    return gz_fail(err, e == ERR_USE ? "EADDRINUSE" : "ENOMEM", "listen failed (%d)", e);
+    return e == ERR_USE ? -EADDRINUSE : -ENOMEM;
   }
   socks[id].kind = SOCK_LISTEN;
   socks[id].pcb = lpcb;
@@ -254,20 +255,20 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog, struct gz_error *err)
   return id;
 }
 
-int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port, struct gz_error *err) {
+int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port) {
   struct tcp_pcb *pcb = tcp_new();
-  if (!pcb) return gz_fail(err, "ENOMEM", "out of TCP control blocks");
+  if (!pcb) return -ENOMEM;
   if (local_port) {
     err_t e = tcp_bind(pcb, IP4_ADDR_ANY, local_port);
     if (e != ERR_OK) {
       tcp_abort(pcb);
-      return gz_fail(err, "EADDRINUSE", "local port %u is in use", local_port);
+      return -EADDRINUSE;
     }
   }
-  int id = sock_alloc(err);
+  int id = sock_alloc();
   if (id < 0) {
     tcp_abort(pcb);
-    return -1;
+    return id;
   }
   socks[id].kind = SOCK_CONN;
   socks[id].state = CONN_CONNECTING;
@@ -280,20 +281,19 @@ int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port, struct gz_er
     detach(pcb);
     tcp_abort(pcb);
     sock_release((uint32_t)id);
-    return gz_fail(err, e == ERR_USE ? "EADDRINUSE" : e == ERR_RTE ? "ENETUNREACH" : "ENOMEM",
-                   "connect failed (%d)", e);
+    return e == ERR_USE ? -EADDRINUSE : e == ERR_RTE ? -ENETUNREACH : -ENOMEM;
   }
   return id;
 }
 
 int gz_tcp_local_port(uint32_t id) {
-  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
+  if (id >= capacity || socks[id].kind == SOCK_FREE) return -EBADF;
   return socks[id].pcb->local_port;
 }
 
 long gz_tcp_write(uint32_t id, const void *data, size_t len) {
   struct sock *s = conn(id);
-  if (!s) return -1;
+  if (!s) return -EPIPE;
   struct tcp_pcb *pcb = s->pcb;
   const uint8_t *p = data;
   size_t done = 0;
@@ -317,7 +317,7 @@ long gz_tcp_write(uint32_t id, const void *data, size_t len) {
 
 int gz_tcp_shutdown(uint32_t id) {
   struct sock *s = conn(id);
-  if (!s) return -1;
+  if (!s) return -EBADF;
   if (tcp_shutdown(s->pcb, 0, 1) == ERR_MEM) s->fin_pending = true;
   mark_dirty(id);
   return 0;
@@ -332,7 +332,7 @@ static void close_later(struct tcp_pcb *pcb) {
 }
 
 int gz_tcp_close(uint32_t id) {
-  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
+  if (id >= capacity || socks[id].kind == SOCK_FREE) return -EBADF;
   struct sock *s = &socks[id];
   struct tcp_pcb *pcb = s->pcb;
   if (s->kind == SOCK_LISTEN) {
@@ -351,7 +351,7 @@ int gz_tcp_close(uint32_t id) {
 }
 
 int gz_tcp_abort(uint32_t id) {
-  if (id >= capacity || socks[id].kind == SOCK_FREE) return -1;
+  if (id >= capacity || socks[id].kind == SOCK_FREE) return -EBADF;
   if (socks[id].kind == SOCK_LISTEN) return gz_tcp_close(id);
   struct tcp_pcb *pcb = socks[id].pcb;
   detach(pcb);
@@ -363,7 +363,7 @@ int gz_tcp_abort(uint32_t id) {
 
 int gz_tcp_pause(uint32_t id, bool paused) {
   struct sock *s = conn(id);
-  if (!s) return -1;
+  if (!s) return -EBADF;
   s->paused = paused;
   if (!paused && s->unacked) {
     /* tcp_recved takes at most 64 KiB - 1 at a time */
@@ -379,7 +379,7 @@ int gz_tcp_pause(uint32_t id, bool paused) {
 
 int gz_tcp_set_nodelay(uint32_t id, bool on) {
   struct sock *s = conn(id);
-  if (!s) return -1;
+  if (!s) return -EBADF;
   if (on) tcp_nagle_disable(s->pcb);
   else tcp_nagle_enable(s->pcb);
   return 0;
@@ -387,7 +387,7 @@ int gz_tcp_set_nodelay(uint32_t id, bool on) {
 
 int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms) {
   struct sock *s = conn(id);
-  if (!s) return -1;
+  if (!s) return -EBADF;
   if (on) {
     ip_set_option(s->pcb, SOF_KEEPALIVE);
     if (idle_ms) s->pcb->keep_idle = idle_ms;

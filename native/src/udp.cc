@@ -1,4 +1,5 @@
-// UDP exports (udp_sock.c), marshalled: every call answers a number, -errno on failure.
+// UDP exports (udp_sock.c), marshalled: every call answers a number >= 0 (or an object),
+// or -errno (-EBADF for every call once the stack is closed).
 #include <cerrno>
 #include <vector>
 
@@ -8,16 +9,14 @@
 namespace gz {
 namespace {
 
-Napi::Value UdpOpen(const Napi::CallbackInfo &info) {
-  RequireOpen(info.Env());
-  return Napi::Number::New(info.Env(), gz_udp_open(info[0].As<Napi::Boolean>().Value()));
-}
-
-// An op on a UDP socket id: -EBADF once the stack is closed, else the core's answer.
+// A UDP call: -EBADF unless the stack is open in this env, else the core's answer.
 template <long (*Op)(const Napi::CallbackInfo &)>
 Napi::Value UdpOp(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), (double)(LoopOpen(info.Env()) ? Op(info) : -EBADF));
 }
+
+// udpOpen(reuseAddr) -> id of a new unbound socket
+long OpUdpOpen(const Napi::CallbackInfo &i) { return gz_udp_open(i[0].As<Napi::Boolean>().Value()); }
 
 long OpUdpBind(const Napi::CallbackInfo &i) { return gz_udp_bind(Arg(i, 0), Arg(i, 1), (uint16_t)Arg(i, 2)); }
 long OpUdpConnect(const Napi::CallbackInfo &i) {
@@ -97,7 +96,7 @@ Napi::Value UdpCounters(const Napi::CallbackInfo &info) {
 }  // namespace
 
 void InitUdp(Napi::Env env, Napi::Object exports) {
-  exports.Set("udpOpen", Napi::Function::New(env, UdpOpen));
+  exports.Set("udpOpen", Napi::Function::New(env, UdpOp<OpUdpOpen>));
   exports.Set("udpBind", Napi::Function::New(env, UdpOp<OpUdpBind>));
   exports.Set("udpConnect", Napi::Function::New(env, UdpOp<OpUdpConnect>));
   exports.Set("udpDisconnect", Napi::Function::New(env, UdpOp<OpUdpDisconnect>));

@@ -1,10 +1,12 @@
-// Errors: one class for the package's own conditions (ERR_GAZELLE_* plus the few
-// node:net argument codes it mirrors), and system errors shaped like Node's
-// (code, errno, syscall, address, port) for what node:net reports that way.
+// Errors: one class for the package's own conditions (ERR_GAZELLE_*), Node's own
+// shapes for the node:net codes it throws where Node would (node-errors.ts), and system
+// errors shaped like Node's (code, errno, syscall, address, port) for the -errno results
+// of the native calls, made by one helper as node:net makes them.
 import { constants } from 'node:os'
 import { getSystemErrorMap } from 'node:util'
 
-/** Every ERR_GAZELLE_* code, with what it means. The native addon throws the ones marked. */
+/** Every ERR_GAZELLE_* code, with what it means. The native addon throws the ones marked
+ * (only when the stack opens: its socket calls return -errno). */
 export const codes = {
   ERR_GAZELLE_INVALID_OPTION: 'an option or argument has the wrong type or value',
   ERR_GAZELLE_NO_DPDK: 'the native addon or the DPDK libraries could not be loaded',
@@ -15,7 +17,7 @@ export const codes = {
   ERR_GAZELLE_DEVICE_SETUP: 'configuring the kernel side of the device failed',
   ERR_GAZELLE_MEMIF_IN_USE: 'another process is serving the memif socket',
   ERR_GAZELLE_STACK_OPEN: 'a stack is already open in this process (also native)',
-  ERR_GAZELLE_STACK_CLOSED: 'the stack is closed (also native)',
+  ERR_GAZELLE_STACK_CLOSED: 'the stack is closed',
   ERR_GAZELLE_EAL: 'DPDK EAL initialisation failed (native)',
   ERR_GAZELLE_DEVICE: 'DPDK could not create, configure or start the port (native)',
   ERR_GAZELLE_NO_INTERRUPT: "poll 'interrupt' was asked for a port without rx interrupts (native)",
@@ -23,7 +25,8 @@ export const codes = {
   ERR_GAZELLE_CONTROL: 'the control socket could not be opened (path in use, directory not ours)',
 } as const
 
-/** node:net codes this package throws where Node would, with Node's meaning. */
+/** node:net codes this package throws where Node would, with Node's meaning and shape
+ * (RangeError or Error with the code, node-errors.ts). */
 export const nodeCodes = {
   ERR_SOCKET_BAD_PORT: 'a port is not an integer in range',
   ERR_SERVER_ALREADY_LISTEN: 'listen() was called on a listening server',
@@ -35,9 +38,9 @@ export type GazelleErrorCode = keyof typeof codes
 export type NodeErrorCode = keyof typeof nodeCodes
 
 export class GazelleError extends Error {
-  readonly code: GazelleErrorCode | NodeErrorCode
+  readonly code: GazelleErrorCode
 
-  constructor(code: GazelleErrorCode | NodeErrorCode, message: string, options?: ErrorOptions) {
+  constructor(code: GazelleErrorCode, message: string, options?: ErrorOptions) {
     super(message, options)
     Object.setPrototypeOf(this, new.target.prototype) // instanceof holds even if compiled to ES5
     this.code = code
@@ -52,6 +55,13 @@ export function isGazelleCode(code: unknown): code is GazelleErrorCode {
   return typeof code === 'string' && Object.prototype.hasOwnProperty.call(codes, code)
 }
 
+/** An ERR_GAZELLE_* error the addon threw when opening the stack, as a GazelleError. */
+export function openError(err: unknown): Error {
+  const code = (err as { code?: unknown } | null)?.code
+  if (err instanceof Error && isGazelleCode(code)) return new GazelleError(code, err.message, { cause: err })
+  return err instanceof Error ? err : new Error(String(err))
+}
+
 /** The fields Node puts on system errors (ExceptionWithHostPort). */
 export interface SystemError extends Error {
   code: string
@@ -63,45 +73,73 @@ export interface SystemError extends Error {
 
 export type SystemErrorCode = keyof typeof constants.errno
 
+const systemErrors = getSystemErrorMap()
+
+/** libuv's name for a -errno ("ECONNREFUSED"), as util.getSystemErrorName gives it. */
+export function errnoName(errno: number): string {
+  return systemErrors.get(errno)?.[0] ?? `Unknown system error ${errno}`
+}
+
+function errnoOf(code: string): number {
+  const n = (constants.errno as Record<string, number>)[code]
+  return n === undefined ? 0 : -n
+}
+
 /**
- * A Node-style system error. Message formats follow Node: `connect ECONNREFUSED 10.0.0.2:80`,
- * `read ECONNRESET`, and with describe (uv style, used for listen)
- * `listen EADDRINUSE: address already in use 10.0.0.1:80`.
+ * The error node:net or node:dgram would make for a failed call (errno: a negative errno,
+ * as the native calls return), with Node's message, fields and field order:
+ * - no address: ErrnoException, `read ECONNRESET` (errno, code, syscall)
+ * - listen: libuv's form, `listen EADDRINUSE: address already in use 10.0.0.1:80`
+ *   (code, errno, syscall, address, port)
+ * - else ExceptionWithHostPort, `connect ECONNREFUSED 10.0.0.2:80` (errno, code, syscall,
+ *   address, port)
+ * A port of 0 is left out of the message and the fields, as Node does.
+ */
+export function errnoException(errno: number, syscall: string, address?: string, port?: number): SystemError {
+  return makeSystemError(errno, errnoName(errno), syscall, address, port, syscall === 'listen')
+}
+
+/**
+ * errnoException for an errno name ("EPIPE"): the errors this package makes itself where
+ * Node would report a system error. describe: with libuv's description, as for listen.
  */
 export function systemError(
   code: string,
   syscall: string,
   address?: string,
   port?: number,
-  describe = false,
+  describe = syscall === 'listen',
 ): SystemError {
-  const n = (constants.errno as Record<string, number>)[code]
-  const errno = n === undefined ? 0 : -n
-  let message = `${syscall} ${code}`
+  return makeSystemError(errnoOf(code), code, syscall, address, port, describe)
+}
+
+function makeSystemError(
+  errno: number,
+  code: string,
+  syscall: string,
+  address: string | undefined,
+  port: number | undefined,
+  describe: boolean,
+): SystemError {
+  let details = ''
+  if (port !== undefined && port > 0) details = ` ${address}:${port}`
+  else if (address) details = ` ${address}`
   if (describe) {
-    const text = getSystemErrorMap().get(errno)?.[1]
-    if (text !== undefined) message += `: ${text}`
+    const text = systemErrors.get(errno)?.[1]
+    const message = text === undefined ? `${syscall} ${code}${details}` : `${syscall} ${code}: ${text}${details}`
+    const err = new Error(message) as SystemError
+    err.code = code
+    err.errno = errno
+    err.syscall = syscall
+    if (address !== undefined) err.address = address
+    if (port) err.port = port
+    return err
   }
-  if (address !== undefined) message += port === undefined ? ` ${address}` : ` ${address}:${port}`
-  const err = new Error(message) as SystemError
+  const err = new Error(`${syscall} ${code}${details}`) as SystemError
   err.errno = errno
   err.code = code
   err.syscall = syscall
   if (address !== undefined) err.address = address
-  if (port !== undefined) err.port = port
+  if (port) err.port = port
   return err
-}
-
-/**
- * Turns an error thrown by the addon into this package's shape: ERR_GAZELLE_* codes become
- * GazelleErrors, errno names (EADDRINUSE, ENOMEM...) become system errors for syscall.
- */
-export function fromNative(err: unknown, syscall: string, address?: string, port?: number): Error {
-  const e = err instanceof Error ? err : new Error(String(err))
-  const code = (e as { code?: unknown }).code
-  if (isGazelleCode(code)) return new GazelleError(code, e.message, { cause: e })
-  if (typeof code === 'string' && code in constants.errno) {
-    return systemError(code, syscall, address, port, true)
-  }
-  return e
 }

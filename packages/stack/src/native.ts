@@ -1,7 +1,10 @@
 // The contract between @gazelle/stack and the native addon (native/src, see native/README.md).
 // The addon only marshals: every option is validated here in TypeScript first.
 // IPv4 addresses cross the boundary as unsigned 32-bit numbers in host order
-// (10.0.0.1 === 0x0a000001).
+// (10.0.0.1 === 0x0a000001). Calls on sockets return a number: >= 0 (an id, a count,
+// a port) on success, a negative errno (-os.constants.errno.X) on failure, which
+// errnoException() (errors.ts) turns into Node's error; every one returns -EBADF once
+// the stack is closed. Only stackOpen throws (ERR_GAZELLE_*).
 
 /** Event types in the batch passed to the events callback. */
 export enum Ev {
@@ -15,20 +18,13 @@ export enum Ev {
   Eof = 4,
   /** id = socket id, a = bytes free in the send buffer (sent only after a short write) */
   Writable = 5,
-  /** id = socket id, a = ErrCode; the native socket is gone after this event */
+  /** id = socket id, a = -errno (-ECONNRESET, -ECONNREFUSED, -ETIMEDOUT, -ECONNABORTED);
+   * the native socket is gone after this event */
   Error = 6,
   /** id = UDP socket id, a = Buffer (one datagram), b = sourceIp * 65536 + sourcePort */
   UdpMessage = 16,
   /** id = UDP socket id whose send was refused (-EAGAIN): it may send again */
   UdpWritable = 17,
-}
-
-/** Error codes carried by Ev.Error. */
-export enum ErrCode {
-  ECONNRESET = 1,
-  ECONNREFUSED = 2,
-  ETIMEDOUT = 3,
-  ECONNABORTED = 4,
 }
 
 /** UDP socket options (udpSetOption / udpGetOption). */
@@ -108,30 +104,33 @@ export interface NativeBinding {
   /** The port's MAC address as "aa:bb:cc:dd:ee:ff". */
   stackMac(): string
 
-  /** Returns a listener id; throws Error with code EADDRINUSE. port 0 = ephemeral */
+  // TCP: -EBADF for an id that is no socket (or no connection, where one is needed).
+  /** Returns a listener id; -EADDRINUSE, -ENOMEM. port 0 = ephemeral */
   tcpListen(ip: number, port: number, backlog: number): number
   /** Port bound by a listener or socket. */
   tcpLocalPort(id: number): number
-  /** Starts a connection; Ev.Connected or Ev.Error follows. Throws on bad state/no memory. */
+  /** Starts a connection, returns its id; Ev.Connected or Ev.Error follows. -ENOMEM,
+   * -EADDRINUSE (localPort), -ENETUNREACH. */
   tcpConnect(ip: number, port: number, localPort: number): number
   /**
    * Copies up to len bytes into the send buffer; returns how many it took.
    * Fewer than len means the buffer is full: Ev.Writable follows when there is room.
+   * -EPIPE: the id is no live connection (its Ev.Error may still be in this batch).
    */
   tcpWrite(id: number, buf: Buffer, offset: number, len: number): number
   /** Half-close: FIN after queued data; receiving continues. */
-  tcpShutdown(id: number): void
+  tcpShutdown(id: number): number
   /** Graceful close: queued data is still sent, then FIN. The id is free on return. */
-  tcpClose(id: number): void
+  tcpClose(id: number): number
   /** Reset (RST) and free at once. The id is free on return. */
-  tcpAbort(id: number): void
+  tcpAbort(id: number): number
   /** Receive backpressure: while paused the receive window is not reopened. */
-  tcpPause(id: number, paused: boolean): void
-  tcpSetNoDelay(id: number, noDelay: boolean): void
-  tcpSetKeepAlive(id: number, enable: boolean, idleMillis: number): void
+  tcpPause(id: number, paused: boolean): number
+  tcpSetNoDelay(id: number, noDelay: boolean): number
+  tcpSetKeepAlive(id: number, enable: boolean, idleMillis: number): number
 
-  // UDP: results are numbers, negative errno values (-os.constants.errno.X) on failure.
-  /** A new unbound socket; returns its id. Throws ERR_GAZELLE_STACK_CLOSED. */
+  // UDP
+  /** A new unbound socket; returns its id. */
   udpOpen(reuseAddr: boolean): number
   /** Returns the port bound (an ephemeral one for port 0). */
   udpBind(id: number, ip: number, port: number): number
@@ -153,14 +152,14 @@ export interface NativeBinding {
   stackLatencyReset(): void
   /** Every TCP pcb: listening, active, TIME_WAIT; id -1 when JS no longer holds it. */
   tcpList(): NativeConnInfo[]
-  /** Copies rx/tx frames into a buffer until limit frames (0: no limit). */
-  captureStart(limit: number, snaplen: number, bufferBytes: number): void
+  /** Copies rx/tx frames into a buffer until limit frames (0: no limit). 0 or -ENOMEM. */
+  captureStart(limit: number, snaplen: number, bufferBytes: number): number
   captureStop(): void
   captureStatus(): NativeCaptureStatus
   /** The buffered pcap records (no file header); empties the buffer. */
   captureTake(): Buffer
-  /** SO_PEERCRED of a connected unix socket fd. */
-  peerCred(fd: number): { pid: number; uid: number; gid: number }
+  /** SO_PEERCRED of a connected unix socket fd, or -errno. */
+  peerCred(fd: number): { pid: number; uid: number; gid: number } | number
 }
 
 export type LatencyStage = 'rxToJs' | 'jsBatch' | 'writeToTx'

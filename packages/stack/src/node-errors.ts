@@ -2,8 +2,8 @@
 // the same class (TypeError, RangeError, Error), `code`, message and a stack whose
 // first line reads "TypeError [ERR_X]: message", so code written against node:dgram
 // (and its tests) sees no difference.
-import { constants } from 'node:os'
 import { getSystemErrorMap, inspect } from 'node:util'
+import { errnoName } from './errors'
 
 export interface NodeError extends Error {
   code: string
@@ -67,9 +67,9 @@ export function bufferOutOfBounds(name: string): NodeError {
   return nodeError(RangeError, 'ERR_BUFFER_OUT_OF_BOUNDS', `"${name}" is outside of buffer bounds`)
 }
 
-/** ERR_SOCKET_BUFFER_SIZE, a SystemError: uv_recv_buffer_size / uv_send_buffer_size failed. */
-export function bufferSizeSystemError(syscall: string, code: string): NodeError {
-  const errno = -((constants.errno as Record<string, number>)[code] ?? 0)
+/** ERR_SOCKET_BUFFER_SIZE, a SystemError: uv_recv_buffer_size / uv_send_buffer_size failed (-errno). */
+export function bufferSizeSystemError(syscall: string, errno: number): NodeError {
+  const code = errnoName(errno)
   const text = getSystemErrorMap().get(errno)?.[1] ?? code
   const err = nodeError(Error, 'ERR_SOCKET_BUFFER_SIZE',
     `Could not get or set buffer size: ${syscall} returned ${code} (${text})`, 'SystemError')

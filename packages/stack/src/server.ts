@@ -1,8 +1,9 @@
 // A TCP listener of the stack, shaped like net.Server.
 import { EventEmitter } from 'node:events'
-import { GazelleError, fromNative, systemError } from './errors'
+import { GazelleError, errnoException, systemError } from './errors'
 import { formatIPv4, parseIPv4, unpackAddress } from './ip'
 import type { NativeBinding } from './native'
+import { nodeError } from './node-errors'
 import { AddressInfo, Socket } from './socket'
 import type { Stack } from './stack'
 import {
@@ -151,8 +152,7 @@ export class Server extends EventEmitter {
       ? DEFAULT_BACKLOG
       : integer(backlog, 'backlog', 0, 2 ** 31 - 1)
     if (this.listening) {
-      throw new GazelleError(
-        'ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.')
+      throw nodeError(Error, 'ERR_SERVER_ALREADY_LISTEN', 'Listen method has been called more than once without closing.')
     }
     if (cb) this.once('listening', cb)
 
@@ -163,14 +163,12 @@ export class Server extends EventEmitter {
       return this
     }
     if (ip !== 0 && ip !== stack[kIp]) {
-      process.nextTick(emitError, this, systemError('EADDRNOTAVAIL', 'listen', address, portNumber, true))
+      process.nextTick(emitError, this, systemError('EADDRNOTAVAIL', 'listen', address, portNumber))
       return this
     }
-    let id: number
-    try {
-      id = this[kBinding].tcpListen(ip, portNumber, backlogNumber)
-    } catch (err) {
-      process.nextTick(emitError, this, fromNative(err, 'listen', address, portNumber))
+    const id = this[kBinding].tcpListen(ip, portNumber, backlogNumber)
+    if (id < 0) {
+      process.nextTick(emitError, this, errnoException(id, 'listen', address, portNumber))
       return this
     }
     this[kId] = id
@@ -190,7 +188,7 @@ export class Server extends EventEmitter {
   close(cb?: (err?: Error) => void): this {
     if (typeof cb === 'function') {
       if (!this.listening) {
-        this.once('close', () => cb(new GazelleError('ERR_SERVER_NOT_RUNNING', 'Server is not running.')))
+        this.once('close', () => cb(nodeError(Error, 'ERR_SERVER_NOT_RUNNING', 'Server is not running.')))
       } else {
         this.once('close', cb)
       }

@@ -1,8 +1,9 @@
 // A TCP connection of the stack, shaped like net.Socket: a Duplex that implements
 // only _read, _write/_writev, _final and _destroy over the addon's socket table.
 import { Duplex } from 'node:stream'
-import { GazelleError, systemError } from './errors'
-import { ErrCode, NativeBinding } from './native'
+import { errnoException } from './errors'
+import type { NativeBinding } from './native'
+import { nodeError } from './node-errors'
 import type { Server } from './server'
 import type { Stack } from './stack'
 import {
@@ -289,7 +290,7 @@ export class Socket extends Duplex {
     this[kFinalCb] = null
     cb(err)
     if (pending) {
-      const e = err ?? new GazelleError('ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
+      const e = err ?? nodeError(Error, 'ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
       process.nextTick(pending.cb, e)
     }
     // Like net.Socket, whose 'close' waits for the handle's close callback: after the
@@ -317,11 +318,11 @@ export class Socket extends Duplex {
       const len = buf.length - p.offset
       const n = len === 0 ? 0 : binding.tcpWrite(id, buf, p.offset, len)
       if (n < 0) {
-        // The id is no live connection natively (its Ev.Error may still be in this batch):
-        // drop it without another native call, then fail the write.
+        // The id is no live connection natively (-EPIPE; its Ev.Error may still be in this
+        // batch): drop it without another native call, then fail the write.
         this[kRelease]()
         this[kPending] = null
-        p.cb(systemError('EPIPE', 'write'))
+        p.cb(errnoException(n, 'write'))
         return
       }
       sent += n
@@ -412,14 +413,14 @@ export class Socket extends Duplex {
     this[kFlush]()
   }
 
-  /** The native socket is already gone: release without calling the addon, then fail. */
-  [kOnError](code: number): void {
+  /** The native socket is already gone (errno: -ECONNRESET...): release without calling
+   * the addon, then fail as node:net does (connect errors with the peer's address). */
+  [kOnError](errno: number): void {
     const connecting = this.connecting
     this[kRelease]()
-    const name = ErrCode[code] ?? 'ECONNABORTED'
     const remote = this[kRemote]
     this.destroy(
-      connecting ? systemError(name, 'connect', remote?.address, remote?.port) : systemError(name, 'read'),
+      connecting ? errnoException(errno, 'connect', remote?.address, remote?.port) : errnoException(errno, 'read'),
     )
   }
 }

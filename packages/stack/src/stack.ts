@@ -3,7 +3,7 @@
 // while a ref'd Server or Socket exists.
 import { loadBinding } from './binding'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
-import { GazelleError, fromNative } from './errors'
+import { GazelleError, errnoException, openError } from './errors'
 import { formatIPv4, parseIPv4 } from './ip'
 import { Ev, NativeBinding } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
@@ -148,13 +148,13 @@ export class Stack {
     if (keepAlive) socket.setKeepAlive(true, keepAliveDelay)
 
     const address = formatIPv4(ip)
-    let id: number
-    try {
-      if (this[kClosed]) throw new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
-      id = this[kBinding].tcpConnect(ip, port, localPort)
-    } catch (err) {
+    const id = this[kClosed] ? -1 : this[kBinding].tcpConnect(ip, port, localPort)
+    if (id < 0) {
       socket.connecting = true
-      process.nextTick(() => socket.destroy(fromNative(err, 'connect', address, port)))
+      const err = this[kClosed]
+        ? new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
+        : errnoException(id, 'connect', address, port)
+      process.nextTick(() => socket.destroy(err))
       return socket
     }
     socket[kConnecting](id, { address, port })
@@ -354,7 +354,7 @@ export async function createStack(options: StackOptions): Promise<Stack> {
           throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
             `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
         }
-        throw fromNative(err, 'open')
+        throw openError(err)
       }
       undo.push(() => binding.stackClose())
       await configureDevice(resolved.device, resolved.ip)

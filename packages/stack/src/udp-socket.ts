@@ -3,7 +3,7 @@
 // wait in a queue) and errors. Addresses are IPv4 literals: the stack does no DNS.
 import { EventEmitter } from 'node:events'
 import { constants } from 'node:os'
-import { GazelleError, systemError } from './errors'
+import { GazelleError, errnoException, systemError } from './errors'
 import { formatIPv4, parseIPv4, unpackAddress } from './ip'
 import { NativeBinding, UdpCounters, UdpOption } from './native'
 import { bufferSizeSystemError, dgramError, missingArgs } from './node-errors'
@@ -54,16 +54,10 @@ const kSend = Symbol('send')
 const kConnect = Symbol('connect')
 const kListen = Symbol('listen')
 
-/** -errno -> name; the first of aliases wins (EAGAIN, not EWOULDBLOCK). */
-const ERRNO_NAMES = new Map<number, string>()
-for (const [name, n] of Object.entries(constants.errno as Record<string, number>)) {
-  if (!ERRNO_NAMES.has(-n)) ERRNO_NAMES.set(-n, name)
-}
-
-/** A native result: its code name ("EADDRINUSE") if it is an error, else undefined. */
-function failure(rc: number): string | undefined {
-  return rc < 0 ? ERRNO_NAMES.get(rc) ?? 'EIO' : undefined
-}
+/** A send the budget refused: retried after Ev.UdpWritable. */
+const EAGAIN = -constants.errno.EAGAIN
+const EBADF = -constants.errno.EBADF
+const EADDRNOTAVAIL = -constants.errno.EADDRNOTAVAIL
 
 const ANY = 0
 const BROADCAST = 0xffffffff
@@ -175,9 +169,9 @@ export class UdpSocket extends EventEmitter {
     this[kBindState] = 'binding'
 
     const stack = this[kStack]
-    const fail = (code: string) => {
+    const fail = (errno: number) => {
       this[kBindState] = 'unbound'
-      process.nextTick(() => this.emit('error', systemError(code, 'bind', host, portNumber || undefined)))
+      process.nextTick(() => this.emit('error', errnoException(errno, 'bind', host, portNumber)))
       return this
     }
     if (stack.closed) {
@@ -185,14 +179,14 @@ export class UdpSocket extends EventEmitter {
       process.nextTick(() => this.emit('error', new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')))
       return this
     }
-    if (ip !== ANY && ip !== stack[kIp] && ip !== BROADCAST && !isMulticast(ip)) return fail('EADDRNOTAVAIL')
+    if (ip !== ANY && ip !== stack[kIp] && ip !== BROADCAST && !isMulticast(ip)) return fail(EADDRNOTAVAIL)
     const binding = this[kBinding]
     const id = binding.udpOpen(this[kOptions].reuseAddr)
-    if (id < 0) return fail(failure(id)!)
+    if (id < 0) return fail(id)
     const bound = binding.udpBind(id, ip, portNumber)
     if (bound < 0) {
       binding.udpClose(id)
-      return fail(failure(bound)!)
+      return fail(bound)
     }
     this[kId] = id
     stack[kAddUdp](id, this)
@@ -209,8 +203,8 @@ export class UdpSocket extends EventEmitter {
     if (recvBufferSize) this.setRecvBufferSize(recvBufferSize)
     if (sendBufferSize) this.setSendBufferSize(sendBufferSize)
     for (const group of this[kGroups]) {
-      const code = failure(this[kBinding].udpMembership(this[kId], group, true))
-      if (code) this.emit('error', systemError(code, 'addMembership'))
+      const rc = this[kBinding].udpMembership(this[kId], group, true)
+      if (rc < 0) this.emit('error', errnoException(rc, 'addMembership'))
     }
     this[kGroups].clear()
     this.emit('listening')
@@ -261,10 +255,10 @@ export class UdpSocket extends EventEmitter {
     if (this[kClosed]) return
     if (cb) this.once('connect', cb)
     const address = formatIPv4(ip)
-    const code = failure(this[kBinding].udpConnect(this[kId], ip, port))
-    if (code) {
+    const rc = this[kBinding].udpConnect(this[kId], ip, port)
+    if (rc < 0) {
       this[kConnectState] = 'disconnected'
-      const err = systemError(code, 'connect', address, port)
+      const err = errnoException(rc, 'connect', address, port)
       process.nextTick(() => {
         if (cb) {
           this.removeListener('connect', cb)
@@ -282,8 +276,8 @@ export class UdpSocket extends EventEmitter {
 
   disconnect(): void {
     if (this[kConnectState] !== 'connected') throw dgramError('ERR_SOCKET_DGRAM_NOT_CONNECTED')
-    const code = failure(this[kBinding].udpDisconnect(this[kId]))
-    if (code) throw systemError(code, 'connect')
+    const rc = this[kBinding].udpDisconnect(this[kId])
+    if (rc < 0) throw errnoException(rc, 'connect')
     this[kConnectState] = 'disconnected'
     this[kRemote] = undefined
   }
@@ -340,13 +334,12 @@ export class UdpSocket extends EventEmitter {
   #sendNow(q: QueuedSend): boolean {
     const { list, port, address, callback } = q.args
     const rc = this[kBinding].udpSend(this[kId], q.ip, port ?? 0, list.length === 1 ? list[0] : list)
-    const code = failure(rc)
-    if (code === 'EAGAIN') {
+    if (rc === EAGAIN) {
       if (this[kSendQueue][0] !== q) this[kSendQueue].push(q)
       return false
     }
     if (callback) {
-      if (code) process.nextTick(callback, systemError(code, 'send', address, port))
+      if (rc < 0) process.nextTick(callback, errnoException(rc, 'send', address, port))
       else process.nextTick(callback, null, rc)
     }
     return true
@@ -410,7 +403,7 @@ export class UdpSocket extends EventEmitter {
   address(): AddressInfo {
     const id = this.#native('getsockname')
     const a = this[kBinding].udpAddress(id)
-    if (typeof a === 'number') throw systemError(failure(a) ?? 'EIO', 'getsockname')
+    if (typeof a === 'number') throw errnoException(a, 'getsockname')
     return { address: formatIPv4(a.localIp), family: 'IPv4', port: a.localPort }
   }
 
@@ -508,18 +501,17 @@ export class UdpSocket extends EventEmitter {
 
   #option(syscall: string, option: UdpOption, value: number): void {
     const id = this.#native(syscall)
-    const code = failure(this[kBinding].udpSetOption(id, option, value >>> 0))
-    if (code) throw systemError(code, syscall)
+    const rc = this[kBinding].udpSetOption(id, option, value >>> 0)
+    if (rc < 0) throw errnoException(rc, syscall)
   }
 
   #bufferSize(size: number, syscall: string, option: UdpOption): number {
     bufferSizeArg(size)
     this.#healthCheck()
-    if (this[kId] === NO_ID) throw bufferSizeSystemError(syscall, 'EBADF')
+    if (this[kId] === NO_ID) throw bufferSizeSystemError(syscall, EBADF)
     const binding = this[kBinding]
     const rc = size === 0 ? binding.udpGetOption(this[kId], option) : binding.udpSetOption(this[kId], option, size)
-    const code = failure(rc)
-    if (code) throw bufferSizeSystemError(syscall, code)
+    if (rc < 0) throw bufferSizeSystemError(syscall, rc)
     return rc
   }
 
@@ -541,8 +533,8 @@ export class UdpSocket extends EventEmitter {
       else groups.delete(ip)
       return
     }
-    const code = failure(this[kBinding].udpMembership(this[kId], ip, join))
-    if (code) throw systemError(code, syscall)
+    const rc = this[kBinding].udpMembership(this[kId], ip, join)
+    if (rc < 0) throw errnoException(rc, syscall)
   }
 
   /** A destination: an IPv4 literal; none (or "localhost") is the stack's own address. */

@@ -2,6 +2,7 @@
 // expected and what was given (like sharp's invalidParameterError).
 import { inspect } from 'node:util'
 import { GazelleError } from './errors'
+import { badPort } from './node-errors'
 
 /** How a given value reads in a message: strings quoted, objects inspected briefly. */
 export function describeValue(value: unknown): string {
@@ -67,10 +68,10 @@ export function parsePort(value: unknown, allowZero: boolean): number | undefine
   return n
 }
 
-/** Ports for connect and listen, with Node's code (ERR_SOCKET_BAD_PORT) and message. */
+/** Ports for connect and listen: Node's RangeError ERR_SOCKET_BAD_PORT and message. */
 export function port(value: unknown, name: string, allowZero: boolean): number {
   const n = parsePort(value, allowZero)
-  if (n === undefined) return badPort(name, allowZero ? '>= 0' : '> 0', value)
+  if (n === undefined) throw badPort(name, value, allowZero)
   return n
 }
 
@@ -80,13 +81,6 @@ export function portOption(value: unknown, name: string, allowZero = true): numb
     throw invalidOption(name, `an integer from ${allowZero ? 0 : 1} to 65535`, value)
   }
   return value
-}
-
-function badPort(name: string, range: string, value: unknown): never {
-  throw new GazelleError(
-    'ERR_SOCKET_BAD_PORT',
-    `${name} should be ${range} and < 65536. Received ${describeValue(value)}.`,
-  )
 }
 
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps). */

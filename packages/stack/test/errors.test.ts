@@ -1,6 +1,10 @@
+import * as net from 'node:net'
 import { constants } from 'node:os'
+import * as util from 'node:util'
 import t from 'tap'
-import { GazelleError, codes, fromNative, isGazelleCode, nodeCodes, systemError } from '../src/errors'
+import {
+  GazelleError, codes, errnoException, errnoName, isGazelleCode, nodeCodes, openError, systemError,
+} from '../src/errors'
 
 t.test('every code is ERR_GAZELLE_* and described', async (t) => {
   for (const [code, text] of Object.entries(codes)) {
@@ -50,17 +54,61 @@ t.test('systemError looks like node:net errors', async (t) => {
   t.equal(systemError('ENOTANERRNO', 'listen', '10.0.0.1', 1, true).message, 'listen ENOTANERRNO 10.0.0.1:1')
 })
 
-t.test('fromNative maps addon errors', async (t) => {
+t.test('openError: the ERR_GAZELLE_* the addon throws at open become GazelleErrors', async (t) => {
   const gz = Object.assign(new Error('DPDK EAL initialisation failed'), { code: 'ERR_GAZELLE_EAL' })
-  const a = fromNative(gz, 'open')
+  const a = openError(gz)
   t.ok(a instanceof GazelleError)
   t.match(a, { code: 'ERR_GAZELLE_EAL', message: 'DPDK EAL initialisation failed' })
-  const inUse = Object.assign(new Error('address already in use'), { code: 'EADDRINUSE' })
-  t.match(fromNative(inUse, 'listen', '10.0.0.1', 80), {
-    code: 'EADDRINUSE', syscall: 'listen', address: '10.0.0.1', port: 80,
-    message: 'listen EADDRINUSE: address already in use 10.0.0.1:80',
-  })
+  t.equal(a.cause, gz)
   const other = new Error('odd')
-  t.equal(fromNative(other, 'x'), other)
-  t.equal(fromNative('text', 'x').message, 'text')
+  t.equal(openError(other), other)
+  t.equal(openError('text').message, 'text')
+})
+
+/** The fields Node puts on an error, in order, with their values, and the message. */
+function shape(e: Error): unknown {
+  return { message: e.message, name: e.name, fields: Object.keys(e).map((k) => [k, (e as unknown as Record<string, unknown>)[k]]) }
+}
+
+t.test('errnoException makes the errors node:net makes, from -errno', async (t) => {
+  const legacy = util as unknown as {
+    _errnoException(err: number, syscall: string): Error
+    _exceptionWithHostPort(err: number, syscall: string, address: string, port?: number): Error
+  }
+  const E = constants.errno
+  // ErrnoException (read, write, setTTL...) and ExceptionWithHostPort (connect, bind, send)
+  t.same(shape(errnoException(-E.ECONNRESET, 'read')), shape(legacy._errnoException(-E.ECONNRESET, 'read')))
+  t.same(shape(errnoException(-E.EPIPE, 'write')), shape(legacy._errnoException(-E.EPIPE, 'write')))
+  t.same(shape(errnoException(-E.ECONNREFUSED, 'connect', '10.0.0.2', 80)),
+    shape(legacy._exceptionWithHostPort(-E.ECONNREFUSED, 'connect', '10.0.0.2', 80)))
+  t.same(shape(errnoException(-E.ETIMEDOUT, 'connect', '10.0.0.9', 0)),
+    shape(legacy._exceptionWithHostPort(-E.ETIMEDOUT, 'connect', '10.0.0.9', 0)))
+  t.same(shape(errnoException(-E.EADDRNOTAVAIL, 'bind', '10.9.9.9', 0)),
+    shape(legacy._exceptionWithHostPort(-E.EADDRNOTAVAIL, 'bind', '10.9.9.9', 0)))
+  t.same(shape(errnoException(-E.EAGAIN, 'send', '10.0.0.2', 53)),
+    shape(legacy._exceptionWithHostPort(-E.EAGAIN, 'send', '10.0.0.2', 53)))
+  t.equal(errnoException(-E.ECONNRESET, 'read').message, 'read ECONNRESET')
+  t.equal(errnoException(-E.ECONNREFUSED, 'connect', '10.0.0.2', 80).message, 'connect ECONNREFUSED 10.0.0.2:80')
+})
+
+t.test("errnoException for listen matches node:net's listen error (libuv's form)", async (t) => {
+  // A real EADDRINUSE from node:net on the kernel's loopback, and ours for the same address.
+  const first = net.createServer()
+  await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve))
+  const port = (first.address() as net.AddressInfo).port
+  const second = net.createServer()
+  const nodeErr = await new Promise<Error>((resolve) => {
+    second.once('error', resolve)
+    second.listen(port, '127.0.0.1')
+  })
+  first.close()
+  const ours = errnoException(-constants.errno.EADDRINUSE, 'listen', '127.0.0.1', port)
+  t.same(shape(ours), shape(nodeErr))
+  t.equal(ours.message, `listen EADDRINUSE: address already in use 127.0.0.1:${port}`)
+})
+
+t.test('errnoException names what libuv cannot', async (t) => {
+  t.equal(errnoName(-constants.errno.EAGAIN), 'EAGAIN')
+  t.equal(errnoName(-9999), util.getSystemErrorName(-9999))
+  t.match(errnoException(-9999, 'write'), { errno: -9999, code: util.getSystemErrorName(-9999) })
 })

@@ -1,3 +1,4 @@
+import * as net from 'node:net'
 import t from 'tap'
 import { GazelleError } from '../src/errors'
 import { boolean, describeValue, integer, invalidOption, oneOf, port, string } from '../src/validate'
@@ -40,10 +41,28 @@ t.test('port: Node code and message', async (t) => {
   for (const bad of [0, -1, 65536, 1.5, NaN, '', ' ', 'http', null, undefined, {}]) {
     t.throws(() => port(bad, 'options.port', false), { code: 'ERR_SOCKET_BAD_PORT' }, String(bad))
   }
+  // node:net's shape: a RangeError whose stack names the code, and node's message.
   t.throws(() => port(-1, 'options.port', true), {
-    message: 'options.port should be >= 0 and < 65536. Received -1.',
+    name: 'RangeError',
+    message: 'options.port should be >= 0 and < 65536. Received type number (-1).',
   })
   t.throws(() => port('x', 'options.localPort', false), {
-    message: 'options.localPort should be > 0 and < 65536. Received "x".',
+    message: "options.localPort should be > 0 and < 65536. Received type string ('x').",
   })
+  let nodeErr: Error | undefined
+  try {
+    net.connect({ port: -1, host: '127.0.0.1' })
+  } catch (err) {
+    nodeErr = err as Error
+  }
+  let ours: Error | undefined
+  try {
+    port(-1, 'Port', true)
+  } catch (err) {
+    ours = err as Error
+  }
+  t.ok(ours instanceof RangeError)
+  t.same({ message: ours?.message, keys: Object.keys(ours!), first: ours?.stack?.split('\n')[0] },
+    { message: nodeErr?.message, keys: Object.keys(nodeErr!), first: nodeErr?.stack?.split('\n')[0] },
+    'the same as net.connect({ port: -1 })')
 })

@@ -1,7 +1,7 @@
 // A pcap capture run by the stack process: the native hook copies frames into a
 // buffer; this drains it to the file from the event loop (never on the data path).
 import * as fs from 'node:fs'
-import { GazelleError } from '../errors'
+import { GazelleError, errnoException } from '../errors'
 import type { NativeBinding } from '../native'
 import type { CaptureStatus } from './protocol'
 
@@ -52,7 +52,8 @@ export class Capture {
     const fd = fs.openSync(req.path, 'w', 0o600)
     try {
       fs.writeSync(fd, pcapHeader(req.snaplen))
-      this.#binding.captureStart(req.count, req.snaplen, BUFFER_BYTES)
+      const rc = this.#binding.captureStart(req.count, req.snaplen, BUFFER_BYTES)
+      if (rc < 0) throw errnoException(rc, 'capture')
     } catch (err) {
       fs.closeSync(fd)
       throw err

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs'
 import * as net from 'node:net'
 import { dirname } from 'node:path'
-import { GazelleError } from '../errors'
+import { GazelleError, errnoException } from '../errors'
 import type { StackLog } from '../log'
 import type { NativeBinding } from '../native'
 import type { ControlResponse } from './protocol'
@@ -82,12 +82,8 @@ export class ControlServer {
   #allowed(sock: net.Socket): { ok: true } | { ok: false; why: string } {
     const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd
     if (typeof fd !== 'number' || fd < 0) return { ok: false, why: 'no file descriptor to check the peer' }
-    let cred: { pid: number; uid: number }
-    try {
-      cred = this.#binding.peerCred(fd)
-    } catch (err) {
-      return { ok: false, why: (err as Error).message }
-    }
+    const cred = this.#binding.peerCred(fd)
+    if (typeof cred === 'number') return { ok: false, why: `SO_PEERCRED: ${errnoException(cred, 'getsockopt').message}` }
     const owner = process.getuid?.() ?? 0
     if (cred.uid === owner || cred.uid === 0) return { ok: true }
     return { ok: false, why: `uid ${cred.uid} (pid ${cred.pid}) is not the stack's owner (uid ${owner})` }
