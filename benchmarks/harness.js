@@ -33,11 +33,14 @@ function once (child, what, timeoutMs = TIMEOUT_MS) {
 const children = new Set()
 
 // A benchmark program (path relative to benchmarks/), in network namespace `netns` if given.
-function start (script, args, netns) {
+// opts: nodeArgs (before the script, e.g. --import @gazelle/register), env (added).
+function start (script, args, netns, opts = {}) {
   const file = path.join(__dirname, script)
+  const nodeArgs = opts.nodeArgs || []
+  const env = { ...process.env, ...opts.env }
   const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, process.execPath, file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    : fork(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs, file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
+    : fork(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: nodeArgs, env })
   children.add(child)
   child.once('exit', () => children.delete(child))
   return child

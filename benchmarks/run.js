@@ -16,6 +16,7 @@ const suites = {
   fastify: require('./fastify/suite'),
   udp: require('./udp/suite'),
   http: require('./http/suite'),
+  register: require('./register/suite'),
   'reliability/loss': require('./reliability/loss')
 }
 

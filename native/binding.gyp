@@ -38,6 +38,7 @@
         "src/peercred.c",
         "src/binding.cc",
         "src/common.cc",
+        "src/constants.cc",
         "src/lifecycle.cc",
         "src/loop.cc",
         "src/tcp.cc",

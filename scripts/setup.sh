@@ -11,7 +11,8 @@ need_root() { [ "$(id -u)" = 0 ] || { echo "setup: $1 needs root (run as root or
 
 apt_packages=(libdpdk-dev dpdk pkg-config build-essential python3 libnuma-dev
   iproute2 ethtool curl iputils-ping tcpdump procps tshark
-  nghttp2-client wrk openssl patch hping3 python3-scapy)
+  nghttp2-client wrk openssl patch hping3 python3-scapy
+  redis-server postgresql)   # real servers for @gazelle/register's client tests
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

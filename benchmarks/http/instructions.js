@@ -15,7 +15,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
 const { vethPair } = require('../netns')
-const { kinds } = require('./kinds')
+const { kinds, serverLaunch } = require('./kinds')
 const { once } = require('../harness')
 
 const PORT = 8080
@@ -62,11 +62,11 @@ async function main () {
   let server
   try {
     kind.prepare(net)
-    const stackOptions = kind.stack ? JSON.stringify(kind.stack(net)) : 'kernel'
+    const { args, nodeArgs, env } = serverLaunch(kind, net, PORT)
     server = spawn('ip', ['netns', 'exec', net.serverNs, 'valgrind', '--tool=callgrind', '--smc-check=all-non-file',
       '--instr-atstart=no', `--callgrind-out-file=${outDir}/callgrind.out.%p`, process.execPath,
-      path.join(__dirname, 'server.js'), String(PORT), `${net.serverIp}/${net.prefix}`, stackOptions],
-    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
+      ...nodeArgs, path.join(__dirname, 'server.js'), ...args],
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...env } })
     let log = ''
     server.stderr.on('data', (d) => { log += d })
     const ready = await once(server, 'server under callgrind', 300_000).catch((err) => { throw new Error(`${err.message}\n${log}`) })

@@ -6,6 +6,8 @@
 //            measurement, since kinds alternate on the same veth): addresses, offloads
 //   stack    the stack's options on that link: device, and poll if not the default
 //            (kernel kinds: none; the server listens on the kernel's address instead)
+//   register the same stack, opened by @gazelle/register (node --import) around the
+//            unmodified app instead of by the app with the @gazelle/fastify plugin
 // Adding a server kind is adding an entry here (and to DEFAULT_KINDS in suite.js if it
 // should run by default).
 
@@ -67,7 +69,33 @@ const kinds = {
       kinds.af_packet.prepare(net)
     },
     stack: (net) => ({ device: { type: 'af_packet', iface: net.serverIf }, poll: 'interrupt' })
+  },
+  // The stack of af_packet, with no plugin: the app as it is, under --import @gazelle/register
+  // (routed sockets are net.Sockets over JSStream handles: the compatibility path).
+  register: {
+    label: 'register (af_packet, no plugin)',
+    prepare (net) {
+      kinds.af_packet.prepare(net)
+    },
+    stack: (net) => ({ device: { type: 'af_packet', iface: net.serverIf } }),
+    register: true
   }
 }
 
-module.exports = { kinds }
+// How server.js is started for a kind: its arguments, and for a register kind node's
+// --import and the stack in GAZELLE_* variables.
+function serverLaunch (kind, net, port) {
+  const cidr = `${net.serverIp}/${net.prefix}`
+  if (!kind.register) {
+    return { args: [String(port), cidr, kind.stack ? JSON.stringify(kind.stack(net)) : 'kernel'], nodeArgs: [], env: {} }
+  }
+  const stack = kind.stack(net)
+  if (stack.device.type !== 'af_packet') throw new Error(`register kinds run on af_packet, not ${stack.device.type}`)
+  return {
+    args: [String(port), cidr, 'register'],
+    nodeArgs: ['--import', '@gazelle/register'],
+    env: { GAZELLE_DEVICE: `af_packet:${stack.device.iface}`, GAZELLE_IP: cidr, GAZELLE_POLL: stack.poll || process.env.GAZELLE_POLL || 'adaptive' }
+  }
+}
+
+module.exports = { kinds, serverLaunch }

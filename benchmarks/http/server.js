@@ -1,8 +1,10 @@
 'use strict'
 // Fastify hello world, the same app for every server kind: over the kernel it listens
 // on the veth's address as usual; over the stack the @gazelle/fastify plugin serves it
-// from a stack on the given device. Counts the requests it answers (CPU per request).
-// Arguments: port serverIp/prefix stackOptionsJson|'kernel'
+// from a stack on the given device; under @gazelle/register ('register': started with
+// --import @gazelle/register) it listens as over the kernel and the register puts the
+// listener on the stack. Counts the requests it answers (CPU per request).
+// Arguments: port serverIp/prefix stackOptionsJson|'kernel'|'register'
 const Fastify = require('fastify')
 const { gazelle } = require('@gazelle/fastify')
 const { serve, runMain } = require('../serve')
@@ -11,7 +13,7 @@ async function main () {
   const [port, cidr, stackJson] = process.argv.slice(2)
   const host = cidr.split('/')[0]
   let stack = null
-  if (stackJson !== 'kernel') {
+  if (stackJson !== 'kernel' && stackJson !== 'register') {
     const { createStack } = require('@gazelle/stack')
     stack = await createStack({
       poll: process.env.GAZELLE_POLL || 'adaptive',

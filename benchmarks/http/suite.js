@@ -11,7 +11,7 @@ const { start, once, stop, ratioTable, starvedReport, getMaxWait, fmt } = requir
 const usage = require('../usage')
 const { vethPair } = require('../netns')
 const { wrk, h2load } = require('./loadgen')
-const { kinds } = require('./kinds')
+const { kinds, serverLaunch } = require('./kinds')
 
 const PORT = 8080
 const DEFAULT_KINDS = ['kernel', 'af_packet']
@@ -39,8 +39,8 @@ function positive (values, name, fallback) {
 async function withServer (net, name, fn) {
   const kind = kinds[name]
   kind.prepare(net)
-  const stackOptions = kind.stack ? JSON.stringify(kind.stack(net)) : 'kernel'
-  const server = start('http/server.js', [String(PORT), `${net.serverIp}/${net.prefix}`, stackOptions], net.serverNs)
+  const { args, nodeArgs, env } = serverLaunch(kind, net, PORT)
+  const server = start('http/server.js', args, net.serverNs, { nodeArgs, env })
   try {
     const ready = await once(server, `${name} server start`)
     if (!ready.ready) throw new Error(`${name} server: ${JSON.stringify(ready)}`)

@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gz::InitTcp(env, exports);
   gz::InitUdp(env, exports);
   gz::InitOps(env, exports);
+  gz::InitConstants(env, exports);
   return exports;
 }
 

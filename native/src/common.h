@@ -10,6 +10,10 @@
 
 namespace gz {
 
+// The version of the exports' contract (names, arguments, results, constants):
+// packages/stack/src/native.ts API_VERSION must match it. Raise both with any change.
+constexpr int kApiVersion = 1;
+
 // info[i] as an unsigned 32-bit integer.
 uint32_t Arg(const Napi::CallbackInfo &info, size_t i);
 // o[key] as an unsigned 32-bit integer.
@@ -24,6 +28,7 @@ void InitLifecycle(Napi::Env env, Napi::Object exports);   // lifecycle.cc: stac
 void InitTcp(Napi::Env env, Napi::Object exports);         // tcp.cc: tcp*
 void InitUdp(Napi::Env env, Napi::Object exports);         // udp.cc: udp*
 void InitOps(Napi::Env env, Napi::Object exports);         // ops.cc: latency, conns, capture
+void InitConstants(Napi::Env env, Napi::Object exports);   // constants.cc: apiVersion, constants
 
 }  // namespace gz
 

@@ -52,6 +52,7 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n);
 /* Queues one mbuf for transmission; sent at gz_port_flush or when the buffer fills. */
 void gz_port_tx(void *mbuf);
 void gz_port_flush(void);
+bool gz_port_tx_kick_costly(void);   /* tx_burst ends in a system call (af_packet) */
 unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring */
 /* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
 void gz_port_request_cksum(void *mbuf);
@@ -218,8 +219,10 @@ struct gz_loop_state {
 extern struct gz_loop_state gz_loop;
 /* Receives, runs LwIP input and timers; returns packets received. */
 unsigned gz_stack_poll(void);
-/* After JS handled the batch: flush TCP output and the tx buffer. */
-void gz_stack_flush(void);
+/* After JS handled (part of) the batch: flush TCP output and the tx buffer. Between
+ * two JS calls of one poll (end_of_poll false), frames are handed to a port whose
+ * transmit costs a system call (af_packet) only once enough wait for a full burst. */
+void gz_stack_flush(bool end_of_poll);
 
 /* ---- stats (stats.c) ---- */
 typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, double value);

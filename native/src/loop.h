@@ -11,6 +11,10 @@ namespace gz {
 // The values of the pollMode option (packages/stack PollMode).
 enum PollMode : uint32_t { kBusy = 0, kAdaptive = 1, kInterrupt = 2, kPollModes };
 
+// Numbers per event in the Float64Array the events callback reads (packages/stack
+// EVENT_SLOTS): type, id, a, b, data offset, data length.
+constexpr size_t kEventSlots = 6;
+
 struct LoopConfig {
   PollMode mode;
   int intr_fd;         // the port's rx interrupt fd, -1: none (or a mode that needs none)

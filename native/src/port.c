@@ -34,6 +34,7 @@ static struct {
   bool tx_cksum;
   bool rx_intr;
   int wake_fd;            /* net_af_packet: its packet socket stands in for an rx interrupt */
+  bool tx_kick_costly;    /* net_af_packet: every tx_burst ends in a sendto() */
   bool probed;
   bool started;           /* a probed (PCI) port: stopped at close, not removed */
   /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
@@ -162,8 +163,10 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
   port.started = true;
   rte_eth_allmulticast_enable(port.id);
-  if (cfg->rx_intr && strcmp(info.driver_name, "net_af_packet") == 0)
-    port.wake_fd = packet_socket_fd(cfg->vdev_args);
+  if (strcmp(info.driver_name, "net_af_packet") == 0) {
+    port.tx_kick_costly = true;
+    if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
+  }
   return 0;
 }
 
@@ -245,6 +248,11 @@ void gz_port_flush(void) {
 }
 
 unsigned gz_port_tx_pending(void) { return port.tx_len; }
+
+/* The PMD copies frames into its ring and then kicks the kernel with one sendto() per
+ * tx_burst: one kick per poll instead of one per answered socket saves a system call
+ * per request under load (the frames wait for the poll's last JS call, no longer). */
+bool gz_port_tx_kick_costly(void) { return port.tx_kick_costly; }
 
 uint64_t gz_port_tx_handed(void) { return port.tx_handed; }
 

@@ -32,10 +32,10 @@ unsigned gz_stack_poll(void) {
   return total;
 }
 
-void gz_stack_flush(void) {
+void gz_stack_flush(bool end_of_poll) {
   uint64_t handed = gz_port_tx_handed();
   gz_tcp_flush();
-  gz_port_flush();
+  if (end_of_poll || !gz_port_tx_kick_costly()) gz_port_flush();
   /* The oldest write is on the wire once frames went out and none wait behind them. */
   if (gz_loop.lat_write_tsc && gz_port_tx_handed() != handed && !gz_port_tx_pending()) {
     gz_lat_record(GZ_LAT_WRITE_TO_TX, gz_loop.lat_write_tsc, gz_lat_tsc());

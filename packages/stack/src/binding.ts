@@ -1,17 +1,9 @@
 // Loads the native addon, turning every way that can fail (not built, DPDK shared
-// libraries missing, built for another Node) into one error that says what to do.
+// libraries missing, built for another Node, built from other sources) into one error
+// that says what to do.
+import { constants as os } from 'node:os'
 import { GazelleError } from './errors'
-import type { NativeBinding } from './native'
-
-const REQUIRED: readonly (keyof NativeBinding)[] = [
-  'stackOpen', 'stackClose', 'stackRef', 'stackStats', 'stackLinkUp', 'stackMac',
-  'tcpListen', 'tcpLocalPort', 'tcpConnect', 'tcpWrite', 'tcpShutdown',
-  'tcpClose', 'tcpAbort', 'tcpPause', 'tcpSetNoDelay', 'tcpSetKeepAlive',
-  'stackLatency', 'stackLatencyReset', 'tcpList', 'captureStart', 'captureStop',
-  'captureStatus', 'captureTake', 'peerCred',
-  'udpOpen', 'udpBind', 'udpConnect', 'udpDisconnect', 'udpClose', 'udpSend',
-  'udpSetOption', 'udpGetOption', 'udpMembership', 'udpAddress', 'udpCounters',
-]
+import { API_VERSION, EVENT_SLOTS, Ev, NativeBinding, PollMode, UdpOption } from './native'
 
 let loaded: NativeBinding | undefined
 
@@ -22,12 +14,54 @@ function hint(message: string): string {
   return 'the native addon could not be loaded'
 }
 
+/** The members of a numeric TS enum, without its reverse mapping. */
+function members(e: Record<string, string | number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of Object.entries(e)) if (typeof v === 'number') out[k] = v
+  return out
+}
+
+/** Where two name -> number tables differ: "Ev.Data is 3 here, 4 in the addon". */
+function differences(table: string, ours: Record<string, number>, theirs: unknown): string[] {
+  if (typeof theirs !== 'object' || theirs === null) return [`no ${table} table in the addon`]
+  const t = theirs as Record<string, unknown>
+  const out: string[] = []
+  for (const name of new Set([...Object.keys(ours), ...Object.keys(t)])) {
+    if (ours[name] !== t[name]) {
+      out.push(`${table}.${name} is ${ours[name] ?? 'unknown'} here, ${t[name] ?? 'unknown'} in the addon`)
+    }
+  }
+  return out
+}
+
+/**
+ * Checks that an addon speaks this package's contract (native.ts): its API version and the
+ * constants both sides use. Returns what differs; empty when it matches.
+ */
+export function contractMismatches(addon: Record<string, unknown>): string[] {
+  if (addon.apiVersion !== API_VERSION) {
+    return [`API version ${typeof addon.apiVersion === 'number' ? addon.apiVersion : 'none'}, this package needs ${API_VERSION}`]
+  }
+  const c = (addon.constants ?? {}) as Record<string, unknown>
+  const errno = members(os.errno as unknown as Record<string, number>)
+  const theirErrno = (typeof c.errno === 'object' && c.errno !== null ? c.errno : {}) as Record<string, unknown>
+  const ourErrno: Record<string, number> = {}
+  for (const name of Object.keys(theirErrno)) ourErrno[name] = errno[name]
+  return [
+    ...(c.eventSlots === EVENT_SLOTS ? [] : [`eventSlots is ${EVENT_SLOTS} here, ${c.eventSlots ?? 'unknown'} in the addon`]),
+    ...differences('Ev', members(Ev), c.Ev),
+    ...differences('UdpOption', members(UdpOption), c.UdpOption),
+    ...differences('PollMode', members(PollMode), c.PollMode),
+    ...differences('errno', ourErrno, c.errno),
+  ]
+}
+
 /** The addon (loaded once; a failure is not cached, so a later call retries). */
 export function loadBinding(): NativeBinding {
   if (loaded !== undefined) return loaded
-  let addon: Partial<NativeBinding>
+  let addon: Record<string, unknown>
   try {
-    addon = require('@gazelle/native') as Partial<NativeBinding>
+    addon = require('@gazelle/native') as Record<string, unknown>
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
     throw new GazelleError(
@@ -36,13 +70,13 @@ export function loadBinding(): NativeBinding {
       { cause: err },
     )
   }
-  const missing = REQUIRED.filter((name) => typeof addon[name] !== 'function')
-  if (missing.length) {
+  const mismatches = contractMismatches(addon)
+  if (mismatches.length) {
     throw new GazelleError(
       'ERR_GAZELLE_NO_DPDK',
-      `the native addon is out of date (no ${missing.join(', ')}): run \`npm run setup\``,
+      `the native addon is out of date for this package (${mismatches.join('; ')}): run \`npm run setup\``,
     )
   }
-  loaded = addon as NativeBinding
+  loaded = addon as unknown as NativeBinding
   return loaded
 }

@@ -6,13 +6,37 @@
 // errnoException() (errors.ts) turns into Node's error; every one returns -EBADF once
 // the stack is closed. Only stackOpen throws (ERR_GAZELLE_*).
 
-/** Event types in the batch passed to the events callback. */
+/**
+ * The version of this contract (names, arguments, results, constants). The addon exports
+ * its own (native/src/common.h kApiVersion) and the constants below; binding.ts refuses an
+ * addon that differs. Raise both with any change.
+ */
+export const API_VERSION = 1
+
+/**
+ * The events callback: events start..start+count-1 of `state`, EVENT_SLOTS numbers each
+ * (type, id, a, b, data offset, data length), all for one socket. A payload (Ev.Data,
+ * Ev.UdpMessage) is slab[offset, offset + length) when offset >= 0, else the next
+ * Buffer of `big` (in event order). Views of the slab stay valid: the addon never
+ * writes a slab's bytes twice.
+ */
+export type EventsCallback = (
+  state: Float64Array,
+  start: number,
+  count: number,
+  slab: Buffer | undefined,
+  big: Buffer[] | undefined,
+) => void
+
+export const EVENT_SLOTS = 6
+
+/** Event types in the events callback. */
 export enum Ev {
   /** id = listener id, a = new socket id, b = remoteIp * 65536 + remotePort */
   Accept = 1,
   /** id = socket id, a = local port chosen */
   Connected = 2,
-  /** id = socket id, a = Buffer with bytes received (several segments coalesced) */
+  /** id = socket id, payload = bytes received (several segments coalesced) */
   Data = 3,
   /** id = socket id: the peer sent FIN (no more data) */
   Eof = 4,
@@ -21,7 +45,7 @@ export enum Ev {
   /** id = socket id, a = -errno (-ECONNRESET, -ECONNREFUSED, -ETIMEDOUT, -ECONNABORTED);
    * the native socket is gone after this event */
   Error = 6,
-  /** id = UDP socket id, a = Buffer (one datagram), b = sourceIp * 65536 + sourcePort */
+  /** id = UDP socket id, payload = one datagram, b = sourceIp * 65536 + sourcePort */
   UdpMessage = 16,
   /** id = UDP socket id whose send was refused (-EAGAIN): it may send again */
   UdpWritable = 17,
@@ -90,7 +114,7 @@ export interface NativeStackConfig {
 
 export interface NativeBinding {
   /** Creates the port and netif; throws an Error with .code (ERR_GAZELLE_*) on failure. */
-  stackOpen(config: NativeStackConfig, onEvents: (batch: unknown[]) => void): void
+  stackOpen(config: NativeStackConfig, onEvents: EventsCallback): void
   /** Stops polling, frees every socket, the port and its mbuf pool. EAL stays up. */
   stackClose(): void
   /** Whether the poll handles keep the event loop alive. */

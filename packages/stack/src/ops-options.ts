@@ -1,7 +1,7 @@
 // Options for operators: the control socket, the logger and the periodic metrics line.
 import { resolve } from 'node:path'
 import { LOG_LEVELS, LogLevel, Logger } from './log'
-import { checkKeys, integer, invalidOption, isObject, oneOf } from './validate'
+import { SUN_PATH_MAX, checkKeys, integer, invalidOption, isObject, oneOf } from './validate'
 
 export interface ControlOptions {
   /** Unix socket path. Default: <control dir>/<pid>.sock (see README, "Operating a stack"). */
@@ -29,7 +29,6 @@ export interface ResolvedOpsOptions {
 
 /** The createStack() keys this file resolves. */
 export const OPS_OPTION_KEYS: readonly string[] = ['control', 'logger', 'logLevel', 'metricsLogInterval']
-const SUN_PATH_MAX = 107
 const LOGGER_METHODS = ['error', 'warn', 'info', 'debug'] as const
 
 export function resolveOpsOptions(options: Record<string, unknown>): ResolvedOpsOptions {

@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { parseCidr, parseIPv4, prefixToNetmask, sameSubnet, formatIPv4 } from './ip'
 import { NativeStackConfig, PollMode } from './native'
-import { checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
+import { SUN_PATH_MAX, checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
 import { OPS_OPTION_KEYS, OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
@@ -113,7 +113,6 @@ const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/
 const IFNAME_EXPECTED = 'an interface name of 1 to 15 letters, digits, "_", "-" or "."'
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i
 const PCI = /^(?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i
-const SUN_PATH_MAX = 107
 
 function isInterfaceName(s: string): boolean {
   return IFNAME.test(s) && s !== '.' && s !== '..'

@@ -5,7 +5,7 @@ import { loadBinding } from './binding'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
 import { GazelleError, errnoException, openError } from './errors'
 import { formatIPv4, parseIPv4 } from './ip'
-import { Ev, NativeBinding } from './native'
+import { EVENT_SLOTS, Ev, NativeBinding } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
 import { Server, ServerOptions } from './server'
 import { StackOps } from './ops'
@@ -255,26 +255,31 @@ export class Stack {
     else if (!want && refs === 0) this[kBinding].stackRef(false)
   }
 
-  /** The addon's events callback: [type, id, a, b, type, id, a, b, ...]. */
-  [kDispatch](batch: unknown[]): void {
+  /** The addon's events callback (native.ts EventsCallback): one run of one socket's events. */
+  [kDispatch](st: Float64Array, start: number, count: number, slab: Buffer | undefined, big: Buffer[] | undefined): void {
     const handles = this[kHandles]
-    for (let i = 0; i + 3 < batch.length; i += 4) {
+    let nextBig = 0
+    for (let i = start * EVENT_SLOTS, end = (start + count) * EVENT_SLOTS; i < end; i += EVENT_SLOTS) {
       if (this[kClosed]) return
-      const type = batch[i] as Ev
-      const h = handles[batch[i + 1] as number]
-      const a = batch[i + 2]
+      const type = st[i] as Ev
+      const id = st[i + 1]
+      const h = handles[id]
+      const a = st[i + 2]
       try {
         switch (type) {
           case Ev.Accept:
-            if (h instanceof Server) h[kOnAccept](a as number, batch[i + 3] as number)
-            else this[kBinding].tcpAbort(a as number) // its listener closed earlier in this batch
+            if (h instanceof Server) h[kOnAccept](a, st[i + 3])
+            else this[kBinding].tcpAbort(a) // its listener closed earlier in this batch
             break
           case Ev.Connected:
-            if (h instanceof Socket) h[kOnConnected](a as number)
+            if (h instanceof Socket) h[kOnConnected](a)
             break
-          case Ev.Data:
-            if (h instanceof Socket) h[kOnData](a as Buffer)
+          case Ev.Data: {
+            const off = st[i + 4]
+            const data = off >= 0 ? slab!.subarray(off, off + st[i + 5]) : big![nextBig++]
+            if (h instanceof Socket) h[kOnData](data)
             break
+          }
           case Ev.Eof:
             if (h instanceof Socket) h[kOnEof]()
             break
@@ -282,13 +287,16 @@ export class Stack {
             if (h instanceof Socket) h[kOnWritable]()
             break
           case Ev.Error:
-            if (h instanceof Socket) h[kOnError](a as number)
+            if (h instanceof Socket) h[kOnError](a)
             break
-          case Ev.UdpMessage:
-            this[kUdpHandles][batch[i + 1] as number]?.[kOnMessage](a as Buffer, batch[i + 3] as number)
+          case Ev.UdpMessage: {
+            const off = st[i + 4]
+            const data = off >= 0 ? slab!.subarray(off, off + st[i + 5]) : big![nextBig++]
+            this[kUdpHandles][id]?.[kOnMessage](data, st[i + 3])
             break
+          }
           case Ev.UdpWritable:
-            this[kUdpHandles][batch[i + 1] as number]?.[kOnUdpWritable]()
+            this[kUdpHandles][id]?.[kOnUdpWritable]()
             break
         }
       } catch (err) {
@@ -346,7 +354,7 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     let ops: StackOps
     try {
       try {
-        binding.stackOpen(config, (batch) => stack?.[kDispatch](batch))
+        binding.stackOpen(config, (st, start, count, slab, big) => stack?.[kDispatch](st, start, count, slab, big))
       } catch (err) {
         const d = resolved.device
         if (d.type === 'memif' && d.role === 'client' && (err as { code?: string }).code === 'ERR_GAZELLE_DEVICE') {

@@ -19,6 +19,9 @@ export function invalidOption(name: string, expected: string, actual: unknown): 
   )
 }
 
+/** The longest unix socket path (sockaddr_un.sun_path, 108 bytes with the NUL). */
+export const SUN_PATH_MAX = 107
+
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
