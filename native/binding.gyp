@@ -43,14 +43,32 @@
         "src/loop.cc",
         "src/tcp.cc",
         "src/udp.cc",
-        "src/ops.cc"
+        "src/ops.cc",
+        "src/xdp.cc",
+        "src/xdp_prog.c",
+        "src/xdp_ports.c",
+        "src/xdp_reserve.c",
+        "src/xdp_neigh.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
       "cflags": ["<!@(pkg-config --cflags libdpdk)"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev"]
+      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"]
+    },
+    {
+      "target_name": "xdp_steer",
+      "type": "none",
+      "actions": [
+        {
+          "action_name": "bpf",
+          "inputs": ["bpf/xdp_steer.c", "bpf/xdp_steer.h"],
+          "outputs": ["<(PRODUCT_DIR)/xdp_steer.o"],
+          "action": ["clang", "-O2", "-g", "-Wall", "-target", "bpf", "-I/usr/include/<!(gcc -print-multiarch)",
+                     "-c", "bpf/xdp_steer.c", "-o", "<(PRODUCT_DIR)/xdp_steer.o"]
+        }
+      ]
     },
     {
       "target_name": "fault-relay",

@@ -9,9 +9,10 @@ hugepages=${GAZELLE_HUGEPAGES:-1024}   # 2 MiB pages: 2 GiB, enough for ~8 stack
 log() { printf '[setup] %s\n' "$*"; }
 need_root() { [ "$(id -u)" = 0 ] || { echo "setup: $1 needs root (run as root or with sudo)" >&2; exit 1; }; }
 
+# clang + libbpf-dev: the af_xdp device's XDP program (native/bpf) is compiled at build time
 apt_packages=(libdpdk-dev dpdk pkg-config build-essential python3 libnuma-dev
   iproute2 ethtool curl iputils-ping tcpdump procps tshark
-  nghttp2-client wrk openssl patch hping3 python3-scapy
+  nghttp2-client wrk openssl patch hping3 python3-scapy clang libbpf-dev
   redis-server postgresql)   # real servers for @gazelle/register's client tests
 missing=()
 for p in "${apt_packages[@]}"; do

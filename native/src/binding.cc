@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gz::InitUdp(env, exports);
   gz::InitOps(env, exports);
   gz::InitConstants(env, exports);
+  gz::InitXdp(env, exports);
   return exports;
 }
 

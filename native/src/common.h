@@ -12,7 +12,7 @@ namespace gz {
 
 // The version of the exports' contract (names, arguments, results, constants):
 // packages/stack/src/native.ts API_VERSION must match it. Raise both with any change.
-constexpr int kApiVersion = 1;
+constexpr int kApiVersion = 2;
 
 // info[i] as an unsigned 32-bit integer.
 uint32_t Arg(const Napi::CallbackInfo &info, size_t i);
@@ -29,6 +29,7 @@ void InitTcp(Napi::Env env, Napi::Object exports);         // tcp.cc: tcp*
 void InitUdp(Napi::Env env, Napi::Object exports);         // udp.cc: udp*
 void InitOps(Napi::Env env, Napi::Object exports);         // ops.cc: latency, conns, capture
 void InitConstants(Napi::Env env, Napi::Object exports);   // constants.cc: apiVersion, constants
+void InitXdp(Napi::Env env, Napi::Object exports);         // xdp.cc: the af_xdp device's host side
 
 }  // namespace gz
 

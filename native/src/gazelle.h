@@ -40,6 +40,7 @@ struct gz_port_config {
   uint16_t tx_desc;
   uint16_t mtu;
   bool rx_intr;          /* ask for rx interrupts (falls back to polling) */
+  uint16_t queues;       /* rx/tx queue pairs, polled in turn; 0 means 1 */
 };
 int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err);
 void gz_port_close(void);
@@ -67,6 +68,7 @@ struct gz_port_counters {
   unsigned pool_in_use, pool_free, pool_size;
 };
 void gz_port_counters(struct gz_port_counters *c);
+uint32_t gz_port_af_xdp_max_mtu(void);   /* largest MTU an AF_XDP frame holds */
 
 /* ---- netif (netif.c): the LwIP side of the port ---- */
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
@@ -149,6 +151,11 @@ bool gz_tcp_lingering(void);
 bool gz_tcp_in_flight(void);
 /* Ids closed during the last batch become reusable (called at the start of a poll). */
 void gz_tcp_recycle_ids(void);
+
+/* A socket-table id as the argument LwIP hands to a pcb's callbacks: id + 1, because a
+ * pcb without an owner has NULL (detached: JS closed it), and socket 0 must not look so. */
+#define GZ_ID_ARG(id) ((void *)((uintptr_t)(id) + 1))
+#define GZ_ARG_ID(arg) ((uint32_t)((uintptr_t)(arg) - 1))   /* UINT32_MAX for NULL: no socket */
 
 /* ---- ids (idtable.c): socket-table ids, reused only from the next batch on ---- */
 struct gz_ids {

@@ -69,6 +69,7 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   pc.rx_desc = (uint16_t)U32(cfg, "rxQueueSize");
   pc.tx_desc = (uint16_t)U32(cfg, "txQueueSize");
   pc.mtu = (uint16_t)U32(cfg, "mtu");
+  pc.queues = (uint16_t)U32(cfg, "queues");
   pc.rx_intr = PollModeUsesInterrupt(mode);
   if (gz_port_open(&pc, &err) != 0) ThrowCoded(env, err);
 

@@ -6,6 +6,7 @@
 #include <rte_mbuf.h>
 
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/etharp.h"
 #include "lwip/igmp.h"
 #include "lwip/init.h"
@@ -30,6 +31,7 @@ static void rx_pbuf_free(struct pbuf *p) {
 }
 
 static err_t linkoutput(struct netif *nif, struct pbuf *p) {
+  if (unlikely(gz_neigh_intercept(p->payload, p->len))) return ERR_OK;   /* af_xdp: the kernel resolves */
   struct rte_mbuf *m = gz_port_alloc();
   if (!m) return ERR_MEM;
   if (p->tot_len > rte_pktmbuf_tailroom(m)) {

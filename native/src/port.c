@@ -18,13 +18,16 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <unistd.h>
 
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/pbuf.h"
 
 #define TX_BURST 32
 #define TX_BACKLOG 8192      /* power of two */
 #define TX_RETRIES 8
+#define XDP_HEADROOM 256     /* XDP_PACKET_HEADROOM: the kernel's, inside each AF_XDP frame */
 
 static struct {
   bool open;
@@ -34,8 +37,10 @@ static struct {
   bool tx_cksum;
   bool rx_intr;
   int wake_fd;            /* net_af_packet: its packet socket stands in for an rx interrupt */
-  bool tx_kick_costly;    /* net_af_packet: every tx_burst ends in a sendto() */
+  bool tx_kick_costly;    /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
   bool probed;
+  uint16_t queues;        /* rx/tx queue pairs (af_xdp: one socket each) */
+  uint16_t next_rxq;
   bool started;           /* a probed (PCI) port: stopped at close, not removed */
   /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
@@ -46,6 +51,23 @@ static struct {
 } port;
 
 static unsigned pool_counter;
+
+/* The private area holds the LwIP custom pbuf that wraps the mbuf on rx. */
+#define MBUF_PRIV RTE_ALIGN(sizeof(struct pbuf_custom) + sizeof(void *), RTE_MBUF_PRIV_ALIGN)
+/* Frame bytes around the MTU that one mbuf makes room for. */
+#define FRAME_EXTRA (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN)
+
+/* The largest MTU whose AF_XDP frame fits: DPDK 22.11's net_af_xdp uses each pool
+ * element as one UMEM chunk (at most a page, no multi-buffer), and the kernel keeps
+ * XDP_HEADROOM in front of the packet. */
+uint32_t gz_port_af_xdp_max_mtu(void) {
+  uint32_t mtu = 4096;
+  while (mtu > RTE_ETHER_MIN_MTU &&
+         rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + MBUF_PRIV + RTE_PKTMBUF_HEADROOM + XDP_HEADROOM +
+                                       mtu + FRAME_EXTRA, 0, NULL) > (size_t)getpagesize())
+    mtu -= 2;
+  return mtu;
+}
 
 /* net_af_packet (DPDK 22.11) has no rx interrupt, but each of its queues is a packet
  * socket with an rx ring, and the kernel reports that socket readable while the ring
@@ -111,10 +133,23 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
 
   char pool_name[RTE_MEMPOOL_NAMESIZE];
   snprintf(pool_name, sizeof(pool_name), "gz_pool_%u", pool_counter++);
-  /* The private area holds the LwIP custom pbuf that wraps the mbuf on rx. */
-  uint16_t priv = RTE_ALIGN(sizeof(struct pbuf_custom) + sizeof(void *), RTE_MBUF_PRIV_ALIGN);
+  uint16_t priv = MBUF_PRIV;
   /* One mbuf holds one whole frame, jumbo frames included. */
-  uint32_t room = cfg->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN + 2 * RTE_VLAN_HLEN;
+  uint32_t room = cfg->mtu + FRAME_EXTRA;
+  uint32_t max_mtu = info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
+  bool af_xdp = strcmp(info.driver_name, "net_af_xdp") == 0;
+  if (af_xdp) {
+    /* The mbuf is the AF_XDP frame (one UMEM chunk, at most a page in DPDK 22.11, no
+     * multi-buffer), and the kernel keeps its own headroom in front of the packet. */
+    room += XDP_HEADROOM;
+    if (gz_port_af_xdp_max_mtu() < max_mtu) max_mtu = gz_port_af_xdp_max_mtu();
+  }
+  if (cfg->mtu > max_mtu && strcmp(info.driver_name, "net_memif") != 0) {
+    gz_fail(err, "ERR_GAZELLE_MTU", "MTU %u is above the largest %s takes (%u)%s", cfg->mtu, port.vdev, max_mtu,
+            af_xdp ? ": AF_XDP frames in DPDK 22.11 are one page, without multi-buffer" : "");
+    gz_port_close();
+    return -1;
+  }
   if (room < RTE_MBUF_DEFAULT_DATAROOM) room = RTE_MBUF_DEFAULT_DATAROOM;
   port.pool = rte_pktmbuf_pool_create(pool_name, cfg->mbufs, 256, priv,
                                       (uint16_t)(room + RTE_PKTMBUF_HEADROOM),
@@ -130,7 +165,6 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   memset(&conf, 0, sizeof(conf));
   /* net_memif advertises a 1514-byte frame yet carries larger ones (buffers are
    * chained): ethdev gets what the PMD claims, the netif the MTU asked for. */
-  uint32_t max_mtu = info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
   conf.rxmode.mtu = cfg->mtu;
   if (conf.rxmode.mtu > max_mtu && strcmp(info.driver_name, "net_memif") == 0)
     conf.rxmode.mtu = max_mtu;
@@ -138,12 +172,13 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
     conf.txmode.offloads |= cksum;
     port.tx_cksum = true;
   }
-  conf.intr_conf.rxq = cfg->rx_intr ? 1 : 0;
+  port.queues = cfg->queues ? cfg->queues : 1;
+  conf.intr_conf.rxq = cfg->rx_intr && port.queues == 1 ? 1 : 0;
 
-  rc = rte_eth_dev_configure(port.id, 1, 1, &conf);
-  if (rc < 0 && cfg->rx_intr) {
+  rc = rte_eth_dev_configure(port.id, port.queues, port.queues, &conf);
+  if (rc < 0 && conf.intr_conf.rxq) {
     conf.intr_conf.rxq = 0;     /* this port cannot interrupt: poll it */
-    rc = rte_eth_dev_configure(port.id, 1, 1, &conf);
+    rc = rte_eth_dev_configure(port.id, port.queues, port.queues, &conf);
   }
   port.rx_intr = conf.intr_conf.rxq == 1;
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_configure", rc);
@@ -152,12 +187,14 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   rte_eth_dev_adjust_nb_rx_tx_desc(port.id, &rxd, &txd);
   int socket = rte_eth_dev_socket_id(port.id);
   if (socket < 0) socket = (int)rte_socket_id();
-  rc = rte_eth_rx_queue_setup(port.id, 0, rxd, (unsigned)socket, NULL, port.pool);
-  if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rx queue setup", rc);
   struct rte_eth_txconf txconf = info.default_txconf;
   txconf.offloads = conf.txmode.offloads;
-  rc = rte_eth_tx_queue_setup(port.id, 0, txd, (unsigned)socket, &txconf);
-  if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "tx queue setup", rc);
+  for (uint16_t q = 0; q < port.queues; q++) {
+    rc = rte_eth_rx_queue_setup(port.id, q, rxd, (unsigned)socket, NULL, port.pool);
+    if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rx queue setup", rc);
+    rc = rte_eth_tx_queue_setup(port.id, q, txd, (unsigned)socket, &txconf);
+    if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "tx queue setup", rc);
+  }
 
   rc = rte_eth_dev_start(port.id);
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
@@ -166,6 +203,12 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
     if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
+  }
+  /* net_af_xdp has no rx interrupt either (its socket is readable while frames wait),
+   * and a copy-mode socket transmits in sendto(). */
+  if (af_xdp) {
+    port.tx_kick_costly = true;
+    if (cfg->rx_intr && port.queues == 1) port.wake_fd = gz_xdp_socket_fd();
   }
   return 0;
 }
@@ -216,7 +259,17 @@ bool gz_port_link_up(void) {
 bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
 
 uint16_t gz_port_rx(void **mbufs, uint16_t n) {
-  uint16_t got = rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
+  uint16_t got;
+  if (likely(port.queues == 1)) {
+    got = rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
+  } else {   /* every queue in turn, starting from a different one each time */
+    got = 0;
+    for (uint16_t i = 0; i < port.queues && got < n; i++) {
+      uint16_t q = (uint16_t)((port.next_rxq + i) % port.queues);
+      got += rte_eth_rx_burst(port.id, q, (struct rte_mbuf **)mbufs + got, (uint16_t)(n - got));
+    }
+    port.next_rxq = (uint16_t)((port.next_rxq + 1) % port.queues);
+  }
   if (unlikely(gz_loop.capture_on)) {
     for (uint16_t i = 0; i < got && gz_loop.capture_on; i++) gz_capture_frame(mbufs[i]);
   }

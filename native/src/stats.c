@@ -1,6 +1,7 @@
 /* Walks every counter the stack keeps (port, mbuf pool, LwIP, poll loop) so the
  * binding can hand them to JS as { group: { name: value } }. */
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 
@@ -63,4 +64,5 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "tcp", "timeouts", tcp_recovery_stats.timeouts);
   fn(ctx, "tcp", "lossProbes", tcp_recovery_stats.loss_probes);
   gz_udp_stats(fn, ctx);
+  gz_xdp_stats(fn, ctx);
 }

@@ -1,11 +1,12 @@
 /* The TCP socket table: LwIP raw-API pcbs behind small integer ids that JS holds.
  * LwIP callbacks turn into events (events.c) delivered to JS once per poll.
- * tcp_arg carries the id, not a pointer, because the table may grow. */
+ * tcp_arg carries the id (GZ_ID_ARG), not a pointer, because the table may grow. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/ip_addr.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/tcp.h"
@@ -29,8 +30,6 @@ struct sock {
 };
 
 #define NONE UINT32_MAX
-#define ARG_ID(arg) ((uint32_t)(uintptr_t)(arg))
-#define ID_ARG(id) ((void *)(uintptr_t)(id))
 /* Tell JS it may write again once this much room is free (or all is acked). */
 #define WRITABLE_THRESHOLD (TCP_SND_BUF / 8)
 
@@ -111,7 +110,7 @@ static void detach(struct tcp_pcb *pcb) {
 /* ---- LwIP callbacks ---- */
 
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (!s) {
     if (p) pbuf_free(p);
@@ -140,7 +139,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (s && s->want_writable &&
       (tcp_sndbuf(pcb) >= WRITABLE_THRESHOLD || pcb->unacked == NULL)) {
@@ -152,7 +151,7 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
 }
 
 static void on_err(void *arg, err_t err) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (!s) return;               /* pcb is already freed by LwIP */
   int code;
@@ -176,14 +175,14 @@ static void on_err(void *arg, err_t err) {
 }
 
 static void attach(uint32_t id, struct tcp_pcb *pcb) {
-  tcp_arg(pcb, ID_ARG(id));
+  tcp_arg(pcb, GZ_ID_ARG(id));
   tcp_recv(pcb, on_recv);
   tcp_sent(pcb, on_sent);
   tcp_err(pcb, on_err);
 }
 
 static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
-  uint32_t listener = ARG_ID(arg);
+  uint32_t listener = GZ_ARG_ID(arg);
   if (err != ERR_OK || newpcb == NULL) return ERR_VAL;
   int id = sock_alloc();
   struct gz_event *ev = id >= 0 ? gz_events_push(GZ_EV_ACCEPT, listener) : NULL;
@@ -204,7 +203,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
 }
 
 static err_t on_connected(void *arg, struct tcp_pcb *pcb, err_t err) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
   if (!s) return ERR_OK;
   s->state = CONN_OPEN;
@@ -230,9 +229,7 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
   struct tcp_pcb *pcb = tcp_new();
   if (!pcb) return -ENOMEM;   /* out of TCP control blocks */
   ip_set_option(pcb, SOF_REUSEADDR);   /* like node: TIME_WAIT does not block a restart */
-  ip_addr_t addr;
-  ip_addr_set_ip4_u32(&addr, lwip_htonl(ip));
-  err_t e = tcp_bind(pcb, &addr, port);
+  err_t e = gz_xdp_tcp_bind(pcb, ip, port);   /* tcp_bind, with af_xdp's port sharing */
   if (e != ERR_OK) {
     tcp_abort(pcb);
     return e == ERR_USE ? -EADDRINUSE : -EINVAL;
@@ -250,7 +247,7 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
   }
   socks[id].kind = SOCK_LISTEN;
   socks[id].pcb = lpcb;
-  tcp_arg(lpcb, ID_ARG(id));
+  tcp_arg(lpcb, GZ_ID_ARG(id));
   tcp_accept(lpcb, on_accept);
   return id;
 }
@@ -258,11 +255,11 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
 int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port) {
   struct tcp_pcb *pcb = tcp_new();
   if (!pcb) return -ENOMEM;
-  if (local_port) {
-    err_t e = tcp_bind(pcb, IP4_ADDR_ANY, local_port);
+  if (local_port || gz_xdp_active()) {   /* af_xdp: the stack's ephemeral range */
+    err_t e = gz_xdp_tcp_bind(pcb, 0, local_port);
     if (e != ERR_OK) {
       tcp_abort(pcb);
-      return -EADDRINUSE;
+      return local_port ? -EADDRINUSE : -EADDRNOTAVAIL;   /* no free port in the ephemeral range */
     }
   }
   int id = sock_alloc();
@@ -427,7 +424,7 @@ static void pcb_info(const struct tcp_pcb *pcb, struct gz_tcp_info *info) {
 
 void gz_tcp_conn_info(const struct tcp_pcb *pcb, uint64_t now, struct gz_conn_info *c) {
   pcb_info(pcb, &c->tcp);
-  uint32_t id = ARG_ID(pcb->callback_arg);
+  uint32_t id = GZ_ARG_ID(pcb->callback_arg);
   if (id >= capacity || socks[id].kind == SOCK_FREE || socks[id].pcb != pcb) {
     c->id = -1;   /* JS let go of it: closing, or in TIME_WAIT */
     c->age_ms = -1;
@@ -510,7 +507,7 @@ bool gz_tcp_in_flight(void) {
 bool gz_tcp_lingering(void) {
   if (closing_len) return true;
   for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
-    if (pcb->callback_arg != NULL) continue;        /* still a JS socket */
+    if (pcb->callback_arg != NULL) continue;        /* still a JS socket (GZ_ID_ARG) */
     if (pcb->unsent || pcb->unacked || pcb->state == FIN_WAIT_1 ||
         pcb->state == CLOSING || pcb->state == LAST_ACK)
       return true;

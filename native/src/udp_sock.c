@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gazelle.h"
+#include "xdp.h"
 #include "lwip/igmp.h"
 #include "lwip/ip4.h"
 #include "lwip/prot/ip4.h"
@@ -45,8 +46,6 @@ struct udp_sock {
   struct gz_udp_counters counters;
 };
 
-#define ARG_ID(arg) ((uint32_t)(uintptr_t)(arg))
-#define ID_ARG(id) ((void *)(uintptr_t)(id))
 
 static struct udp_sock *socks;
 static uint32_t capacity;
@@ -84,7 +83,7 @@ static int from_lwip(err_t e) {
 /* ---- receiving ---- */
 
 static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, u16_t port) {
-  uint32_t id = ARG_ID(arg);
+  uint32_t id = GZ_ARG_ID(arg);
   struct udp_sock *s = sock(id);
   if (!s) {
     pbuf_free(p);
@@ -141,7 +140,7 @@ int gz_udp_open(bool reuse_addr) {
   udp_set_multicast_ttl(pcb, DEFAULT_MULTICAST_TTL);
   udp_set_flags(pcb, UDP_FLAGS_MULTICAST_LOOP);
   if (reuse_addr) ip_set_option(pcb, SOF_REUSEADDR);
-  udp_recv(pcb, on_recv, ID_ARG(id));
+  udp_recv(pcb, on_recv, GZ_ID_ARG(id));
   live++;
   return (int)id;
 }
@@ -149,9 +148,7 @@ int gz_udp_open(bool reuse_addr) {
 int gz_udp_bind(uint32_t id, uint32_t ip, uint16_t port) {
   struct udp_sock *s = sock(id);
   if (!s) return -EBADF;
-  ip_addr_t addr;
-  ip_from_host(&addr, ip);
-  int rc = from_lwip(udp_bind(s->pcb, &addr, port));
+  int rc = from_lwip(gz_xdp_udp_bind(s->pcb, ip, port));   /* udp_bind, with af_xdp's port sharing */
   return rc < 0 ? rc : s->pcb->local_port;
 }
 

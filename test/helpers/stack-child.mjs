@@ -71,6 +71,7 @@ const serverModes = {
   // Echo everything; report bytes and hash of what came in.
   echo(sock, port) {
     const h = sha()
+    const remotePort = sock.remotePort
     let bytes = 0
     let error = null
     sock.on('data', (d) => {
@@ -78,7 +79,7 @@ const serverModes = {
       bytes += d.length
     })
     sock.on('error', (e) => (error = e.code ?? e.message))
-    sock.on('close', () => report(port, { mode: 'echo', bytes, sha: h.digest('hex'), error }))
+    sock.on('close', () => report(port, { mode: 'echo', bytes, sha: h.digest('hex'), error, remotePort }))
     sock.pipe(sock)
   },
   // allowHalfOpen: after the client's FIN, still send a reply, then end.

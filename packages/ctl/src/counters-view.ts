@@ -22,6 +22,17 @@ function grid(title: string, pairs: Pair[]): string[] {
 const PROTOCOLS = ['link', 'etharp', 'ip', 'ipFrag', 'icmp', 'udp', 'tcp'] as const
 const PROTO_COUNTERS = ['xmit', 'recv', 'drop', 'chkerr', 'lenerr', 'memerr', 'rterr', 'proterr', 'opterr', 'err'] as const
 
+/** af_xdp only: how frames reach the stack, and what the XDP program sent where. */
+function xdpGrid(c: Counters, n: (g: string, k: string) => string): string[] {
+  const x = c.xdp
+  if (!x) return []
+  return grid('AF_XDP', [
+    ['mode', x.zeroCopy ? 'zero-copy' : 'copy'], ['xdp', x.nativeMode ? 'driver' : 'generic'], ['queues', count(x.sockets ?? 0)],
+    ['flows', x.bifurcated ? 'ports' : 'all'], ['to stack', n('xdp', 'toStack')], ['to kernel', n('xdp', 'toKernel')],
+    ['claimed ports', count(x.claimedPorts ?? 0)], ['neighbours', count(x.neighbours ?? 0)],
+  ])
+}
+
 export function formatCounters(c: Counters, kind: Kind): string[] {
   const v = (g: string, k: string) => c[g]?.[k] ?? 0
   const n = (g: string, k: string) => count(kind === 'rate' ? Math.round(v(g, k)) : v(g, k))
@@ -38,6 +49,7 @@ export function formatCounters(c: Counters, kind: Kind): string[] {
     ...grid('Mempool', [
       ['size', count(v('mempool', 'size'))], ['in use', count(v('mempool', 'inUse'))], ['free', count(v('mempool', 'free'))],
     ]),
+    ...xdpGrid(c, n),
     ...grid('Poll', [
       [`polls${per}`, n('poll', 'polls')], ['busy', Number.isNaN(busy) ? '-' : `${(busy * 100).toFixed(1)}%`], [`events${per}`, n('poll', 'events')],
       [`batches${per}`, n('poll', 'batches')], [`sleeps${per}`, n('poll', 'sleeps')], [`wakeups${per}`, n('poll', 'wakeups')],

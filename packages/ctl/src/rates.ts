@@ -8,6 +8,7 @@ const LEVELS: Record<string, readonly string[]> = {
   port: ['txBacklog', 'linkUp'],
   mempool: ['size', 'inUse', 'free'],
   tcp: ['sockets'],
+  xdp: ['zeroCopy', 'nativeMode', 'sockets', 'bifurcated', 'claimedPorts', 'neighbours'],
 }
 
 export function isLevel(group: string, name: string): boolean {

@@ -36,6 +36,19 @@ t.test('stats screen fits 80 columns and names every group', async (t) => {
   t.match(formatCounters(counters(1), 'total').join('\n'), /busy +25\.0%/)
 })
 
+t.test('stats screen: the AF_XDP group of an af_xdp stack', async (t) => {
+  const xdp = { zeroCopy: 0, nativeMode: 1, sockets: 1, bifurcated: 1, toStack: 5000, toKernel: 40, claimedPorts: 2, neighbours: 1 }
+  t.notMatch(formatCounters(counters(1), 'total').join('\n'), /AF_XDP/, 'other devices: no such group')
+  const lines = formatCounters({ ...counters(1), xdp }, 'total')
+  t.ok(lines.every((l) => l.length <= 80))
+  const text = lines.join('\n')
+  t.match(text, /AF_XDP +mode +copy +xdp +driver +queues +1/)
+  t.match(text, /flows +ports +to stack +5,?000 +to kernel +40/)
+  const r = rates({ time: 0, uptimeMs: 0, counters: { xdp } }, { time: 1000, uptimeMs: 1000, counters: { xdp: { ...xdp, toStack: 6000 } } })
+  t.equal(r.xdp.toStack, 1000, 'frames per second')
+  t.equal(r.xdp.zeroCopy, 0, 'the mode is a level')
+})
+
 const conn = (over: Partial<ConnEntry>): ConnEntry => ({
   id: 1, state: 'ESTABLISHED', local: '10.10.0.1:7000', remote: '10.10.0.2:49152', sendWindow: 65535, receiveWindow: 1 << 20,
   cwnd: 14600, ssthresh: 65535, mss: 1460, unackedBytes: 2920, unsentBytes: 0, receivedNotAcked: 0, rtoMillis: 1000,

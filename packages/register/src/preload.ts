@@ -64,6 +64,7 @@ function deviceLabel(stack: Stack): string {
     case 'tap': return `tap ${d.name}`
     case 'memif': return `memif ${d.role} ${d.socket}${d.id ? `#${d.id}` : ''}`
     case 'af_packet': return `af_packet ${d.iface}`
+    case 'af_xdp': return `af_xdp ${d.iface}`
     case 'pci': return `pci ${d.address}`
   }
 }

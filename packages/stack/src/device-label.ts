@@ -10,6 +10,8 @@ export function deviceLabel(d: Readonly<DeviceOptions>): string {
       return `tap:${d.name}`
     case 'af_packet':
       return `af_packet:${d.iface}`
+    case 'af_xdp':
+      return `af_xdp:${d.iface}`
     case 'pci':
       return `pci:${d.address}`
   }

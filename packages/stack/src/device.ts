@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 import { dirname } from 'node:path'
+import { loadBinding } from './binding'
 import { GazelleError } from './errors'
 import type { DeviceOptions, ResolvedOptions } from './options'
 import { configureTap, prepareTap, releaseTap } from './tap'
@@ -110,6 +111,7 @@ export async function prepareDevice(device: Readonly<DeviceOptions>, stackIp: nu
     case 'tap':
       return prepareTap(device, stackIp)
     case 'af_packet':
+    case 'af_xdp':   // af_xdp's own checks: af-xdp.ts, once the addon is loaded
       if (!interfaceExists(device.iface)) {
         throw new GazelleError(
           'ERR_GAZELLE_DEVICE_NOT_FOUND',
@@ -153,7 +155,9 @@ export async function configureDevice(device: Readonly<DeviceOptions>, stackIp: 
   if (device.type === 'tap') await configureTap(device, stackIp)
 }
 
-/** After the port is closed (or failed to open): give back what prepareDevice claimed. */
+/** After the port is closed (or failed to open): give back what prepareDevice claimed.
+ * af_xdp: the stack's ports and ephemeral range go back to the kernel. */
 export function releaseDevice(device: Readonly<DeviceOptions>): void {
   if (device.type === 'tap') releaseTap(device)
+  if (device.type === 'af_xdp') loadBinding().xdpStop()
 }

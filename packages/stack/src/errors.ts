@@ -13,7 +13,7 @@ export const codes = {
   ERR_GAZELLE_NO_HUGEPAGES: 'hugetlbfs is not mounted or has too few free hugepages (also native)',
   ERR_GAZELLE_DEVICE_EXISTS: 'a network interface with the tap name already exists, or another process uses the name',
   ERR_GAZELLE_SUBNET_IN_USE: "the kernel already routes the tap's subnet (or has its addresses) elsewhere",
-  ERR_GAZELLE_DEVICE_NOT_FOUND: 'the kernel interface named for af_packet does not exist',
+  ERR_GAZELLE_DEVICE_NOT_FOUND: 'the kernel interface named for af_packet or af_xdp does not exist (also native)',
   ERR_GAZELLE_DEVICE_SETUP: 'configuring the kernel side of the device failed',
   ERR_GAZELLE_MEMIF_IN_USE: 'another process is serving the memif socket',
   ERR_GAZELLE_STACK_OPEN: 'a stack is already open in this process (also native)',
@@ -23,6 +23,13 @@ export const codes = {
   ERR_GAZELLE_NO_INTERRUPT: "poll 'interrupt' was asked for a port without rx interrupts (native)",
   ERR_GAZELLE_LINK_DOWN: 'a memif client found no server on its socket, or the link did not come up',
   ERR_GAZELLE_CONTROL: 'the control socket could not be opened (path in use, directory not ours)',
+  ERR_GAZELLE_NOT_ROOT: 'the device needs root: CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF for af_xdp (also native)',
+  ERR_GAZELLE_MTU: 'the MTU is above what the device takes, e.g. an AF_XDP frame (also native)',
+  ERR_GAZELLE_NO_ADDRESS: 'ip "auto": the af_xdp interface has no IPv4 address',
+  ERR_GAZELLE_XDP_UNSUPPORTED: 'the kernel or the interface refused AF_XDP or XDP; the message has its reason (native)',
+  ERR_GAZELLE_XDP_PROGRAM: "the XDP program failed to load; the message has the verifier's last words, .log all of it (native)",
+  ERR_GAZELLE_XDP_BUSY: 'the interface has an XDP program of another process, or another live stack uses it (native)',
+  ERR_GAZELLE_XDP_QUEUES: 'the interface has more rx queues than options.device.queues: frames would bypass the stack',
 } as const
 
 /** node:net codes this package throws where Node would, with Node's meaning and shape

@@ -11,7 +11,7 @@
  * its own (native/src/common.h kApiVersion) and the constants below; binding.ts refuses an
  * addon that differs. Raise both with any change.
  */
-export const API_VERSION = 1
+export const API_VERSION = 2
 
 /**
  * The events callback: events start..start+count-1 of `state`, EVENT_SLOTS numbers each
@@ -102,6 +102,8 @@ export interface NativeStackConfig {
   /** "" to keep the port's MAC address */
   mac: string
   mtu: number
+  /** rx/tx queue pairs of the port (af_xdp: one AF_XDP socket each), polled in turn */
+  queues: number
   mbufs: number
   rxQueueSize: number
   txQueueSize: number
@@ -184,6 +186,44 @@ export interface NativeBinding {
   captureTake(): Buffer
   /** SO_PEERCRED of a connected unix socket fd, or -errno. */
   peerCred(fd: number): { pid: number; uid: number; gid: number } | number
+
+  // ---- the af_xdp device's host side: native/src/xdp.cc ----
+  /** Before the port opens: removes a dead stack's program from the interface, checks
+   * that the program loads and attaches; returns what was cleaned up ("" if nothing). */
+  xdpPrepare(iface: string, programPath: string): string
+  /** libbpf's messages from the last load (the verifier's log). */
+  xdpLoadLog(): string
+  /** After the port opened: finds the program's maps and switches the steering on. */
+  xdpStart(config: NativeXdpConfig): NativeXdpInfo
+  /** After the port closed: the stack's ports go back to the kernel. */
+  xdpStop(): void
+  xdpInfo(): NativeXdpInfo
+  /** The largest MTU an AF_XDP frame of this build holds. */
+  xdpMaxMtu(): number
+}
+
+export interface NativeXdpConfig {
+  ifname: string
+  ip: number
+  netmask: number
+  /** every frame of the queues to the stack (no bifurcation) */
+  takeAll: boolean
+  ephemeralLo: number
+  ephemeralHi: number
+}
+
+/** How an af_xdp device runs (stack.stats().xdp has the same and the counters). */
+export interface NativeXdpInfo {
+  active: boolean
+  bifurcated: boolean
+  /** every AF_XDP socket is in zero-copy mode (else the kernel copies each frame) */
+  zeroCopy: boolean
+  /** XDP in the driver (else generic XDP, on the kernel's skb path) */
+  nativeMode: boolean
+  programId: number
+  sockets: number
+  ephemeralLo: number
+  ephemeralHi: number
 }
 
 export type LatencyStage = 'rxToJs' | 'jsBatch' | 'writeToTx'

@@ -3,7 +3,8 @@
 import { isAbsolute, resolve } from 'node:path'
 import { parseCidr, parseIPv4, prefixToNetmask, sameSubnet, formatIPv4 } from './ip'
 import { NativeStackConfig, PollMode } from './native'
-import { SUN_PATH_MAX, checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
+import { SUN_PATH_MAX, boolean, checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
+import { builtProgram } from './af-xdp'
 import { OPS_OPTION_KEYS, OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
@@ -31,6 +32,28 @@ export interface AfPacketDeviceOptions {
   iface: string
 }
 
+/**
+ * An existing kernel interface (a NIC, or one end of a veth pair) through AF_XDP (DPDK
+ * net_af_xdp). By default the kernel keeps the interface: an XDP program hands the
+ * stack only the TCP/UDP ports it listens on or binds and its ephemeral range; ARP,
+ * ICMP and every other port stay with the kernel, which shares address and MAC.
+ */
+export interface AfXdpDeviceOptions {
+  type: 'af_xdp'
+  iface: string
+  /** Queues to attach (0..queues-1), one AF_XDP socket each; must cover every rx queue. Default 1. */
+  queues?: number
+  /** false: the stack takes every frame of its queues (a NIC dedicated to it). Default true. */
+  bifurcate?: boolean
+  /** The stack's ephemeral ports [first, last], reserved in the kernel while it runs.
+   * Default: above the kernel's net.ipv4.ip_local_port_range (61000-65535 on Linux's defaults). */
+  localPorts?: [number, number]
+  /** Copy mode even where the driver supports zero-copy. Default false. */
+  forceCopy?: boolean
+  /** An XDP object to load instead of the built-in program (same maps: xsks_map, gz_config, gz_ports, gz_stats). */
+  program?: string
+}
+
 /** A real NIC bound to a DPDK-compatible driver (vfio-pci). */
 export interface PciDeviceOptions {
   type: 'pci'
@@ -42,6 +65,7 @@ export type DeviceOptions =
   | MemifDeviceOptions
   | TapDeviceOptions
   | AfPacketDeviceOptions
+  | AfXdpDeviceOptions
   | PciDeviceOptions
 
 export type DeviceType = DeviceOptions['type']
@@ -49,7 +73,8 @@ export type PollModeName = 'busy' | 'adaptive' | 'interrupt'
 
 export interface StackOptions extends OpsOptions {
   device: DeviceOptions
-  /** The stack's address and prefix length, like "10.0.0.1/24". */
+  /** The stack's address and prefix length, like "10.0.0.1/24". af_xdp: also "auto" (the
+   * interface's address) or one of its addresses without prefix. */
   ip: string
   /** Default gateway, in the subnet of ip. */
   gateway?: string
@@ -102,7 +127,7 @@ export const STACK_OPTION_KEYS: readonly string[] = [
   'device', 'ip', 'gateway', 'mac', 'mtu', 'mbufs', 'poll', 'spinMicros', 'idleMillis', 'eal', 'hugepages',
   'rxQueueSize', 'txQueueSize', ...OPS_OPTION_KEYS,
 ]
-const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'pci']
+const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'af_xdp', 'pci']
 const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
 const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
   busy: PollMode.Busy,
@@ -165,6 +190,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
 
   let mac = ''
+  if (options.mac !== undefined && device.type === 'af_xdp') {
+    throw invalidOption('options.mac', "undefined (an af_xdp stack has its interface's MAC)", options.mac)
+  }
   if (options.mac !== undefined) {
     mac = string(options.mac, 'options.mac', 'a unicast MAC address like "02:00:00:00:00:01"', (s) =>
       MAC.test(s) && (parseInt(s.slice(0, 2), 16) & 1) === 0 && s !== '00:00:00:00:00:00',
@@ -261,6 +289,8 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
       return Object.freeze({ type, iface })
     }
+    case 'af_xdp':
+      return resolveAfXdp(value)
     case 'pci': {
       checkKeys(value, ['type', 'address'], 'options.device')
       const address = string(value.address, 'options.device.address', 'a PCI address like "0000:00:04.0"', (s) =>
@@ -269,6 +299,28 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       return Object.freeze({ type, address })
     }
   }
+}
+
+function resolveAfXdp(value: Record<string, unknown>): AfXdpDeviceOptions {
+  checkKeys(value, ['type', 'iface', 'queues', 'bifurcate', 'forceCopy', 'localPorts', 'program'], 'options.device')
+  const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
+  const queues = integer(value.queues, 'options.device.queues', 1, 64, 1)
+  const bifurcate = boolean(value.bifurcate, 'options.device.bifurcate', true)
+  const forceCopy = boolean(value.forceCopy, 'options.device.forceCopy', false)
+  let localPorts: [number, number] | undefined
+  if (value.localPorts !== undefined) {
+    const p = value.localPorts
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= 1024 && n <= 65535) ||
+        p[0] > p[1] || p[1] - p[0] < 63) {
+      throw invalidOption('options.device.localPorts', 'a range [first, last] of at least 64 ports from 1024 to 65535', p)
+    }
+    localPorts = [p[0], p[1]]
+  }
+  const program = value.program === undefined
+    ? builtProgram()
+    : string(value.program, 'options.device.program', 'an absolute path of an XDP object file, without ","',
+      (s) => isAbsolute(s) && !s.includes(','))
+  return Object.freeze({ type: 'af_xdp' as const, iface, queues, bifurcate, localPorts, forceCopy, program })
 }
 
 /** Another host address in the stack's subnet, for messages. */
@@ -301,6 +353,8 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
   // net_tap logs qdisc/flow set-up failures that do not affect us (no multiq here)
   if (d.type === 'tap') eal.push('--log-level=pmd.net.tap:critical')
   if (d.type === 'pci') eal.push('-a', d.address)
+  // the PMD logs each queue's set-up at INFO; its errors are reported as typed errors
+  if (d.type === 'af_xdp') eal.push('--log-level=pmd.net.af_xdp:warning')
   eal.push(...o.eal)
 
   let vdevName: string
@@ -319,6 +373,12 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
       vdevName = `net_af_packet${n}`
       vdevArgs = `iface=${d.iface}`
       break
+    case 'af_xdp':
+      vdevName = `net_af_xdp${n}`
+      // busy_budget=0: no SO_PREFER_BUSY_POLL (it suits a core spinning on the socket only)
+      vdevArgs = `iface=${d.iface},start_queue=0,queue_count=${d.queues},xdp_prog=${d.program},busy_budget=0` +
+        (d.forceCopy ? ',force_copy=1' : '')
+      break
     case 'pci':
       // Not a vdev: EAL probes the NIC (-a above) and the addon attaches it by name.
       vdevName = d.address
@@ -335,6 +395,7 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
     gateway: o.gateway,
     mac: o.mac,
     mtu: o.mtu,
+    queues: d.type === 'af_xdp' ? d.queues! : 1,
     mbufs: o.mbufs,
     rxQueueSize: o.rxQueueSize,
     txQueueSize: o.txQueueSize,

@@ -2,10 +2,11 @@
 // native events to Sockets and Servers by id, and keeps the event loop alive only
 // while a ref'd Server or Socket exists.
 import { loadBinding } from './binding'
+import { describeAfXdp, interfaceDefaults, prepareAfXdp, startAfXdp } from './af-xdp'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
 import { GazelleError, errnoException, openError } from './errors'
 import { formatIPv4, parseIPv4 } from './ip'
-import { EVENT_SLOTS, Ev, NativeBinding } from './native'
+import { EVENT_SLOTS, Ev, NativeBinding, NativeXdpInfo } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
 import { Server, ServerOptions } from './server'
 import { StackOps } from './ops'
@@ -339,10 +340,11 @@ export async function createStack(options: StackOptions): Promise<Stack> {
   }
   opening = true
   try {
-    const resolved = resolveOptions(options)
+    const resolved = resolveOptions(interfaceDefaults(options))
     const binding = loadBinding()
     checkHugepages(resolved)
     await prepareDevice(resolved.device, resolved.ip)
+    const cleanedUp = resolved.device.type === 'af_xdp' ? prepareAfXdp(binding, resolved) : ''
     // What is undone, in reverse order, if a later step fails.
     const undo: (() => void)[] = [() => releaseDevice(resolved.device)]
     const unwind = () => {
@@ -352,6 +354,7 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     let stack: Stack | undefined
     let mac: string
     let ops: StackOps
+    let xdp: NativeXdpInfo | undefined
     try {
       try {
         binding.stackOpen(config, (st, start, count, slab, big) => stack?.[kDispatch](st, start, count, slab, big))
@@ -366,12 +369,17 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       }
       undo.push(() => binding.stackClose())
       await configureDevice(resolved.device, resolved.ip)
+      if (resolved.device.type === 'af_xdp') xdp = startAfXdp(binding, resolved)
       await waitForLink(binding, resolved.device)
       mac = binding.stackMac()
       ops = await StackOps.start(binding, resolved, mac, () => stack?.closed ?? true)
     } catch (err) {
       unwind()
       throw err
+    }
+    if (cleanedUp) ops.log.write('warn', 'xdp-stale', { device: ops.device }, cleanedUp)
+    if (xdp && resolved.device.type === 'af_xdp') {
+      ops.log.write('info', 'xdp-mode', { device: ops.device, ...xdp }, describeAfXdp(resolved.device, xdp))
     }
     stack = new Stack(binding, resolved, mac)
     stack[kOps] = ops

@@ -22,7 +22,10 @@ t.test('every code is ERR_GAZELLE_* and described', async (t) => {
 
 t.test('the codes the native addon throws are in the table', async (t) => {
   for (const code of ['ERR_GAZELLE_EAL', 'ERR_GAZELLE_DEVICE', 'ERR_GAZELLE_NO_HUGEPAGES',
-    'ERR_GAZELLE_STACK_OPEN', 'ERR_GAZELLE_STACK_CLOSED', 'ERR_GAZELLE_NO_INTERRUPT']) {
+    'ERR_GAZELLE_STACK_OPEN', 'ERR_GAZELLE_STACK_CLOSED', 'ERR_GAZELLE_NO_INTERRUPT',
+    // af_xdp (native/src/xdp_*.c, port.c)
+    'ERR_GAZELLE_MTU', 'ERR_GAZELLE_NOT_ROOT', 'ERR_GAZELLE_DEVICE_NOT_FOUND', 'ERR_GAZELLE_DEVICE_SETUP',
+    'ERR_GAZELLE_XDP_UNSUPPORTED', 'ERR_GAZELLE_XDP_PROGRAM', 'ERR_GAZELLE_XDP_BUSY']) {
     t.ok(code in codes, code)
   }
 })

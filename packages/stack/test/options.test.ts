@@ -1,6 +1,7 @@
 import t from 'tap'
 import { GazelleError } from '../src/errors'
 import { PollMode } from '../src/native'
+import { builtProgram } from '../src/af-xdp'
 import { nativeConfig, resolveOptions } from '../src/options'
 
 const tap = { type: 'tap', name: 'gz0', hostIp: '10.0.0.2/24' }
@@ -159,6 +160,7 @@ t.test('nativeConfig: tap', async (t) => {
     pollMode: PollMode.Adaptive,
     spinMicros: 1000,
     idleMillis: 1,
+    queues: 1,
   })
   t.notOk(c.ealArgs.some((a) => a.startsWith('-l')), 'no lcore list: the addon handles affinity')
 })
@@ -209,4 +211,32 @@ t.test('unknown keys are rejected with the closest valid name', async (t) => {
     t.throws(() => resolveOptions(options), { code: 'ERR_GAZELLE_INVALID_OPTION', message }, String(message))
   }
   t.doesNotThrow(() => resolveOptions({ ...good, poll: undefined, gateway: undefined }), 'keys set to undefined are fine')
+})
+
+t.test('af_xdp: defaults, bad values and the vdev', async (t) => {
+  const xdp = { type: 'af_xdp', iface: 'eth0' }
+  const o = resolveOptions({ ...good, device: xdp })
+  t.same(o.device, {
+    type: 'af_xdp', iface: 'eth0', queues: 1, bifurcate: true, localPorts: undefined, forceCopy: false, program: builtProgram(),
+  })
+  t.match(builtProgram(), /native\/build\/Release\/xdp_steer\.o$/)
+  rejects(t, { ...good, device: { ...xdp, queues: 0 } }, 'options.device.queues', '0')
+  rejects(t, { ...good, device: { ...xdp, queues: 65 } }, 'options.device.queues', '65')
+  rejects(t, { ...good, device: { ...xdp, bifurcate: 'yes' } }, 'options.device.bifurcate', '"yes"')
+  rejects(t, { ...good, device: { ...xdp, forceCopy: 1 } }, 'options.device.forceCopy', '1')
+  rejects(t, { ...good, device: { ...xdp, localPorts: [1, 2000] } }, 'options.device.localPorts', '[ 1, 2000 ]')
+  rejects(t, { ...good, device: { ...xdp, localPorts: [3000, 2000] } }, 'options.device.localPorts', '[ 3000, 2000 ]')
+  rejects(t, { ...good, device: { ...xdp, localPorts: [60000, 60010] } }, 'options.device.localPorts', '[ 60000, 60010 ]')
+  rejects(t, { ...good, device: { ...xdp, localPorts: 61000 } }, 'options.device.localPorts', '61000')
+  rejects(t, { ...good, device: { ...xdp, program: 'rel/prog.o' } }, 'options.device.program', '"rel/prog.o"')
+  rejects(t, { ...good, device: { ...xdp, program: '/a,b.o' } }, 'options.device.program', '"/a,b.o"')
+  rejects(t, { ...good, device: xdp, mac: '02:00:00:00:00:01' }, 'options.mac', '"02:00:00:00:00:01"')
+
+  const c = nativeConfig(resolveOptions({ ...good, device: { ...xdp, queues: 2, forceCopy: true, program: '/x/p.o' } }), 3, 1)
+  t.equal(c.vdevName, 'net_af_xdp3')
+  t.equal(c.vdevArgs, 'iface=eth0,start_queue=0,queue_count=2,xdp_prog=/x/p.o,busy_budget=0,force_copy=1')
+  t.equal(c.queues, 2)
+  t.ok(c.ealArgs.includes('--log-level=pmd.net.af_xdp:warning'))
+  const plain = nativeConfig(resolveOptions({ ...good, device: { ...xdp, localPorts: [50000, 59999] } }), 0, 1)
+  t.equal(plain.vdevArgs, `iface=eth0,start_queue=0,queue_count=1,xdp_prog=${builtProgram()},busy_budget=0`)
 })
