@@ -24,6 +24,7 @@
         "src/errors.c",
         "src/eal.c",
         "src/port.c",
+        "src/faults.c",
         "src/netif.c",
         "src/lwip_arch.c",
         "src/events.c",

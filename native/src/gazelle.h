@@ -50,11 +50,14 @@ bool gz_port_link_up(void);
 bool gz_port_tx_cksum_offload(void);
 /* Receives up to n mbufs (as void*, they are struct rte_mbuf*). */
 uint16_t gz_port_rx(void **mbufs, uint16_t n);
-/* Queues one mbuf for transmission; sent at gz_port_flush or when the buffer fills. */
+/* Queues one mbuf for transmission; sent at gz_port_flush or when the buffer fills.
+ * With fault injection on, it goes through the tx fault line first. */
 void gz_port_tx(void *mbuf);
+void gz_port_tx_now(void *mbuf);   /* queues it as it is (past the faults) */
+void *gz_port_copy(void *mbuf);    /* a copy from the pool, or NULL */
 void gz_port_flush(void);
 bool gz_port_tx_kick_costly(void);   /* tx_burst ends in a system call (af_packet) */
-unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring */
+unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring (or held by faults) */
 /* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
 void gz_port_request_cksum(void *mbuf);
 void *gz_port_alloc(void);
@@ -69,6 +72,23 @@ struct gz_port_counters {
 };
 void gz_port_counters(struct gz_port_counters *c);
 uint32_t gz_port_af_xdp_max_mtu(void);   /* largest MTU an AF_XDP frame holds */
+
+/* ---- fault injection (faults.c): drops, duplicates, corrupts, delays and reorders
+ * received and sent frames at given rates (fault_line.h); on while gz_loop.faults_on ---- */
+struct gz_fault_rates {
+  double drop, duplicate, reorder, corrupt;   /* probabilities per frame, 0..1 */
+  uint32_t delay_us;
+};
+struct gz_fault_counters {
+  uint64_t frames, dropped, duplicated, reordered, delayed, corrupted;
+};
+void gz_faults_set(const struct gz_fault_rates *rx, const struct gz_fault_rates *tx, uint64_t seed);
+void gz_faults_reset(void);          /* off; frames held leave (tx) or are freed (rx) */
+unsigned gz_faults_rx(void **mbufs, unsigned got, unsigned max);
+void gz_faults_tx(void *mbuf);
+void gz_faults_tx_release(void);     /* delayed/reordered tx frames that are due */
+unsigned gz_faults_held(void);
+void gz_faults_counters(struct gz_fault_counters *rx, struct gz_fault_counters *tx);
 
 /* ---- netif (netif.c): the LwIP side of the port ---- */
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
@@ -222,6 +242,7 @@ struct gz_loop_state {
   uint64_t lat_rx_tsc;      /* first frame received in this poll; 0: none */
   uint64_t lat_write_tsc;   /* oldest JS write not yet handed to the tx ring; 0: none */
   bool capture_on;          /* capture.c copies frames while set (one branch when off) */
+  bool faults_on;           /* faults.c injects faults while set (one branch when off) */
 };
 extern struct gz_loop_state gz_loop;
 /* Receives, runs LwIP input and timers; returns packets received. */

@@ -30,6 +30,28 @@ void Cleanup(void *env) {
   gz_eal_cleanup();
 }
 
+// Fault injection rates from { rx: {drop, duplicate, reorder, corrupt, delayUs}, tx: {...},
+// seed } (validated in TypeScript); null or undefined turns it off.
+void ApplyFaults(Napi::Value v) {
+  if (!v.IsObject()) {
+    gz_faults_reset();
+    return;
+  }
+  Napi::Object o = v.As<Napi::Object>();
+  auto rates = [&](const char *dir) {
+    gz_fault_rates r{};
+    Napi::Object d = o.Get(dir).As<Napi::Object>();
+    r.drop = d.Get("drop").As<Napi::Number>().DoubleValue();
+    r.duplicate = d.Get("duplicate").As<Napi::Number>().DoubleValue();
+    r.reorder = d.Get("reorder").As<Napi::Number>().DoubleValue();
+    r.corrupt = d.Get("corrupt").As<Napi::Number>().DoubleValue();
+    r.delay_us = U32(d, "delayUs");
+    return r;
+  };
+  gz_fault_rates rx = rates("rx"), tx = rates("tx");
+  gz_faults_set(&rx, &tx, (uint64_t)o.Get("seed").As<Napi::Number>().Int64Value());
+}
+
 bool ParseMac(const std::string &s, uint8_t mac[6]) {
   unsigned v[6];
   if (sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
@@ -92,6 +114,8 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
     ThrowCoded(env, err);
   }
 
+  ApplyFaults(cfg.Get("faults"));
+
   LoopConfig lc{};
   lc.mode = mode;
   lc.intr_fd = intr_fd;
@@ -130,6 +154,11 @@ Napi::Value StackMac(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), s);
 }
 
+Napi::Value StackSetFaults(const Napi::CallbackInfo &info) {
+  if (LoopOpen(info.Env())) ApplyFaults(info[0]);
+  return info.Env().Undefined();
+}
+
 Napi::Value StackStats(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
@@ -158,6 +187,7 @@ void InitLifecycle(Napi::Env env, Napi::Object exports) {
   exports.Set("stackLinkUp", Napi::Function::New(env, StackLinkUp));
   exports.Set("stackMac", Napi::Function::New(env, StackMac));
   exports.Set("stackStats", Napi::Function::New(env, StackStats));
+  exports.Set("stackSetFaults", Napi::Function::New(env, StackSetFaults));
 }
 
 }  // namespace gz

@@ -224,6 +224,7 @@ static void drop_backlog(void) {
 
 void gz_port_close(void) {
   if (!port.open) return;
+  gz_faults_reset();   /* frames it holds are the pool's */
   gz_port_flush();
   drop_backlog();
   uint16_t id;
@@ -273,10 +274,13 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
   if (unlikely(gz_loop.capture_on)) {
     for (uint16_t i = 0; i < got && gz_loop.capture_on; i++) gz_capture_frame(mbufs[i]);
   }
+  if (unlikely(gz_loop.faults_on)) got = (uint16_t)gz_faults_rx(mbufs, got, n);
   return got;
 }
 
 void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
+
+void *gz_port_copy(void *mbuf) { return rte_pktmbuf_copy(mbuf, port.pool, 0, UINT32_MAX); }
 
 /* LwIP's limit on one connection's out-of-order queue (lwipopts.h): its segments pin
  * received mbufs, so it follows what the pool has free. */
@@ -286,6 +290,7 @@ uint16_t gz_ooseq_pbufs_limit(void) {
 }
 
 void gz_port_flush(void) {
+  if (unlikely(gz_loop.faults_on)) gz_faults_tx_release();
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (TX_BACKLOG - 1);
     uint32_t n = port.tx_len;
@@ -300,7 +305,7 @@ void gz_port_flush(void) {
   if (port.tx_len && !gz_port_link_up()) drop_backlog();
 }
 
-unsigned gz_port_tx_pending(void) { return port.tx_len; }
+unsigned gz_port_tx_pending(void) { return port.tx_len + (gz_loop.faults_on ? gz_faults_held() : 0); }
 
 /* The PMD copies frames into its ring and then kicks the kernel with one sendto() per
  * tx_burst: one kick per poll instead of one per answered socket saves a system call
@@ -337,6 +342,11 @@ void gz_port_request_cksum(void *mbuf) {
 }
 
 void gz_port_tx(void *mbuf) {
+  if (unlikely(gz_loop.faults_on)) gz_faults_tx(mbuf);
+  else gz_port_tx_now(mbuf);
+}
+
+void gz_port_tx_now(void *mbuf) {
   if (unlikely(gz_loop.capture_on)) gz_capture_frame(mbuf);
   if (port.tx_len == TX_BACKLOG) {
     gz_port_flush();

@@ -63,6 +63,19 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "tcp", "fastRetransmits", tcp_recovery_stats.fast_rexmits);
   fn(ctx, "tcp", "timeouts", tcp_recovery_stats.timeouts);
   fn(ctx, "tcp", "lossProbes", tcp_recovery_stats.loss_probes);
+  struct gz_fault_counters frx, ftx;
+  gz_faults_counters(&frx, &ftx);
+  fn(ctx, "faults", "active", gz_loop.faults_on ? 1 : 0);
+  fn(ctx, "faults", "rxDropped", (double)frx.dropped);
+  fn(ctx, "faults", "rxDuplicated", (double)frx.duplicated);
+  fn(ctx, "faults", "rxReordered", (double)frx.reordered);
+  fn(ctx, "faults", "rxDelayed", (double)frx.delayed);
+  fn(ctx, "faults", "rxCorrupted", (double)frx.corrupted);
+  fn(ctx, "faults", "txDropped", (double)ftx.dropped);
+  fn(ctx, "faults", "txDuplicated", (double)ftx.duplicated);
+  fn(ctx, "faults", "txReordered", (double)ftx.reordered);
+  fn(ctx, "faults", "txDelayed", (double)ftx.delayed);
+  fn(ctx, "faults", "txCorrupted", (double)ftx.corrupted);
   gz_udp_stats(fn, ctx);
   gz_xdp_stats(fn, ctx);
 }

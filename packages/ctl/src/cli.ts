@@ -20,6 +20,8 @@ commands:
   conns [PID]                   TCP connections, like ss -ti
   latency [PID] [--reset]       latency by stage: percentiles and histograms
   set loglevel LEVEL [PID]      error, warn, info or debug
+  set faults SPEC [PID]         inject faults into rx/tx frames, like
+                                "drop=1%,dup=1%,reorder=5%,delay=2ms" ("off")
   capture [PID] --out FILE      pcap of rx/tx frames [--count N] [--duration S]
                                 [--snaplen BYTES]
 

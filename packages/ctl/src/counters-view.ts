@@ -59,6 +59,14 @@ export function formatCounters(c: Counters, kind: Kind): string[] {
       [`recoveries${per}`, n('tcp', 'recoveries')], [`fast rexmits${per}`, n('tcp', 'fastRetransmits')], [`timeouts${per}`, n('tcp', 'timeouts')],
       [`loss probes${per}`, n('tcp', 'lossProbes')],
     ]),
+    ...(v('faults', 'active') || v('faults', 'rxDropped') || v('faults', 'txDropped')
+      ? grid('Faults', [
+        [`rx dropped${per}`, n('faults', 'rxDropped')], [`rx duplicated${per}`, n('faults', 'rxDuplicated')], [`rx reordered${per}`, n('faults', 'rxReordered')],
+        [`rx delayed${per}`, n('faults', 'rxDelayed')], [`rx corrupted${per}`, n('faults', 'rxCorrupted')], ['injecting', v('faults', 'active') ? 'yes' : 'no'],
+        [`tx dropped${per}`, n('faults', 'txDropped')], [`tx duplicated${per}`, n('faults', 'txDuplicated')], [`tx reordered${per}`, n('faults', 'txReordered')],
+        [`tx delayed${per}`, n('faults', 'txDelayed')], [`tx corrupted${per}`, n('faults', 'txCorrupted')],
+      ])
+      : []),
     '',
     ...table(
       [{ title: kind === 'rate' ? 'LwIP /s' : 'LwIP' }, ...PROTO_COUNTERS.map((k) => ({ title: k, right: true }))],

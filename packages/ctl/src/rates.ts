@@ -8,6 +8,7 @@ const LEVELS: Record<string, readonly string[]> = {
   port: ['txBacklog', 'linkUp'],
   mempool: ['size', 'inUse', 'free'],
   tcp: ['sockets'],
+  faults: ['active'],
   xdp: ['zeroCopy', 'nativeMode', 'sockets', 'bifurcated', 'claimedPorts', 'neighbours'],
 }
 

@@ -24,6 +24,8 @@ export { UdpSocket } from './udp-socket'
 export type { RemoteInfo, BindOptions } from './udp-socket'
 export type { UdpSocketOptions, SocketType, SendCallback } from './udp-args'
 export type { UdpCounters } from './native'
+export { parseFaultSpec, resolveFaults } from './faults'
+export type { FaultOptions, FaultRates } from './faults'
 // Operators: control socket protocol, logger, metrics
 export { defaultControlDir, controlSocketPath, pidOfSocketName } from './control/paths'
 export { LATENCY_STAGES } from './control/protocol'

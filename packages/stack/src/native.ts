@@ -5,6 +5,7 @@
 // a port) on success, a negative errno (-os.constants.errno.X) on failure, which
 // errnoException() (errors.ts) turns into Node's error; every one returns -EBADF once
 // the stack is closed. Only stackOpen throws (ERR_GAZELLE_*).
+import type { NativeFaults } from './faults'
 
 /**
  * The version of this contract (names, arguments, results, constants). The addon exports
@@ -112,6 +113,8 @@ export interface NativeStackConfig {
   spinMicros: number
   /** adaptive mode: sleep interval when idle (also LwIP timer granularity) */
   idleMillis: number
+  /** fault injection rates, or null for none */
+  faults: NativeFaults | null
 }
 
 export interface NativeBinding {
@@ -129,6 +132,8 @@ export interface NativeBinding {
   stackLinkUp(): boolean
   /** The port's MAC address as "aa:bb:cc:dd:ee:ff". */
   stackMac(): string
+  /** Sets fault injection rates (null: off); what the fault lines hold leaves at once. */
+  stackSetFaults(faults: NativeFaults | null): void
 
   // TCP: -EBADF for an id that is no socket (or no connection, where one is needed).
   /** Returns a listener id; -EADDRINUSE, -ENOMEM. port 0 = ephemeral */

@@ -28,7 +28,7 @@ export interface ResolvedOpsOptions {
 }
 
 /** The createStack() keys this file resolves. */
-export const OPS_OPTION_KEYS: readonly string[] = ['control', 'logger', 'logLevel', 'metricsLogInterval']
+export const OPS_OPTION_KEYS = ['control', 'logger', 'logLevel', 'metricsLogInterval'] as const
 const LOGGER_METHODS = ['error', 'warn', 'info', 'debug'] as const
 
 export function resolveOpsOptions(options: Record<string, unknown>): ResolvedOpsOptions {

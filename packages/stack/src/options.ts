@@ -6,6 +6,7 @@ import { NativeStackConfig, PollMode } from './native'
 import { SUN_PATH_MAX, boolean, checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
 import { builtProgram } from './af-xdp'
 import { OPS_OPTION_KEYS, OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
+import { FaultOptions, NativeFaults, resolveFaults } from './faults'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
 export interface MemifDeviceOptions {
@@ -97,6 +98,12 @@ export interface StackOptions extends OpsOptions {
   /** Descriptors in the port's rx / tx ring. Default 1024. */
   rxQueueSize?: number
   txQueueSize?: number
+  /**
+   * Fault injection for tests and drills (faults.ts): drop, duplicate, reorder, delay,
+   * corrupt received and sent frames. Default: the GAZELLE_FAULTS environment variable,
+   * else none.
+   */
+  faults?: FaultOptions | string | null
 }
 
 /** Options after validation, with defaults filled in and addresses as numbers. */
@@ -117,16 +124,21 @@ export interface ResolvedOptions {
   hugepages: string | false
   rxQueueSize: number
   txQueueSize: number
+  faults: NativeFaults | null
   /** control socket, logger, metrics line */
   ops: ResolvedOpsOptions
 }
 
 export const DEFAULT_HUGEPAGES = '/dev/hugepages'
 /** Every key createStack() takes: any other is a typo, and rejected with the closest one. */
-export const STACK_OPTION_KEYS: readonly string[] = [
+export const STACK_OPTION_KEYS = [
   'device', 'ip', 'gateway', 'mac', 'mtu', 'mbufs', 'poll', 'spinMicros', 'idleMillis', 'eal', 'hugepages',
-  'rxQueueSize', 'txQueueSize', ...OPS_OPTION_KEYS,
-]
+  'rxQueueSize', 'txQueueSize', 'faults', ...OPS_OPTION_KEYS,
+] as const
+// A new option must be listed above, or createStack would reject it: tsc says which.
+type UnlistedOption = Exclude<keyof StackOptions, (typeof STACK_OPTION_KEYS)[number]>
+const everyOptionListed: [UnlistedOption] extends [never] ? true : UnlistedOption = true
+void everyOptionListed
 const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'af_xdp', 'pci']
 const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
 const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
@@ -238,6 +250,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     hugepages,
     rxQueueSize,
     txQueueSize,
+    faults: options.faults !== undefined
+      ? resolveFaults(options.faults)
+      : resolveFaults(process.env.GAZELLE_FAULTS, 'the GAZELLE_FAULTS environment variable'),
     ops: resolveOpsOptions(options),
   }
 }
@@ -402,5 +417,6 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
     pollMode: POLL_MODE_NUMBERS[o.poll],
     spinMicros: o.spinMicros,
     idleMillis: o.idleMillis,
+    faults: o.faults,
   }
 }

@@ -3,6 +3,7 @@
 // while a ref'd Server or Socket exists.
 import { loadBinding } from './binding'
 import { describeAfXdp, interfaceDefaults, prepareAfXdp, startAfXdp } from './af-xdp'
+import { FaultOptions, resolveFaults } from './faults'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
 import { GazelleError, errnoException, openError } from './errors'
 import { formatIPv4, parseIPv4 } from './ip'
@@ -176,6 +177,15 @@ export class Stack {
   /** Port, mempool, LwIP and poll-loop counters from the addon. */
   stats(): Record<string, Record<string, number>> {
     return this[kBinding].stackStats()
+  }
+
+  /**
+   * Fault injection from now on (see FaultOptions): drop, duplicate, reorder, delay and
+   * corrupt received and sent frames; null (or "off") turns it off. Counted in stats().faults.
+   */
+  setFaults(faults: FaultOptions | string | null): void {
+    if (this[kClosed]) throw new GazelleError('ERR_GAZELLE_STACK_CLOSED', 'the stack is closed')
+    this[kBinding].stackSetFaults(resolveFaults(faults, 'faults'))
   }
 
   /** The control socket gazellectl talks to (null: none). */

@@ -160,6 +160,7 @@ t.test('nativeConfig: tap', async (t) => {
     pollMode: PollMode.Adaptive,
     spinMicros: 1000,
     idleMillis: 1,
+    faults: null,
     queues: 1,
   })
   t.notOk(c.ealArgs.some((a) => a.startsWith('-l')), 'no lcore list: the addon handles affinity')

@@ -25,5 +25,8 @@ export default function bulkRole(ctx) {
     bulkTransfer: (args) => transfer(ctx.transport(), args),
     // The stack's TCP counters (loss recovery among them); null on the kernel.
     tcpCounters: async () => ctx.currentStack()?.stats().tcp ?? null,
+    // Fault injection on this child's stack (spec as stack.setFaults takes), and its counters.
+    setFaults: async ({ spec }) => ctx.stack().setFaults(spec),
+    faultCounters: async () => ctx.stack().stats().faults,
   }
 }

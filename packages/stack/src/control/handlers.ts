@@ -5,6 +5,7 @@ import { GazelleError } from '../errors'
 import { formatIPv4 } from '../ip'
 import { LOG_LEVELS, StackLog } from '../log'
 import type { NativeBinding, NativeConnInfo } from '../native'
+import { resolveFaults } from '../faults'
 import { integer, invalidOption, isObject, oneOf, string } from '../validate'
 import type { Capture } from './capture'
 import type { ConnEntry, InfoResult, StatsResult } from './protocol'
@@ -19,7 +20,7 @@ export interface ControlTarget {
   closed(): boolean
 }
 
-const COMMANDS = ['info', 'stats', 'conns', 'latency', 'loglevel', 'capture'] as const
+const COMMANDS = ['info', 'stats', 'conns', 'latency', 'loglevel', 'capture', 'faults'] as const
 const DEFAULT_SNAPLEN = 65535
 
 function endpoint(ip: number, port: number): string {
@@ -67,6 +68,13 @@ export function handleRequest(target: ControlTarget, req: unknown): unknown {
       return { level: target.log.level }
     case 'capture':
       return capture(target, req)
+    case 'faults':
+      if (req.spec !== undefined) {
+        const spec = string(req.spec, 'request.spec', 'a fault spec like "drop=1%,delay=2ms" or "off"', () => true)
+        b.stackSetFaults(resolveFaults(spec, 'request.spec'))
+        target.log.write('warn', 'faults', { spec }, `fault injection set to ${spec}`)
+      }
+      return b.stackStats().faults ?? {}
   }
 }
 

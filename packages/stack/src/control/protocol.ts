@@ -14,6 +14,7 @@ export type ControlRequest =
   | { id?: unknown; cmd: 'loglevel'; level?: LogLevel }
   | { id?: unknown; cmd: 'capture'; action: 'start'; path: string; count?: number; snaplen?: number }
   | { id?: unknown; cmd: 'capture'; action: 'stop' | 'status' }
+  | { id?: unknown; cmd: 'faults'; spec?: string }
 
 export type ControlCommand = ControlRequest['cmd']
 
