@@ -85,12 +85,13 @@ let maxWait = usage.DEFAULT_MAX_WAIT
 
 // One measurement: a fresh server (SUITE/server.js), one client run
 // (SUITE/client.js with clientArgs), the server's CPU over the client's measured part.
-async function measure (suite, transport, port, clientArgs) {
+// where: { serverNs, clientNs, env } to run them in network namespaces (tcp-veth).
+async function measure (suite, transport, port, clientArgs, where = {}) {
   const sock = socketPath(suite)
-  const server = start(`${suite}/server.js`, [transport, String(port), sock])
+  const server = start(`${suite}/server.js`, [transport, String(port), sock], where.serverNs, { env: where.env })
   try {
     await once(server, `${transport} server start`)
-    const client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)])
+    const client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env })
     const first = await once(client, `${transport} ${suite} client`)
     if (!first.measuring) throw new Error(`${transport} ${suite} client: expected { measuring }, got ${JSON.stringify(first)}`)
     const { result, window } = await serverWindow(server, transport, () => once(client, `${transport} ${suite} client result`))

@@ -11,6 +11,7 @@ const { setMaxWait } = require('./harness')
 
 const suites = {
   tcp: require('./tcp/suite'),
+  'tcp-veth': require('./tcp/veth'),
   undici: require('./undici/suite'),
   grpc: require('./grpc/suite'),
   fastify: require('./fastify/suite'),

@@ -1,21 +1,39 @@
 'use strict'
 // The one thing that differs between the two sides of a benchmark: where sockets
-// come from. 'kernel' is node:net over loopback; 'stack' is @gazelle/stack over memif.
+// come from. 'kernel' is node:net over loopback; 'stack' is @gazelle/stack over memif;
+// 'veth' (tcp-veth) is a kernel client in one network namespace and, in the other, the
+// server GAZELLE_BENCH_VETH names: node:net, or a stack on the veth end (af_packet, af_xdp).
 const dgram = require('node:dgram')
 const net = require('node:net')
 
 const MEMIF_SERVER_IP = '10.10.0.1'
 
-async function open (transport, role, socketPath) {
-  if (transport === 'kernel') {
-    return {
-      host: '127.0.0.1',
-      createServer: (fn) => net.createServer(fn),
-      connect: (opts, cb) => net.connect(opts, cb),
-      createSocket: (type, listener) => dgram.createSocket(type, listener),
-      close: async () => {}
-    }
+function kernelSockets (host) {
+  return {
+    host,
+    createServer: (fn) => net.createServer(fn),
+    connect: (opts, cb) => net.connect(opts, cb),
+    createSocket: (type, listener) => dgram.createSocket(type, listener),
+    close: async () => {}
   }
+}
+
+async function openVeth (role) {
+  const { host, cidr, stack: options } = JSON.parse(process.env.GAZELLE_BENCH_VETH)
+  if (role === 'client' || !options) return kernelSockets(host)
+  const { createStack } = require('@gazelle/stack')
+  const stack = await createStack({ poll: process.env.GAZELLE_POLL || 'adaptive', ...options, ip: cidr, control: false })
+  return {
+    host,
+    createServer: (fn) => stack.createServer(fn),
+    close: () => stack.close(),
+    stack
+  }
+}
+
+async function open (transport, role, socketPath) {
+  if (transport === 'veth') return openVeth(role)
+  if (transport === 'kernel') return kernelSockets('127.0.0.1')
   const { createStack } = require('@gazelle/stack')
   const stack = await createStack({
     device: { type: 'memif', role, socket: socketPath },

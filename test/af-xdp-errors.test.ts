@@ -29,6 +29,13 @@ t.test('af_xdp: typed errors', needStack(), async (t) => {
       'ERR_GAZELLE_DEVICE_NOT_FOUND', /gznone/)
   })
 
+  await t.test('bifurcation shares the interface\'s address: another one is refused', async (t) => {
+    await expect(t, 'other address', await attempt({ iface: 'gzsrv' }, { ip: '10.31.0.9/24' }),
+      'ERR_GAZELLE_INVALID_OPTION', /an address of gzsrv \(10\.31\.0\.2\/24\)/)
+    await expect(t, 'other prefix', await attempt({ iface: 'gzsrv' }, { ip: '10.31.0.2/16' }),
+      'ERR_GAZELLE_INVALID_OPTION', /the stack shares it with the kernel, got "10\.31\.0\.2\/16"/)
+  })
+
   await t.test('no address for ip "auto", link down', async (t) => {
     ipIn(srv, ['link', 'add', 'gzbare', 'type', 'veth', 'peer', 'name', 'gzbare1'])
     await expect(t, 'no address', await attempt({ iface: 'gzbare' }), 'ERR_GAZELLE_NO_ADDRESS', /gzbare has no IPv4 address/)

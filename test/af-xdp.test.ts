@@ -104,6 +104,24 @@ t.test('af_xdp: the kernel and a stack share an interface and its address', need
     t.notMatch(r.stdout, /Socket errors|Non-2xx/, r.stdout)
   })
 
+  await t.test('Fastify, undici and grpc-js on the stack, with kernel peers', async (t) => {
+    await stack.use('fastify', 'undici', 'grpc')
+    await clients.use('grpc')
+    await stack.call('fastify', { fn: 'start', port: 7200 })
+    const r = await execIn(cli, 'curl', [...curl, `http://${SERVER_IP}:7200/hello`])
+    t.match(JSON.parse(r.stdout || '{}'), { hello: 'world', ip: CLIENT_IP }, `Fastify answers curl ${r.stderr}`)
+    const { port: httpPort } = await clients.call('httpServer', { port: 0, host: CLIENT_IP })
+    await stack.call('undiciAgent', {})
+    const u = await stack.call('undiciRequest', { origin: `http://${CLIENT_IP}:${httpPort}`, path: '/undici' })
+    t.match(u, { ok: true, status: 200, text: /^hello from gazelle GET \/undici 0 / }, 'undici on the stack reaches a kernel server')
+    const { port: grpcPort } = await stack.call('grpcServe', { port: 50051 })
+    await clients.call('grpcClient', { target: `${SERVER_IP}:${grpcPort}`, stack: false })
+    t.match(await clients.call('grpcCall', { kind: 'unary' }), { ok: true }, 'a kernel grpc-js client calls the stack')
+    const { port: kernelGrpc } = await clients.call('grpcServe', { port: 0, host: CLIENT_IP })
+    await stack.call('grpcClient', { target: `${CLIENT_IP}:${kernelGrpc}` })
+    t.match(await stack.call('grpcCall', { kind: 'unary' }), { ok: true }, 'a stack grpc-js client calls the kernel')
+  })
+
   await t.test('after stack.close() the ports, the range and the interface are the kernel\'s again', async (t) => {
     await stack.call('closeStack')
     t.equal(xdpProgramOn(srv, 'gzsrv'), '', 'no XDP program left')

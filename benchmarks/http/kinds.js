@@ -70,6 +70,26 @@ const kinds = {
     },
     stack: (net) => ({ device: { type: 'af_packet', iface: net.serverIf }, poll: 'interrupt' })
   },
+  // AF_XDP with flow bifurcation: the kernel keeps its address on the same veth end (it
+  // answers ARP and ping there); the XDP program hands the stack only its ports. The
+  // client end computes checksums and segments, as for af_packet (AF_XDP passes frames
+  // on as the sender wrote them). veth has no AF_XDP zero-copy: copy mode.
+  af_xdp: {
+    label: 'stack (af_xdp, copy mode)',
+    prepare (net) {
+      kernelAddress(net)
+      offloads(net, 'off')
+      flushNeighbours(net)
+    },
+    stack: (net) => ({ device: { type: 'af_xdp', iface: net.serverIf } })
+  },
+  'af_xdp-interrupt': {
+    label: 'stack (af_xdp, poll interrupt)',
+    prepare (net) {
+      kinds.af_xdp.prepare(net)
+    },
+    stack: (net) => ({ device: { type: 'af_xdp', iface: net.serverIf }, poll: 'interrupt' })
+  },
   // The stack of af_packet, with no plugin: the app as it is, under --import @gazelle/register
   // (routed sockets are net.Sockets over JSStream handles: the compatibility path).
   register: {

@@ -14,7 +14,7 @@ const { wrk, h2load } = require('./loadgen')
 const { kinds, serverLaunch } = require('./kinds')
 
 const PORT = 8080
-const DEFAULT_KINDS = ['kernel', 'af_packet']
+const DEFAULT_KINDS = ['kernel', 'af_packet', 'af_xdp']
 const WARMUP_SECONDS = 2
 
 const options = {

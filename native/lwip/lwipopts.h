@@ -22,9 +22,15 @@
 #define SYS_LIGHTWEIGHT_PROT            0
 #define LWIP_TIMERS                     1
 
-/* Memory: the C library allocator backs both heap and pools. */
+/* Memory: heap and pools both come from gz_mem_malloc (native/src/lwip_mem.c): size
+ * classes carved from chunks that grow with use, kept on free lists, never a C library
+ * call on the data path. Static memp pools would reserve the largest configuration up
+ * front (and could not follow a runtime connection limit). */
 #define MEM_LIBC_MALLOC                 1
 #define MEMP_MEM_MALLOC                 1
+#define mem_clib_malloc                 gz_mem_malloc
+#define mem_clib_free                   gz_mem_free
+#define mem_clib_calloc                 gz_mem_calloc
 #define MEM_ALIGNMENT                   8
 #define MEMP_NUM_TCP_PCB                GZ_MAX_TCP
 #define MEMP_NUM_TCP_PCB_LISTEN         GZ_MAX_LISTEN
@@ -121,9 +127,13 @@
 #define CHECKSUM_CHECK_ICMP             1
 #define LWIP_CHKSUM                     gz_raw_cksum
 #ifndef __ASSEMBLER__
+#include <stddef.h>
 #include <stdint.h>
 uint16_t gz_raw_cksum(const void *data, int len);
 uint16_t gz_ooseq_pbufs_limit(void);
+void *gz_mem_malloc(size_t size);
+void *gz_mem_calloc(size_t count, size_t size);
+void gz_mem_free(void *p);
 #endif
 
 /* Statistics: exported through stack.stats(); 32-bit counters. */

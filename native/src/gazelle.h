@@ -99,6 +99,16 @@ void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
 void gz_netif_poll_loopback(void);
 
+/* ---- LwIP's memory (lwip_mem.c): size-class pools behind mem_malloc ---- */
+struct gz_mem_counters {
+  uint64_t reserved_bytes;   /* in chunks taken from the system */
+  uint64_t chunks;
+  uint64_t in_use;           /* blocks LwIP holds */
+};
+void gz_mem_counters(struct gz_mem_counters *c);
+/* Returns the chunks to the system if LwIP holds no block (after a stack closed). */
+void gz_mem_release(void);
+
 /* ---- clock and LwIP's port hooks (lwip_arch.c) ---- */
 uint64_t gz_now_ns(void);
 
@@ -119,15 +129,24 @@ struct gz_event {
   int64_t a;             /* new id, -errno (ERROR), local port, free bytes */
   double b;              /* packed remote address for ACCEPT */
   struct pbuf *data;     /* DATA: chain owned by the event until delivered */
+  struct pbuf *tail;     /* DATA: its last pbuf (appending stays O(1)) */
   uint32_t len;          /* DATA: bytes in the chain (pbuf tot_len is 16 bits) */
+};
+/* Where a copy out of an event's data stopped (gz_event_copy_part). */
+struct gz_event_cursor {
+  const struct pbuf *q;
+  size_t off;
 };
 /* Appends an event; the pointer is valid until the next push. NULL if out of memory. */
 struct gz_event *gz_events_push(uint8_t type, uint32_t id);
 size_t gz_events_count(void);
-/* Appends a received pbuf chain to a DATA event. */
-void gz_event_add_data(struct gz_event *ev, struct pbuf *p);
+/* Appends a received pbuf chain to a DATA event; returns its length (a chain LwIP
+ * hands over may exceed its 16-bit tot_len). */
+uint32_t gz_event_add_data(struct gz_event *ev, struct pbuf *p);
 size_t gz_event_data_len(const struct gz_event *ev);
 void gz_event_copy_data(const struct gz_event *ev, void *dst);
+/* Copies the next n bytes (from where *c stopped; c->q NULL: from the start). */
+void gz_event_copy_part(const struct gz_event *ev, struct gz_event_cursor *c, void *dst, size_t n);
 struct gz_event *gz_events_at(size_t index);
 /* Changes each time the batch is cleared: tells whether a saved index is current. */
 uint32_t gz_events_generation(void);

@@ -22,6 +22,7 @@ void CloseStack() {
   gz_port_flush();
   gz_netif_close();
   gz_port_close();
+  gz_mem_release();   // LwIP's pools, if it holds nothing more
 }
 
 // At process exit: release the port, then EAL and its runtime files.

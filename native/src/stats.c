@@ -38,6 +38,11 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "mempool", "size", c.pool_size);
   fn(ctx, "mempool", "inUse", c.pool_in_use);
   fn(ctx, "mempool", "free", c.pool_free);
+  struct gz_mem_counters m;
+  gz_mem_counters(&m);
+  fn(ctx, "lwipMemory", "reservedBytes", (double)m.reserved_bytes);
+  fn(ctx, "lwipMemory", "chunks", (double)m.chunks);
+  fn(ctx, "lwipMemory", "inUse", (double)m.in_use);
 
   proto(fn, ctx, "link", &lwip_stats.link);
   proto(fn, ctx, "etharp", &lwip_stats.etharp);

@@ -44,8 +44,6 @@ static struct {
   unsigned nclaims, cap;
 } ports;
 
-static bool in_range(uint16_t port) { return port >= ports.lo && port <= ports.hi; }
-
 static bool bit(const uint8_t *bits, uint16_t port) { return bits[port >> 3] & (1u << (port & 7)); }
 static void set_bit(uint8_t *bits, uint16_t port) { bits[port >> 3] |= (uint8_t)(1u << (port & 7)); }
 
@@ -92,9 +90,11 @@ static int hold_in_kernel(uint8_t proto, uint16_t port) {
   return -e;
 }
 
-/* Takes port from the kernel for the stack; 0, or -EADDRINUSE if the kernel uses it. */
+/* Takes port from the kernel for the stack; 0, or -EADDRINUSE if the kernel uses it.
+ * A port of the ephemeral range given explicitly is claimed too: a kernel socket may
+ * have bound it before the range was reserved. */
 static int claim(uint8_t proto, uint16_t port) {
-  if (!ports.on || in_range(port) || find_claim(proto, port)) return 0;
+  if (!ports.on || find_claim(proto, port)) return 0;
   if (ports.nclaims == ports.cap) {
     unsigned cap = ports.cap ? ports.cap * 2 : 16;
     struct claim *c = realloc(ports.claims, cap * sizeof(*c));

@@ -182,8 +182,8 @@ export function prepareAfXdp(binding: NativeBinding, o: ResolvedOptions): string
   if (d.bifurcate) {
     const ifaceMtu = sysNumber(d.iface, 'mtu')
     if (o.mtu > ifaceMtu) throw invalidOption('options.mtu', `at most ${d.iface}'s MTU (${ifaceMtu})`, o.mtu)
-    const own = interfaceAddresses(d.iface).map((a) => a.split('/')[0])
-    if (!own.includes(o.address)) {
+    const own = interfaceAddresses(d.iface)
+    if (!own.includes(`${o.address}/${o.prefix}`)) {
       throw invalidOption('options.ip',
         `"auto" or an address of ${d.iface} (${own.join(', ') || 'it has none'}): the stack shares it with the kernel`,
         `${o.address}/${o.prefix}`)

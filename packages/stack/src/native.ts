@@ -18,8 +18,8 @@ export const API_VERSION = 2
  * The events callback: events start..start+count-1 of `state`, EVENT_SLOTS numbers each
  * (type, id, a, b, data offset, data length), all for one socket. A payload (Ev.Data,
  * Ev.UdpMessage) is slab[offset, offset + length) when offset >= 0, else the next
- * Buffer of `big` (in event order). Views of the slab stay valid: the addon never
- * writes a slab's bytes twice.
+ * -offset Buffers of `big` (in event order; 64 KiB at most each, a datagram is one).
+ * Views of the slab stay valid: the addon never writes a slab's bytes twice.
  */
 export type EventsCallback = (
   state: Float64Array,

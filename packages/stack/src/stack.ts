@@ -287,8 +287,14 @@ export class Stack {
             break
           case Ev.Data: {
             const off = st[i + 4]
-            const data = off >= 0 ? slab!.subarray(off, off + st[i + 5]) : big![nextBig++]
-            if (h instanceof Socket) h[kOnData](data)
+            if (off >= 0) {
+              if (h instanceof Socket) h[kOnData](slab!.subarray(off, off + st[i + 5]))
+            } else {
+              for (let k = 0; k < -off; k++) {
+                const chunk = big![nextBig++]
+                if (h instanceof Socket && h[kId] === id) h[kOnData](chunk)
+              }
+            }
             break
           }
           case Ev.Eof:
@@ -302,7 +308,7 @@ export class Stack {
             break
           case Ev.UdpMessage: {
             const off = st[i + 4]
-            const data = off >= 0 ? slab!.subarray(off, off + st[i + 5]) : big![nextBig++]
+            const data = off >= 0 ? slab!.subarray(off, off + st[i + 5]) : big![nextBig++] // one chunk: <= 64 KiB
             this[kUdpHandles][id]?.[kOnMessage](data, st[i + 3])
             break
           }
