@@ -84,7 +84,7 @@ export class Router {
     this.config = config
     this.internals = internals
     this.log = log
-    const subnet = parseCidr(config.stack.ip)!
+    const subnet = parseCidr(config.address)!
     this.stackIpNumber = subnet.ip
     this.stackIp = formatIPv4(subnet.ip)
     const parse = (list: string[]) => list.map((text) => parseRouteRule(text, subnet)!)
