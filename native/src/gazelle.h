@@ -32,6 +32,8 @@ int gz_eal_init(int argc, char **argv, struct gz_error *err);
 void gz_eal_cleanup(void);
 
 /* ---- port (port.c): one DPDK ethdev from a vdev, its mbuf pool and tx buffer ---- */
+/* The MTU one mbuf holds whole; larger (memif) frames are mbuf chains. */
+#define GZ_MBUF_MTU 9000
 struct gz_port_config {
   const char *vdev_name;
   const char *vdev_args;
