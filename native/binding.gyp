@@ -57,7 +57,10 @@
       "cflags": ["<!@(pkg-config --cflags libdpdk)"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"]
+      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"],
+      "ldflags": [
+        "-Wl,-z,nodelete"
+      ]
     },
     {
       "target_name": "xdp_steer",

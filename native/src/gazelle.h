@@ -26,10 +26,9 @@ int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- EAL (eal.c): once per process, kept across stacks ---- */
+/* The first call initialises EAL and arranges its cleanup at the process's exit
+ * (rte_eal_cleanup, and the --file-prefix runtime directory DPDK leaves behind). */
 int gz_eal_init(int argc, char **argv, struct gz_error *err);
-/* At process exit: rte_eal_cleanup and removal of the --file-prefix runtime
- * directory under /var/run/dpdk, which DPDK leaves behind. */
-void gz_eal_cleanup(void);
 
 /* ---- port (port.c): one DPDK ethdev from a vdev, its mbuf pool and tx buffer ---- */
 struct gz_port_config {
