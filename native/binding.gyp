@@ -25,6 +25,8 @@
         "src/eal.c",
         "src/port.c",
         "src/faults.c",
+        "src/siphash.c",
+        "src/tcp_secrets.c",
         "src/netif.c",
         "src/lwip_arch.c",
         "src/lwip_mem.c",

@@ -98,6 +98,13 @@ void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
 void gz_netif_poll_loopback(void);
 
+/* ---- keyed hashing (siphash.c): SipHash-2-4 with keys from getrandom ---- */
+struct gz_sipkey {
+  uint64_t k[2];
+};
+uint64_t gz_siphash(const struct gz_sipkey *key, const void *data, size_t len);
+void gz_sipkey_random(struct gz_sipkey *key);
+
 /* ---- LwIP's memory (lwip_mem.c): size-class pools behind mem_malloc ---- */
 struct gz_mem_counters {
   uint64_t reserved_bytes;   /* in chunks taken from the system */
