@@ -3,9 +3,9 @@
 import { isAbsolute, resolve } from 'node:path'
 import { parseCidr, parseIPv4, prefixToNetmask, sameSubnet, formatIPv4 } from './ip'
 import { NativeStackConfig, PollMode } from './native'
-import { SUN_PATH_MAX, boolean, integer, invalidOption, isObject, oneOf, string } from './validate'
+import { SUN_PATH_MAX, boolean, checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
 import { builtProgram } from './af-xdp'
-import { OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
+import { OPS_OPTION_KEYS, OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
 import { FaultOptions, NativeFaults, resolveFaults } from './faults'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
@@ -132,6 +132,15 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_HUGEPAGES = '/dev/hugepages'
+/** Every key createStack() takes: any other is a typo, and rejected with the closest one. */
+export const STACK_OPTION_KEYS = [
+  'device', 'ip', 'gateway', 'mac', 'mtu', 'mbufs', 'poll', 'spinMicros', 'idleMillis', 'eal', 'hugepages',
+  'rxQueueSize', 'txQueueSize', 'faults', ...OPS_OPTION_KEYS,
+] as const
+// A new option must be listed above, or createStack would reject it: tsc says which.
+type UnlistedOption = Exclude<keyof StackOptions, (typeof STACK_OPTION_KEYS)[number]>
+const everyOptionListed: [UnlistedOption] extends [never] ? true : UnlistedOption = true
+void everyOptionListed
 const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'af_xdp', 'pci']
 const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
 /** The largest memif MTU: frames stay below 65535 bytes, the most LwIP's 16-bit lengths
@@ -164,6 +173,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) {
     throw invalidOption('options', 'an object like { device, ip: "10.0.0.1/24" }', options)
   }
+  checkKeys(options, STACK_OPTION_KEYS, 'options')
   const cidr = parseCidr(options.ip)
   if (cidr === undefined || cidr.prefix === 0) {
     throw invalidOption(
@@ -272,6 +282,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
   const type = oneOf(value.type, 'options.device.type', DEVICE_TYPES)
   switch (type) {
     case 'memif': {
+      checkKeys(value, ['type', 'role', 'socket', 'id'], 'options.device')
       const role = oneOf(value.role, 'options.device.role', ['server', 'client'] as const)
       const socket = string(
         value.socket,
@@ -283,6 +294,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       return Object.freeze({ type, role, socket: resolve(socket), id })
     }
     case 'tap': {
+      checkKeys(value, ['type', 'name', 'hostIp'], 'options.device')
       const name = string(value.name, 'options.device.name', IFNAME_EXPECTED, isInterfaceName)
       const host = parseCidr(value.hostIp)
       if (host === undefined || host.prefix === 0 || host.ip === ip || !sameSubnet(host.ip, ip, prefix) ||
@@ -296,12 +308,14 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       return Object.freeze({ type, name, hostIp: value.hostIp as string })
     }
     case 'af_packet': {
+      checkKeys(value, ['type', 'iface'], 'options.device')
       const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
       return Object.freeze({ type, iface })
     }
     case 'af_xdp':
       return resolveAfXdp(value)
     case 'pci': {
+      checkKeys(value, ['type', 'address'], 'options.device')
       const address = string(value.address, 'options.device.address', 'a PCI address like "0000:00:04.0"', (s) =>
         PCI.test(s),
       )
@@ -311,6 +325,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
 }
 
 function resolveAfXdp(value: Record<string, unknown>): AfXdpDeviceOptions {
+  checkKeys(value, ['type', 'iface', 'queues', 'bifurcate', 'forceCopy', 'localPorts', 'program'], 'options.device')
   const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
   const queues = integer(value.queues, 'options.device.queues', 1, 64, 1)
   const bifurcate = boolean(value.bifurcate, 'options.device.bifurcate', true)

@@ -203,6 +203,23 @@ t.test('nativeConfig: memif, af_packet, pci and EAL passthrough', async (t) => {
   ])
 })
 
+t.test('unknown keys are rejected with the closest valid name', async (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...good, pol: 'busy' }, /^options\.pol is not an option: did you mean options\.poll\?$/],
+    [{ ...good, MTU: 9000 }, /^options\.MTU is not an option: did you mean options\.mtu\?$/],
+    [{ ...good, spin: 10 }, /^options\.spin is not an option: did you mean options\.spinMicros\?$/],
+    [{ ...good, logger2: {} }, /^options\.logger2 is not an option: did you mean options\.logger\?$/],
+    [{ ...good, frobnicate: 1 }, /^options\.frobnicate is not an option: the options are device, ip, gateway, /],
+    [{ ...good, device: { ...tap, hostip: '10.0.0.2/24' } }, /^options\.device\.hostip is not an option: did you mean options\.device\.hostIp\?$/],
+    [{ ...good, device: { type: 'memif', role: 'server', socket: '/run/x.sock', ID: 1 } }, /^options\.device\.ID is not an option: did you mean options\.device\.id\?$/],
+    [{ ...good, control: { paht: '/run/x.sock' } }, /^options\.control\.paht is not an option: did you mean options\.control\.path\?$/],
+  ]
+  for (const [options, message] of cases) {
+    t.throws(() => resolveOptions(options), { code: 'ERR_GAZELLE_INVALID_OPTION', message }, String(message))
+  }
+  t.doesNotThrow(() => resolveOptions({ ...good, poll: undefined, gateway: undefined }), 'keys set to undefined are fine')
+})
+
 t.test('af_xdp: defaults, bad values and the vdev', async (t) => {
   const xdp = { type: 'af_xdp', iface: 'eth0' }
   const o = resolveOptions({ ...good, device: xdp })
