@@ -27,6 +27,7 @@
         "src/faults.c",
         "src/netif.c",
         "src/lwip_arch.c",
+        "src/siphash.c",
         "src/lwip_mem.c",
         "src/events.c",
         "src/tcp_sock.c",

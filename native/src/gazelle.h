@@ -110,6 +110,8 @@ void gz_mem_release(void);
 
 /* ---- clock and LwIP's port hooks (lwip_arch.c) ---- */
 uint64_t gz_now_ns(void);
+/* Draws a new secret for TCP initial sequence numbers (RFC 6528): 0 or -errno. */
+int gz_isn_rekey(void);
 
 /* ---- events (events.c): the batch handed to JS once per poll ---- */
 enum gz_event_type {
