@@ -98,6 +98,13 @@ void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
 void gz_netif_poll_loopback(void);
 
+/* ---- keyed hashing (siphash.c): SipHash-2-4 with keys from getrandom ---- */
+struct gz_sipkey {
+  uint64_t k[2];
+};
+uint64_t gz_siphash(const struct gz_sipkey *key, const void *data, size_t len);
+void gz_sipkey_random(struct gz_sipkey *key);
+
 /* ---- LwIP's memory (lwip_mem.c): size-class pools behind mem_malloc ---- */
 struct gz_mem_counters {
   uint64_t reserved_bytes;   /* in chunks taken from the system */
@@ -110,8 +117,10 @@ void gz_mem_release(void);
 
 /* ---- clock and LwIP's port hooks (lwip_arch.c) ---- */
 uint64_t gz_now_ns(void);
-/* Draws a new secret for TCP initial sequence numbers (RFC 6528): 0 or -errno. */
-int gz_isn_rekey(void);
+/* Fills buf from the kernel's CSPRNG (getrandom; /dev/urandom without it): 0 or -errno. */
+int gz_random_bytes(void *buf, size_t len);
+/* Draws a new secret for TCP initial sequence numbers (RFC 6528). */
+void gz_isn_rekey(void);
 
 /* ---- events (events.c): the batch handed to JS once per poll ---- */
 enum gz_event_type {

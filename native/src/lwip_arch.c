@@ -15,7 +15,6 @@
 #include "gazelle.h"
 #include "gazelle_hooks.h"
 #include "lwip/sys.h"
-#include "siphash.h"
 
 uint64_t gz_now_ns(void) {
   struct timespec ts;
@@ -31,8 +30,7 @@ uint16_t gz_raw_cksum(const void *data, int len) { return rte_raw_cksum(data, (s
 
 /* ---- random numbers: the kernel's CSPRNG ---- */
 
-/* Fills buf from getrandom(2) (/dev/urandom where the system call is missing). */
-static int fill_random(void *buf, size_t len) {
+int gz_random_bytes(void *buf, size_t len) {
   uint8_t *p = buf;
   while (len > 0) {
     ssize_t n = getrandom(p, len, 0);
@@ -66,7 +64,7 @@ uint32_t gz_random_u32(void) {
   static uint32_t pool[64];
   static unsigned left;
   if (left == 0) {
-    int rc = fill_random(pool, sizeof(pool));
+    int rc = gz_random_bytes(pool, sizeof(pool));
     if (rc != 0) {   /* no way to return an error to LwIP, and no safe fallback */
       fprintf(stderr, "gazelle: no random numbers (getrandom, /dev/urandom): %s\n", strerror(-rc));
       abort();
@@ -84,9 +82,9 @@ uint32_t gz_random_u32(void) {
  * plus a tick count: the next is easy to predict, which blind spoofing and injection
  * into others' connections rely on), while the ISNs of one 4-tuple still grow with the
  * clock, as RFC 793 wants, so a new incarnation's segments stay ahead of an old one's. */
-static uint8_t isn_secret[16];
+static struct gz_sipkey isn_secret;
 
-int gz_isn_rekey(void) { return fill_random(isn_secret, sizeof(isn_secret)); }
+void gz_isn_rekey(void) { gz_sipkey_random(&isn_secret); }
 
 u32_t gz_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_t *remote_ip, u16_t remote_port) {
   uint8_t tuple[12];
@@ -95,7 +93,7 @@ u32_t gz_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_t *r
   memcpy(tuple + 4, &rip, 4);
   memcpy(tuple + 8, &local_port, 2);
   memcpy(tuple + 10, &remote_port, 2);
-  uint32_t f = (uint32_t)gz_siphash24(isn_secret, tuple, sizeof(tuple));
+  uint32_t f = (uint32_t)gz_siphash(&isn_secret, tuple, sizeof(tuple));
   uint32_t m = (uint32_t)(gz_now_ns() / 4000u);
   return m + f;
 }
