@@ -25,8 +25,11 @@
         "src/eal.c",
         "src/port.c",
         "src/faults.c",
+        "src/siphash.c",
+        "src/tcp_secrets.c",
         "src/netif.c",
         "src/lwip_arch.c",
+        "src/lwip_mem.c",
         "src/events.c",
         "src/tcp_sock.c",
         "src/idtable.c",
@@ -56,7 +59,10 @@
       "cflags": ["<!@(pkg-config --cflags libdpdk)"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"]
+      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"],
+      "ldflags": [
+        "-Wl,-z,nodelete"
+      ]
     },
     {
       "target_name": "xdp_steer",

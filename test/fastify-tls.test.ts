@@ -76,7 +76,7 @@ t.test('HTTPS and HTTP/2 on a tap stack', needStack(), async (t) => {
   })
 
   await t.test('h2c (HTTP/2 without TLS), serverFactory form: curl and h2load', async (t) => {
-    const { port } = await serve({ form: 'factory', fastifyOptions: { http2: true } })
+    const { port } = await serve({ form: 'factory', listenHost: '0.0.0.0', fastifyOptions: { http2: true } })
     const base = `http://${stackIp}:${port}`
     const r = await curl(netns, ['--http2-prior-knowledge', `${base}/hello`])
     t.equal(r.code, 0, r.stderr)
@@ -94,7 +94,7 @@ t.test('HTTPS and HTTP/2 on a tap stack', needStack(), async (t) => {
   await t.test('h2c, serverFactory form: forceCloseConnections closes sessions as Fastify does', async (t) => {
     // Fastify (before Node 24) closes HTTP/2 sessions with session.close(): GOAWAY, the
     // streams in flight finish, then the session and close() end. The factory does the same.
-    const { port } = await serve({ form: 'factory', fastifyOptions: { http2: true, forceCloseConnections: true } })
+    const { port } = await serve({ form: 'factory', listenHost: '0.0.0.0', fastifyOptions: { http2: true, forceCloseConnections: true } })
     const slow = curl(netns, ['--http2-prior-knowledge', `http://${stackIp}:${port}/slow?ms=1500`])
     await waitFor(async () => (await stack.call('fastify', { fn: 'state' })).inFlight >= 1, 10_000, 'the request in flight', 20)
     const closed = await stack.call('fastify', { fn: 'close' }, 30_000)

@@ -29,10 +29,13 @@ t.test('mistakes stop the app before it runs, with one typed error naming the ca
   // The tap name is taken: the stack cannot open.
   const taken = tap()
   createKernelTap(taken, netns, t)
-  const failed = startApp(t, { netns, script: 'edge/hello.js', mode: 'import', env: stackEnv(taken) })
-  t.equal((await failed.exited(30_000)).code, 1, '--import: exit code 1')
-  t.match(failed.output(), /ERR_GAZELLE_DEVICE_EXISTS/, 'the stack\'s own error')
-  t.notMatch(failed.output(), /ready hello/, 'the app did not run')
+  for (const mode of ['import', 'require'] as const) {
+    // -r: the app has started, but its listener waits for the stack, which then fails.
+    const failed = startApp(t, { netns, script: 'edge/hello.js', mode, env: stackEnv(taken) })
+    t.equal((await failed.exited(30_000)).code, 1, `${mode}: exit code 1`)
+    t.match(failed.output(), /ERR_GAZELLE_DEVICE_EXISTS/, `${mode}: the stack's own error`)
+    t.notMatch(failed.output(), /ready hello/, `${mode}: the app never served`)
+  }
 
   const fallback = startApp(t, { netns, script: 'edge/hello.js', mode: 'import', env: { ...stackEnv(taken), GAZELLE_FALLBACK: 'kernel' } })
   await fallback.waitFor(/^ready hello/m)
@@ -109,7 +112,9 @@ t.test('an ESM app at the edges', needStack(), async (t) => {
     refused: { code: 'ECONNREFUSED', message: `connect ECONNREFUSED ${HOST_IP}:1`, syscall: 'connect' },
     timedOut: true, peerSaw: 'ECONNRESET', local: null,
   }, 'node\'s own ECONNREFUSED; setTimeout fires; resetAndDestroy resets')
-  t.same(r.untouched, { unix: 'unix ok', local6: '::1' }, 'unix sockets and IPv6 are the kernel\'s')
+  t.same(r.backpressure, { down: true, downBytes: 16 << 20, pauses: 4, up: true, upBytes: 16 << 20, drains: true },
+    '16 MiB each way with the reader pausing: nothing lost or reordered, drain events')
+  t.same(r.untouched, { unix: 'unix ok', local6: '::1', v6handle: 'TCP' }, 'unix sockets and IPv6 (ipv6Only listeners too) are the kernel\'s')
   t.same(r.worker, { local: HOST_IP }, 'a worker thread\'s socket is the kernel\'s')
-  t.match(app.report(), { connect: { stack: 5 } }, JSON.stringify(app.report()))
+  t.match(app.report(), { connect: { stack: 7 } }, JSON.stringify(app.report()))
 })

@@ -1,5 +1,5 @@
-// Unmodified servers on the stack through @gazelle/register: node:http, express, koa,
-// fastify (no plugin), ws, grpc-js (no options) and a dgram echo, all in one process
+// Unmodified servers on the stack through @gazelle/register: node:http, HTTPS and HTTP/2
+// over TLS, express, koa, fastify (no plugin), ws, grpc-js (no options) and a dgram echo, all in one process
 // (test/fixtures/register/servers/all.js), loaded with --import and then with -r. Kernel
 // clients (curl, wrk, plain node for ws/gRPC/UDP) reach them through the tap at 10.20.0.2,
 // an address only the stack has; the stack's own counters (gazellectl) and the register's
@@ -13,11 +13,12 @@ import { cleanup, execIn } from './helpers/cleanup'
 import { ctlJson } from './helpers/ctl'
 import { needStack } from './helpers/harness'
 import { FIXTURES, HOST_IP, LoadMode, STACK_IP, registerNetns, stackEnv, startApp } from './helpers/register'
+import { makeTestPki } from './helpers/tls'
 
 cleanup.hook(t)
 const MiB = 1024 * 1024
 const curl = ['-sS', '--noproxy', '*', '--max-time', '20']
-const APPS = ['http', 'express', 'koa', 'fastify', 'ws', 'grpc', 'dgram']
+const APPS = ['http', 'https', 'express', 'koa', 'fastify', 'ws', 'grpc', 'dgram']
 
 function tmpFile(bytes: Buffer): string {
   const file = path.join(os.tmpdir(), `gazelle-register-${process.pid}-${randomBytes(4).toString('hex')}.bin`)
@@ -28,10 +29,16 @@ function tmpFile(bytes: Buffer): string {
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 
+const pki = makeTestPki({ ips: [STACK_IP] })
+const tls: Record<string, string> = {}
+for (const [name, pem] of [['TLS_KEY', pki.key], ['TLS_CERT', pki.cert]]) {
+  tls[name] = tmpFile(Buffer.from(pem))
+}
+
 for (const mode of ['import', 'require'] as LoadMode[]) {
   t.test(`servers on the stack, register loaded with ${mode === 'import' ? '--import' : '-r'}`, needStack(), async (t) => {
     const { netns, tap } = registerNetns(t)
-    const app = startApp(t, { netns, script: 'servers/all.js', mode, env: stackEnv(tap()), name: 'servers' })
+    const app = startApp(t, { netns, script: 'servers/all.js', mode, env: { ...stackEnv(tap()), ...tls }, name: 'servers' })
     await app.waitFor(/^gazelle: 10\.20\.0\.2\/24 on tap .*listen both/m, 30_000)
     for (const name of APPS) await app.waitFor(new RegExp(`^ready ${name} \\d+$`, 'm'), 30_000)
     const before = (await ctlJson(['stats', String(app.pid)])).counters
@@ -50,6 +57,14 @@ for (const mode of ['import', 'require'] as LoadMode[]) {
       const many = await execIn(netns, 'curl', [...curl, '-w', '\\n%{num_connects}\\n', `http://${STACK_IP}:7001/a`, `http://${STACK_IP}:7001/b`, `http://${STACK_IP}:7001/connections`])
       t.match(many.stdout, /\{"count":1\}/, 'getConnections counts the keep-alive connection')
       t.equal(many.stdout.trim().split('\n').filter((l) => l === '0').length, 2, 'curl reused one connection for three requests')
+    })
+
+    await t.test('HTTPS and HTTP/2 over TLS: a TLS server on a stack socket', async (t) => {
+      for (const [flag, version, alpn] of [['--http2', '2.0', 'h2'], ['--http1.1', '1.1', 'http/1.1']]) {
+        const r = await execIn(netns, 'curl', [...curl, '--cacert', pki.caFile, flag, `https://${STACK_IP}:7008/`])
+        t.equal(r.code, 0, r.stderr)
+        t.same(JSON.parse(r.stdout || '{}'), { app: 'https', version, alpn, remote: HOST_IP }, `curl ${flag}`)
+      }
     })
 
     await t.test('express: req.ip, a 4 MiB streamed upload and an 8 MiB download', async (t) => {
@@ -105,7 +120,7 @@ for (const mode of ['import', 'require'] as LoadMode[]) {
 
     await app.stop()
     const report = app.report()
-    t.match(report, { listen: { both: 6 }, udpBind: { both: 1 }, stack: 'open' }, `route report ${JSON.stringify(report)}`)
+    t.match(report, { listen: { both: 7 }, udpBind: { both: 1 }, stack: 'open' }, `route report ${JSON.stringify(report)}`)
     t.ok(report?.accept.stack >= 20, `the stack accepted ${report?.accept.stack} connections`)
   })
 }

@@ -52,6 +52,35 @@ t.test('HTTPS and h2 through GazelleAgent over memif', needStack(), async (t) =>
     t.equal(bad.error?.code, 'ERR_TLS_CERT_ALTNAME_INVALID', bad.error?.message ?? 'no error')
   })
 
+  await t.test('servernames: a per-origin name for a certificate that names a host, not the IP', async (t) => {
+    // A second server whose certificate names only api.gazelle.test (no IP SAN).
+    const named = makeTestPki({ dns: ['api.gazelle.test'] })
+    const { port: namedPort } = await server.call('webServer', { kind: 'https', tls: { key: named.key, cert: named.cert } })
+    const namedOrigin = `https://${serverIp}:${namedPort}`
+    const ca = [pki.ca, named.ca]
+    await client.call('undiciAgent', { options: { connect: { ca }, servernames: { [namedOrigin]: 'api.gazelle.test' } } })
+    const good = await request(namedOrigin)
+    t.ok(good.ok, `the named origin verifies against api.gazelle.test: ${JSON.stringify(good.error ?? '')}`)
+    const other = await request(httpsOrigin)
+    t.ok(other.ok, `the other origin still verifies against its IP: ${JSON.stringify(other.error ?? '')}`)
+    await client.call('undiciAgent', { options: { connect: { ca } } })
+    const without = await request(namedOrigin)
+    t.equal(without.error?.code, 'ERR_TLS_CERT_ALTNAME_INVALID', `without it the IP is checked and fails: ${without.error?.message}`)
+    await client.call('undiciClose')
+  })
+
+  await t.test('buildStackConnector: an undici Client and a Pool over the stack', async (t) => {
+    const c = await client.call('undiciClientRequest', { origin: httpsOrigin, path: '/tls', connector: { connect: { ca: pki.ca } }, requests: 2 })
+    t.ok(c.ok, `Client: ${JSON.stringify(c.error ?? '')}`)
+    t.same(c.replies?.map((r: { status: number }) => r.status), [200, 200])
+    t.equal(c.replies?.[0].text, helloBody('GET', '/tls', 0, crypto.createHash('sha256').digest('hex')))
+    t.equal(c.connections, 1, 'one keep-alive connection for both')
+    const p = await client.call('undiciClientRequest', { origin: httpsOrigin, path: '/tls', kind: 'pool', connector: { connect: { ca: pki.ca } } })
+    t.ok(p.ok, `Pool: ${JSON.stringify(p.error ?? '')}`)
+    const refused = await client.call('undiciClientRequest', { origin: httpsOrigin, path: '/tls' })
+    t.notOk(refused.ok, 'without the CA the certificate is refused')
+  })
+
   await t.test('allowH2 negotiates HTTP/2 by ALPN; without it the same server speaks HTTP/1.1', async (t) => {
     await client.call('undiciAgent', { options: { allowH2: true, connect: { ca: pki.ca } } })
     const h2 = await request(h2Origin, { method: 'POST', bodyBytes: 300_000 })

@@ -22,10 +22,19 @@
 #define SYS_LIGHTWEIGHT_PROT            0
 #define LWIP_TIMERS                     1
 
-/* Memory: the C library allocator backs both heap and pools. */
+/* Memory: heap and pools both come from gz_mem_malloc (native/src/lwip_mem.c): size
+ * classes carved from chunks that grow with use, kept on free lists, never a C library
+ * call on the data path. Static memp pools would reserve the largest configuration up
+ * front (and could not follow a runtime connection limit). */
 #define MEM_LIBC_MALLOC                 1
 #define MEMP_MEM_MALLOC                 1
+#define mem_clib_malloc                 gz_mem_malloc
+#define mem_clib_free                   gz_mem_free
+#define mem_clib_calloc                 gz_mem_calloc
 #define MEM_ALIGNMENT                   8
+/* Only sets mem_size_t to 32 bits (the heap is gz_mem_malloc's): a 64 KiB segment's
+ * pbuf with its headers is more than 16 bits count. */
+#define MEM_SIZE                        (1024 * 1024)
 #define MEMP_NUM_TCP_PCB                GZ_MAX_TCP
 #define MEMP_NUM_TCP_PCB_LISTEN         GZ_MAX_LISTEN
 #define MEMP_NUM_UDP_PCB                GZ_MAX_UDP
@@ -74,17 +83,26 @@
 
 /* TCP: large windows for bulk transfer over memif. */
 #define LWIP_TCP                        1
-/* The largest MSS: memif links run 9000-byte frames. LwIP lowers it to the
- * netif's MTU - 40 per connection (TCP_CALCULATE_EFF_SEND_MSS). */
-#define TCP_MSS                         8960
+/* The largest MSS: a memif link may run frames up to 65535 bytes, the most LwIP's 16-bit
+ * lengths hold (options.mtu allows 65000). LwIP lowers it to the netif's MTU - 40 per
+ * connection (TCP_CALCULATE_EFF_SEND_MSS). The sanity checks in init.c want
+ * TCP_SNDLOWAT 4 MSS below 64 KiB, a rule for 16-bit send buffers (these are 32-bit
+ * with window scaling, and the raw API never reads TCP_SNDLOWAT): they are off, and the
+ * ones that still hold are checked below. */
+#define TCP_MSS                         65481
+#define LWIP_DISABLE_TCP_SANITY_CHECKS  1
 #define GZ_MIN_MSS                      1460
 #define LWIP_WND_SCALE                  1
 #define TCP_RCV_SCALE                   7
 #define TCP_WND                         (2 * 1024 * 1024)
 #define TCP_SND_BUF                     (2 * 1024 * 1024)
 #define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / GZ_MIN_MSS)
-#define TCP_SNDLOWAT                    (0xFFFF - 4 * TCP_MSS - 1)
+#define TCP_SNDLOWAT                    (0xFFFF - 4 * GZ_MIN_MSS - 1)
 #define TCP_SNDQUEUELOWAT               (TCP_SND_QUEUELEN / 2)
+#if TCP_SND_BUF < 2 * TCP_MSS || TCP_SND_QUEUELEN < 2 * (TCP_SND_BUF / GZ_MIN_MSS) || \
+    TCP_SNDLOWAT >= TCP_SND_BUF || TCP_SNDQUEUELOWAT >= TCP_SND_QUEUELEN || TCP_WND < TCP_MSS
+#error "lwipopts.h: TCP buffer sizes out of LwIP's bounds (init.c lwip_sanity_check)"
+#endif
 /* Out-of-order segments are kept (a loss costs one retransmission, not a window) and
  * SACKed (the sender resends only the holes). Each pins its received mbuf (zero-copy
  * rx), so what one connection may hold follows the pool: half of the mbufs free now
@@ -92,10 +110,17 @@
 #define TCP_QUEUE_OOSEQ                 1
 #define LWIP_TCP_SACK_OUT               1
 #define TCP_OOSEQ_PBUFS_LIMIT(pcb)      gz_ooseq_pbufs_limit()
+/* A listener's backlog bounds its half-open connections (JS accepts the established
+ * ones at once). node's default is 511; the binding caps it at 4096 like Linux's
+ * somaxconn. When the half-open queue is full (a SYN flood), SYN cookies answer: no
+ * state is kept until the client's ACK proves the address (tcp_secrets.c keys them). */
 #define TCP_LISTEN_BACKLOG              1
-#define TCP_DEFAULT_LISTEN_BACKLOG      255
+#define TCP_DEFAULT_LISTEN_BACKLOG      511
+#define TCP_SYNCOOKIES                  1
 #define LWIP_TCP_KEEPALIVE              1
-#define TCP_OVERSIZE                    TCP_MSS
+/* What tcp_write may allocate ahead for later writes to fill: one 9000-MTU segment,
+ * not a whole 64 KiB one per small write. */
+#define TCP_OVERSIZE                    8960
 #define TCP_CALCULATE_EFF_SEND_MSS      1
 #define LWIP_TCP_TIMESTAMPS             0
 #define TCP_TMR_INTERVAL                100
@@ -120,10 +145,19 @@
 #define CHECKSUM_CHECK_TCP              1
 #define CHECKSUM_CHECK_ICMP             1
 #define LWIP_CHKSUM                     gz_raw_cksum
+
+/* Hooks (prototypes in gazelle_hooks.h, code in src/lwip_arch.c): RFC 6528 initial
+ * sequence numbers instead of LwIP's predictable ones. */
+#define LWIP_HOOK_FILENAME              "gazelle_hooks.h"
+#define LWIP_HOOK_TCP_ISN               gz_tcp_isn
 #ifndef __ASSEMBLER__
+#include <stddef.h>
 #include <stdint.h>
 uint16_t gz_raw_cksum(const void *data, int len);
 uint16_t gz_ooseq_pbufs_limit(void);
+void *gz_mem_malloc(size_t size);
+void *gz_mem_calloc(size_t count, size_t size);
+void gz_mem_free(void *p);
 #endif
 
 /* Statistics: exported through stack.stats(); 32-bit counters. */

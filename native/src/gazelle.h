@@ -26,12 +26,13 @@ int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- EAL (eal.c): once per process, kept across stacks ---- */
+/* The first call initialises EAL and arranges its cleanup at the process's exit
+ * (rte_eal_cleanup, and the --file-prefix runtime directory DPDK leaves behind). */
 int gz_eal_init(int argc, char **argv, struct gz_error *err);
-/* At process exit: rte_eal_cleanup and removal of the --file-prefix runtime
- * directory under /var/run/dpdk, which DPDK leaves behind. */
-void gz_eal_cleanup(void);
 
 /* ---- port (port.c): one DPDK ethdev from a vdev, its mbuf pool and tx buffer ---- */
+/* The MTU one mbuf holds whole; larger (memif) frames are mbuf chains. */
+#define GZ_MBUF_MTU 9000
 struct gz_port_config {
   const char *vdev_name;
   const char *vdev_args;
@@ -99,8 +100,29 @@ void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
 void gz_netif_poll_loopback(void);
 
+/* ---- keyed hashing (siphash.c): SipHash-2-4 with keys from getrandom ---- */
+struct gz_sipkey {
+  uint64_t k[2];
+};
+uint64_t gz_siphash(const struct gz_sipkey *key, const void *data, size_t len);
+void gz_sipkey_random(struct gz_sipkey *key);
+
+/* ---- LwIP's memory (lwip_mem.c): size-class pools behind mem_malloc ---- */
+struct gz_mem_counters {
+  uint64_t reserved_bytes;   /* in chunks taken from the system */
+  uint64_t chunks;
+  uint64_t in_use;           /* blocks LwIP holds */
+};
+void gz_mem_counters(struct gz_mem_counters *c);
+/* Returns the chunks to the system if LwIP holds no block (after a stack closed). */
+void gz_mem_release(void);
+
 /* ---- clock and LwIP's port hooks (lwip_arch.c) ---- */
 uint64_t gz_now_ns(void);
+/* Fills buf from the kernel's CSPRNG (getrandom; /dev/urandom without it): 0 or -errno. */
+int gz_random_bytes(void *buf, size_t len);
+/* Draws a new secret for TCP initial sequence numbers (RFC 6528). */
+void gz_isn_rekey(void);
 
 /* ---- events (events.c): the batch handed to JS once per poll ---- */
 enum gz_event_type {
@@ -119,15 +141,24 @@ struct gz_event {
   int64_t a;             /* new id, -errno (ERROR), local port, free bytes */
   double b;              /* packed remote address for ACCEPT */
   struct pbuf *data;     /* DATA: chain owned by the event until delivered */
+  struct pbuf *tail;     /* DATA: its last pbuf (appending stays O(1)) */
   uint32_t len;          /* DATA: bytes in the chain (pbuf tot_len is 16 bits) */
+};
+/* Where a copy out of an event's data stopped (gz_event_copy_part). */
+struct gz_event_cursor {
+  const struct pbuf *q;
+  size_t off;
 };
 /* Appends an event; the pointer is valid until the next push. NULL if out of memory. */
 struct gz_event *gz_events_push(uint8_t type, uint32_t id);
 size_t gz_events_count(void);
-/* Appends a received pbuf chain to a DATA event. */
-void gz_event_add_data(struct gz_event *ev, struct pbuf *p);
+/* Appends a received pbuf chain to a DATA event; returns its length (a chain LwIP
+ * hands over may exceed its 16-bit tot_len). */
+uint32_t gz_event_add_data(struct gz_event *ev, struct pbuf *p);
 size_t gz_event_data_len(const struct gz_event *ev);
 void gz_event_copy_data(const struct gz_event *ev, void *dst);
+/* Copies the next n bytes (from where *c stopped; c->q NULL: from the start). */
+void gz_event_copy_part(const struct gz_event *ev, struct gz_event_cursor *c, void *dst, size_t n);
 struct gz_event *gz_events_at(size_t index);
 /* Changes each time the batch is cleared: tells whether a saved index is current. */
 uint32_t gz_events_generation(void);

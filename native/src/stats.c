@@ -38,6 +38,11 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "mempool", "size", c.pool_size);
   fn(ctx, "mempool", "inUse", c.pool_in_use);
   fn(ctx, "mempool", "free", c.pool_free);
+  struct gz_mem_counters m;
+  gz_mem_counters(&m);
+  fn(ctx, "lwipMemory", "reservedBytes", (double)m.reserved_bytes);
+  fn(ctx, "lwipMemory", "chunks", (double)m.chunks);
+  fn(ctx, "lwipMemory", "inUse", (double)m.in_use);
 
   proto(fn, ctx, "link", &lwip_stats.link);
   proto(fn, ctx, "etharp", &lwip_stats.etharp);
@@ -63,6 +68,10 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "tcp", "fastRetransmits", tcp_recovery_stats.fast_rexmits);
   fn(ctx, "tcp", "timeouts", tcp_recovery_stats.timeouts);
   fn(ctx, "tcp", "lossProbes", tcp_recovery_stats.loss_probes);
+  /* SYN cookies (LwIP patch 0003) */
+  fn(ctx, "tcp", "synCookiesSent", tcp_syncookie_stats.sent);
+  fn(ctx, "tcp", "synCookiesAccepted", tcp_syncookie_stats.accepted);
+  fn(ctx, "tcp", "synCookiesRejected", tcp_syncookie_stats.rejected);
   struct gz_fault_counters frx, ftx;
   gz_faults_counters(&frx, &ftx);
   fn(ctx, "faults", "active", gz_loop.faults_on ? 1 : 0);

@@ -109,6 +109,15 @@ static void detach(struct tcp_pcb *pcb) {
 
 /* ---- LwIP callbacks ---- */
 
+/* tcp_recved takes at most 64 KiB - 1 at a time. */
+static void recved(struct tcp_pcb *pcb, uint32_t bytes) {
+  while (bytes) {
+    uint32_t n = bytes > 0xFFFF ? 0xFFFF : bytes;
+    tcp_recved(pcb, (u16_t)n);
+    bytes -= n;
+  }
+}
+
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) {
   uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
@@ -120,20 +129,21 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     gz_events_push(GZ_EV_EOF, id);
     return ERR_OK;
   }
+  uint32_t bytes;
   if (s->data_gen == gz_events_generation()) {
-    gz_event_add_data(gz_events_at(s->data_event), p);
+    bytes = gz_event_add_data(gz_events_at(s->data_event), p);
   } else {
     struct gz_event *ev = gz_events_push(GZ_EV_DATA, id);
     if (!ev) return ERR_MEM;   /* LwIP keeps the data and offers it again */
-    gz_event_add_data(ev, p);
+    bytes = gz_event_add_data(ev, p);
     s->data_event = (uint32_t)(gz_events_count() - 1);
     s->data_gen = gz_events_generation();
   }
-  if (s->paused) {
-    s->unacked += p->tot_len;
-  } else {
-    tcp_recved(pcb, p->tot_len);
-  }
+  /* Counted from the chain, not p->tot_len: 16 bits, it wraps when LwIP hands over
+   * more than 64 KiB at once (out-of-order segments filling in), and the window
+   * credit would be lost for good. */
+  if (s->paused) s->unacked += bytes;
+  else recved(pcb, bytes);
   mark_dirty(id);   /* the delayed ACK goes out at the end of this poll */
   return ERR_OK;
 }
@@ -239,7 +249,8 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
     tcp_abort(pcb);
     return id;
   }
-  struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)(backlog > 255 ? 255 : backlog), &e);
+  /* capped like Linux's net.core.somaxconn (4096) */
+  struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(pcb, (u16_t)(backlog > 4096 ? 4096 : backlog), &e);
   if (!lpcb) {
     tcp_abort(pcb);
     sock_release((uint32_t)id);
@@ -363,12 +374,8 @@ int gz_tcp_pause(uint32_t id, bool paused) {
   if (!s) return -EBADF;
   s->paused = paused;
   if (!paused && s->unacked) {
-    /* tcp_recved takes at most 64 KiB - 1 at a time */
-    while (s->unacked) {
-      uint32_t n = s->unacked > 0xFFFF ? 0xFFFF : s->unacked;
-      tcp_recved(s->pcb, (u16_t)n);
-      s->unacked -= n;
-    }
+    recved(s->pcb, s->unacked);
+    s->unacked = 0;
     mark_dirty(id);
   }
   return 0;

@@ -65,8 +65,10 @@ export async function start({ stack, form = 'plugin', mode = 'replace', port = 0
   completed = 0
   drops = 0
   let url
+  const listenOptions = { port, ...(listenHost ? { host: listenHost } : {}) }
+  const given = JSON.stringify(listenOptions)
   try {
-    url = await f.listen({ port, ...(listenHost ? { host: listenHost } : {}) })
+    url = await f.listen(listenOptions)
   } catch (err) {
     await f.close()
     throw err
@@ -77,7 +79,11 @@ export async function start({ stack, form = 'plugin', mode = 'replace', port = 0
     f.server.on('drop', () => drops++)
   }
   const binding = gz.bindingOf(f.server)
-  return { url, stack: binding.address(), kernel: mode === 'both' ? f.server.address() : null }
+  return {
+    url, stack: binding.address(), kernel: mode === 'both' ? f.server.address() : null,
+    // listen() must leave the caller's options object as it was
+    listenOptionsAfter: JSON.stringify(listenOptions) === given ? 'unchanged' : JSON.stringify(listenOptions),
+  }
 }
 
 /** app.close(), timed; says how many requests were in flight when it began. */

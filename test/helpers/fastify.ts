@@ -13,6 +13,8 @@ export interface AppInfo {
   url: string
   stack: { address: string; port: number }
   kernel: { address: string; port: number } | null
+  /** 'unchanged' if listen() left the options object it was given as it was, else its JSON */
+  listenOptionsAfter: string
 }
 
 export interface StartOptions {

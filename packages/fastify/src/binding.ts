@@ -4,10 +4,9 @@
 // too ('replace': for the stack only; 'both': the kernel listens as well).
 import type * as net from 'node:net'
 import * as tls from 'node:tls'
-import { createStack, invalidOption } from '@gazelle/stack'
+import { GazelleError, createStack, exposePeer, invalidOption, listenHostKind, listenOnStack, parsePort } from '@gazelle/stack'
 import type { Server as StackServer, Socket as StackSocket, Stack } from '@gazelle/stack'
 import type { ResolvedOptions } from './options'
-import { exposePeer } from './peer'
 
 /** What net.Server keeps for its own sockets; node:http's close and getConnections read it. */
 export interface NodeServer extends net.Server {
@@ -120,6 +119,7 @@ export class StackBinding {
     const server = this.server
     const first = args[0]
     const listenOptions = typeof first === 'object' && first !== null ? (first as net.ListenOptions) : undefined
+    const host = listenOptions ? listenOptions.host : typeof args[1] === 'string' ? args[1] : undefined
     const port = this.#options.port ?? listenPort(listenOptions ? listenOptions.port : first)
     if (this.mode === 'replace') {
       if (listenOptions?.path !== undefined) {
@@ -130,21 +130,41 @@ export class StackBinding {
       const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined
       if (cb) server.once('listening', cb)
     }
-    this.#listenOnStack(port).then(() => {
+    this.#listenOnStack(port, host).then(() => {
       if (this.mode === 'both') {
         this.#listenOnKernel(listen, args)
         return
       }
-      // Fastify binds a 'localhost' listen to each address the name resolves to, unless
-      // the host it looks up is the one the server reports: name the stack's address.
-      if (listenOptions) listenOptions.host = this.address()!.address
       server.emit('listening')
       this.#setReady()
     }, (err: Error) => server.emit('error', err))
   }
 
-  async #listenOnStack(port: number): Promise<void> {
+  /** Where the stack listens: the plugin's host, or the listen host in mode 'replace'
+   * (a wildcard or the stack's address). A loopback or foreign host is refused there:
+   * the stack would serve it on its network address, widening it. */
+  #stackHost(stack: Stack, listenHost: unknown): string {
+    const own = this.#options.host ?? '0.0.0.0'
+    if (this.mode === 'both') return own
+    const kind = listenHostKind(listenHost, stack.ip)
+    if (kind === 'any') return own
+    if (kind === 'stack') return stack.ip
+    const shown = JSON.stringify(listenHost)
+    const fastifyDefault = listenHost === 'localhost' && !this.#options.plugin
+      ? ' ("localhost" is also what Fastify passes when listen() is given no host; serverFactory cannot tell the two apart)'
+      : ''
+    throw new GazelleError('ERR_GAZELLE_INVALID_OPTION', kind === 'loopback'
+      ? `listen options.host ${shown} is a loopback host${fastifyDefault}: in mode "replace" only the stack listens, ` +
+        `on its network address ${stack.ip}, which would make a loopback-only service reachable from the network. ` +
+        `Listen on "0.0.0.0" or "${stack.ip}" to serve on the stack; keep a service for this machine only on the ` +
+        'kernel (an app without the plugin)'
+      : `listen options.host ${shown} is not the stack's address: in mode "replace" the stack serves only on ` +
+        `"0.0.0.0" or its own address "${stack.ip}"`)
+  }
+
+  async #listenOnStack(port: number, listenHost: unknown): Promise<void> {
     const stack = await this.open()
+    const host = this.#stackHost(stack, listenHost)
     const server = this.server
     const stackServer = stack.createServer({
       allowHalfOpen: server.allowHalfOpen === true,
@@ -154,13 +174,7 @@ export class StackBinding {
       highWaterMark: server.highWaterMark,
     })
     stackServer.on('connection', (socket: StackSocket) => this.#accept(socket))
-    await new Promise<void>((resolve, reject) => {
-      stackServer.once('error', reject)
-      stackServer.listen({ port, host: this.#options.host }, () => {
-        stackServer.off('error', reject)
-        resolve()
-      })
-    })
+    await listenOnStack(stackServer, { port, host })
     this.#stackServer = stackServer
   }
 
@@ -230,11 +244,10 @@ export class StackBinding {
   }
 }
 
+/** The port given to listen(): a number or numeric string; none (or '') is 0. */
 function listenPort(value: unknown): number {
   if (value === undefined || value === null || value === '') return 0
-  const n = typeof value === 'string' ? Number(value) : value
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
-    throw invalidOption('listen options.port', 'an integer from 0 to 65535', value)
-  }
+  const n = parsePort(value, true)
+  if (n === undefined) throw invalidOption('listen options.port', 'an integer from 0 to 65535', value)
   return n
 }

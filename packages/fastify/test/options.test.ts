@@ -8,7 +8,9 @@ import Fastify from 'fastify'
 import { gazelle, serverFactory } from '../src/index'
 
 const stackOptions = { device: { type: 'memif', role: 'server', socket: '/run/gazelle/never.sock' }, ip: '10.9.0.1/24' } as const
-const fakeStack = (): any => ({ ip: '10.9.0.1', prefixLength: 24, closed: false, createServer() { throw new Error('unused') }, close: async () => {} })
+const fakeStack = (): any => ({
+  ip: '10.9.0.1', prefixLength: 24, closed: false, createServer() { throw new Error('unused') }, connect() { throw new Error('unused') }, close: async () => {},
+})
 
 const bad: [unknown, RegExp][] = [
   [undefined, /^options must be an object with a stack/],
@@ -17,7 +19,12 @@ const bad: [unknown, RegExp][] = [
   [{ stack: stackOptions, mode: 'kernel' }, /^options\.mode must be "replace" or "both", got "kernel"/],
   [{ stack: stackOptions, port: 70000 }, /^options\.port must be an integer from 0 to 65535, got 70000/],
   [{ stack: stackOptions, port: '80' }, /^options\.port must be/],
-  [{ stack: stackOptions, host: 'localhost' }, /^options\.host must be the stack's IPv4 address or "0\.0\.0\.0", got "localhost"/],
+  [{ stack: stackOptions, host: 'localhost' }, /^options\.host must be the stack's IPv4 address "10\.9\.0\.1" or "0\.0\.0\.0" \(the stack serves on its network address: a loopback host would be widened\), got "localhost"/],
+  [{ stack: stackOptions, host: '127.0.0.1' }, /^options\.host must be .*a loopback host would be widened/],
+  [{ stack: stackOptions, host: '10.9.0.7' }, /^options\.host must be the stack's IPv4 address "10\.9\.0\.1" or "0\.0\.0\.0", got "10\.9\.0\.7"/],
+  [{ stack: fakeStack(), host: '10.9.0.7' }, /^options\.host must be the stack's IPv4 address "10\.9\.0\.1"/],
+  [{ stack: stackOptions, mdoe: 'both' }, /^options\.mdoe is not an option: did you mean options\.mode\?/],
+  [{ stack: Promise.resolve(fakeStack()) }, /^options\.stack is a Promise, not a stack: createStack\(\) is async, so await it first/],
 ]
 
 t.test('serverFactory: invalid options name the option', async (t) => {
@@ -32,6 +39,12 @@ t.test('plugin: invalid options fail app.ready() with the same errors', async (t
     app.register(gazelle, opts as any)
     await t.rejects(app.ready(), { code: 'ERR_GAZELLE_INVALID_OPTION', message }, String(message))
   }
+})
+
+t.test('plugin: stack options with a typo fail app.ready() with the closest name', async (t) => {
+  const app = Fastify()
+  app.register(gazelle, { stack: { ...stackOptions, pol: 'busy' } as any })
+  await t.rejects(app.ready(), { code: 'ERR_GAZELLE_INVALID_OPTION', message: /^options\.pol is not an option: did you mean options\.poll\?/ })
 })
 
 t.test('plugin: a server is bound once (plugin and serverFactory together are refused)', async (t) => {

@@ -8,9 +8,8 @@ import * as http2 from 'node:http2'
 import * as tls from 'node:tls'
 import type * as grpc from '@grpc/grpc-js'
 import type { Socket, Stack } from '@gazelle/stack'
-import { invalidOption, parseIPv4 } from '@gazelle/stack'
+import { connectOnStack, invalidOption, parseIPv4 } from '@gazelle/stack'
 import { StackCall } from './fallback-call'
-import { connectOnStack } from './stack-connect'
 
 export interface StatusObject { code: grpc.status; details: string; metadata: grpc.Metadata }
 export interface InterceptingListener {
@@ -169,7 +168,7 @@ export class StackChannel {
     let socket: Socket
     let transport: Socket | tls.TLSSocket
     try {
-      socket = await connectOnStack(this.#stack, this.#host, this.#port)
+      socket = await connectOnStack(this.#stack, { host: this.#host, port: this.#port, noDelay: true })
       transport = socket
       if (this.#tls) {
         const secure = tls.connect({ ...this.#tls, socket })

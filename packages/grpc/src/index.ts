@@ -4,4 +4,4 @@ export type { ServeOnStackOptions, StackServing, InjectableServer, ConnectionInj
 export { stackChannelOptions, channelMode } from './client'
 export type { StackChannelOptionsOptions, StackClientOptions, ChannelMode } from './client'
 export { CONNECT_OPTION, HOOK_RANGE } from './connector-hook'
-export { peerAddressSupported } from './peer'
+export { peerAddressSupported } from '@gazelle/stack'

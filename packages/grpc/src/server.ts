@@ -2,9 +2,8 @@
 // connection injector (grpc-js >= 1.11, gRFC L114), so injected connections share the
 // server's services, options (keepalive, message sizes), credentials and shutdown.
 import type { Server as StackServer, Stack } from '@gazelle/stack'
-import { invalidOption, isIPv4 } from '@gazelle/stack'
+import { assertStack, checkKeys, invalidOption, listenHostKind, listenOnStack, portOption, withPeerAddress } from '@gazelle/stack'
 import type { Duplex } from 'node:stream'
-import { withAddresses } from './peer'
 
 /** What serveOnStack needs of a grpc-js Server (structural: any grpc-js >= 1.11 copy). */
 export interface InjectableServer {
@@ -51,19 +50,20 @@ function validate(server: unknown, stack: unknown, options: unknown): ServeOnSta
   if (typeof s !== 'object' || s === null || typeof s.createConnectionInjector !== 'function') {
     throw invalidOption('server', 'a grpc-js Server (@grpc/grpc-js >= 1.11, with createConnectionInjector)', server)
   }
-  const st = stack as Partial<Stack> | null
-  if (typeof st !== 'object' || st === null || typeof st.createServer !== 'function' || !isIPv4(st.ip)) {
-    throw invalidOption('stack', 'a stack from createStack()', stack)
-  }
+  const st = assertStack(stack, 'stack')
   if (typeof options !== 'object' || options === null) {
     throw invalidOption('options', 'an object with port and credentials', options)
   }
   const o = options as Record<string, unknown>
-  if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 0 || o.port > 65535) {
-    throw invalidOption('options.port', 'an integer from 0 to 65535', o.port)
-  }
-  if (o.host !== undefined && o.host !== '0.0.0.0' && o.host !== st.ip) {
-    throw invalidOption('options.host', `the stack's address "${st.ip}" or "0.0.0.0"`, o.host)
+  checkKeys(o, ['port', 'host', 'credentials', 'backlog'], 'options')
+  portOption(o.port, 'options.port')
+  const kind = listenHostKind(o.host, st.ip)
+  if (kind === 'loopback' || kind === 'other') {
+    const why = kind === 'loopback'
+      ? ' (a loopback host asks for a service only this machine reaches; the stack would serve it on its ' +
+        'network address: keep loopback-only services on the kernel with server.bindAsync)'
+      : ''
+    throw invalidOption('options.host', `the stack's address "${st.ip}" or "0.0.0.0"${why}`, o.host)
   }
   const creds = o.credentials as { _isSecure?: unknown } | null | undefined
   if (typeof creds !== 'object' || creds === null || typeof creds._isSecure !== 'function') {
@@ -104,26 +104,21 @@ export async function serveOnStack(server: InjectableServer, stack: Stack, optio
   const injector = server.createConnectionInjector(credentials)
   const listener = stack.createServer((socket) => {
     socket.setNoDelay(true)
-    injector.injectConnection(withAddresses(socket))
+    injector.injectConnection(withPeerAddress(socket))
   })
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => {
-      injector.destroy()
-      reject(err)
-    }
-    listener.once('error', onError)
-    listener.listen({ port, host: host ?? '0.0.0.0', ...(backlog !== undefined && { backlog }) }, () => {
-      listener.off('error', onError)
-      resolve()
-    })
-  })
+  try {
+    await listenOnStack(listener, { port, host: host ?? '0.0.0.0', ...(backlog !== undefined && { backlog }) })
+  } catch (err) {
+    injector.destroy()
+    throw err
+  }
   const listeners = trackShutdown(server as Tracked)
   listeners.add(listener)
   const bound = (listener.address() as { port: number }).port
   let closing: Promise<void> | null = null
   return {
     port: bound,
-    address: host && host !== '0.0.0.0' ? host : stack.ip,
+    address: stack.ip, // the host is a wildcard or the stack's own address
     listener,
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -16,6 +16,7 @@ const fakeStack = (): any => ({
   createServer() {
     throw new Error('this test must not listen')
   },
+  close: async () => {},
 })
 
 t.test('stackChannelOptions: invalid arguments name the option', async (t) => {
@@ -26,7 +27,9 @@ t.test('stackChannelOptions: invalid arguments name the option', async (t) => {
     [fakeStack(), { mode: 'kernel' }, /^options\.mode must be "auto", "hook" or "fallback", got "kernel"/],
     [fakeStack(), { grpc: {} }, /^options\.grpc must be the @grpc\/grpc-js module/],
     [fakeStack(), { routes: '10.0.0.0/8' }, /^options\.routes must be an array/],
-    [fakeStack(), { routes: ['10.1.2.3'] }, /^options\.routes\[0\] must be an IPv4 CIDR/],
+    [fakeStack(), { routes: ['10.1.2.3/40'] }, /^options\.routes\[0\] must be "subnet" or an IPv4 CIDR or address/],
+    [fakeStack(), { route: ['10.1.2.3'] }, /^options\.route is not an option: did you mean options\.routes\?/],
+    [Promise.resolve(fakeStack()), undefined, /^stack is a Promise, not a stack: createStack\(\) is async/],
   ]
   for (const [stack, opts, message] of bad) {
     t.throws(() => stackChannelOptions(stack as any, opts as any), { code: 'ERR_GAZELLE_INVALID_OPTION', message }, String(message))
@@ -41,7 +44,10 @@ t.test('serveOnStack: invalid arguments name the option', async (t) => {
     [server, {}, { port: 1, credentials: creds }, /^stack must be a stack from createStack\(\)/],
     [server, fakeStack(), undefined, /^options must be an object/],
     [server, fakeStack(), { port: 70000, credentials: creds }, /^options\.port must be an integer from 0 to 65535, got 70000/],
-    [server, fakeStack(), { port: 1, host: '10.9.0.9', credentials: creds }, /^options\.host must be the stack's address "10\.9\.0\.2" or "0\.0\.0\.0"/],
+    [server, fakeStack(), { port: 1, host: '10.9.0.9', credentials: creds }, /^options\.host must be the stack's address "10\.9\.0\.2" or "0\.0\.0\.0", got/],
+    [server, fakeStack(), { port: 1, host: '127.0.0.1', credentials: creds }, /^options\.host must be the stack's address "10\.9\.0\.2" or "0\.0\.0\.0" \(a loopback host/],
+    [server, fakeStack(), { port: 1, host: 'localhost', credentials: creds }, /^options\.host must be .*\(a loopback host/],
+    [server, fakeStack(), { port: 1, credentials: creds, backlgo: 5 }, /^options\.backlgo is not an option: did you mean options\.backlog\?/],
     [server, fakeStack(), { port: 1 }, /^options\.credentials must be grpc\.ServerCredentials/],
   ]
   for (const [s, stack, opts, message] of bad) {

@@ -1,24 +1,35 @@
 // A routed connection's handle: node's native JSStream (a StreamBase whose I/O calls back
-// into JS) dressed with the TCPWrap methods net.js calls, over a transport Duplex: a
+// into JS) dressed with the TCPWrap methods net.js calls, over a transport: a
 // @gazelle/stack Socket, or, for TLS by hostname that resolved to a kernel address, a
 // kernel net.Socket. A genuine net.Socket (and TLSWrap, the HTTP parser's consume(),
 // http2) then sits on it as on a TCP handle, with node's own code for everything else.
+//
+// A stack Socket is used below its own stream machinery: the net.Socket above already
+// buffers, orders and applies backpressure, so the stack's data goes from its push()
+// straight to the handle and writes straight to its _writev() (measured: fewer
+// instructions per request than going through a second Readable/Writable). A kernel
+// transport is used through its public stream API.
 //
 // Completion rules (node's expectations of a stream handle):
 // - connect(req, ip, port) returns 0 and completes later with req.oncomplete(status, ...);
 // - onwrite(req, bufs) returns 0; finishWrite(req, status) comes after onwrite returned,
 //   once the transport took every byte; one write in flight at a time;
 // - onshutdown(req) waits for that write, then half-closes; close(cb)/reset(cb) call cb
-//   from the event loop (setImmediate), like uv_close.
+//   from the event loop (setImmediate), like uv_close;
+// - data never arrives inside readStart(), nor after readStop() (it waits, queued).
 import { AsyncResource } from 'node:async_hooks'
 import * as net from 'node:net'
 import type { Duplex } from 'node:stream'
+import { isStackSocket } from '@gazelle/stack'
 import type { JSStreamHandle } from './internals'
 import { uvCode } from './internals'
 import type { Router } from './router'
 
-/** What both a stack Socket and a kernel net.Socket offer. */
+/** What both a stack Socket and a kernel net.Socket offer (and, of a stack Socket, the
+ * stream implementation hooks the handle calls directly). */
 export interface Transport extends Duplex {
+  _read(size: number): void
+  _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void
   connecting: boolean
   setNoDelay(noDelay?: boolean): this
   setKeepAlive(enable?: boolean, initialDelay?: number): this
@@ -65,6 +76,10 @@ export class RoutedStream {
   #closed = false
   #eof = false
   #shutdownDone = false
+  /** The transport is a stack Socket, used below its own stream machinery (see #attach). */
+  #direct = false
+  /** Data (or EOF: null) that came while node was not reading. */
+  #queued: (Buffer | null)[] = []
   #writeReq: object | null = null
   #shutdownReq: object | null = null
   #pendingShutdown: object | null = null
@@ -72,11 +87,7 @@ export class RoutedStream {
   private constructor(router: Router, bridge: boolean) {
     this.router = router
     this.bridge = bridge
-    const h = new router.internals.JSStream()
-    h[kRouted] = this
-    h.writeQueueSize = 0
-    Object.assign(h, HANDLE_METHODS)
-    this.handle = h
+    this.handle = new (handleClass(router.internals.JSStream))(this)
   }
 
   /** A handle for an outgoing connection; connect() picks its transport. */
@@ -169,20 +180,50 @@ export class RoutedStream {
     if (this.#noDelay !== undefined) transport.setNoDelay(this.#noDelay)
     if (this.#keepAlive !== undefined) transport.setKeepAlive(...this.#keepAlive)
     if (!this.#refed) transport.unref()
-    if (!this.#reading) transport.pause()
-    transport.on('data', (chunk: Buffer) => {
-      if (!this.#closed) this.handle.readBuffer(chunk)
-    })
-    transport.once('end', () => {
-      this.#eof = true
-      if (!this.#closed) this.handle.emitEOF()
-    })
+    this.#direct = isStackSocket(transport)
+    if (this.#direct) {
+      // The stack hands its data to push(): straight to the handle while node reads, queued
+      // (and the stack paused: push() returns false) while it does not.
+      transport.push = (chunk: Buffer | null) => this.#receive(chunk)
+    } else {
+      if (!this.#reading) transport.pause()
+      transport.on('data', (chunk: Buffer) => this.#deliver(chunk))
+      transport.once('end', () => this.#deliver(null))
+    }
     transport.on('error', (err: Error) => this.#fail(errorStatus(err), (err as { syscall?: string }).syscall ?? 'read'))
     transport.once('close', () => {
       // A transport that closed by itself before both directions finished (the stack
       // was closed under it): the owner must not wait for data that will never come.
       if (!this.#closed && !(this.#eof && this.#shutdownDone)) this.#fail(UV_ECONNABORTED, 'read')
     })
+  }
+
+  /** To the owner: data (its onread, or the HTTP parser that consumes the handle), or EOF. */
+  #deliver(chunk: Buffer | null): void {
+    if (this.#closed) return
+    if (chunk === null) {
+      this.#eof = true
+      this.handle.emitEOF()
+    } else {
+      this.handle.readBuffer(chunk)
+    }
+  }
+
+  /** A stack socket's push(): the return value is the stack's flow control. */
+  #receive(chunk: Buffer | null): boolean {
+    if (this.#closed) return false
+    if (!this.#reading || this.#queued.length > 0) {
+      this.#queued.push(chunk)
+      return false
+    }
+    this.#deliver(chunk)
+    return this.#reading
+  }
+
+  /** Delivers what arrived while node was not reading, then lets the stack go on. */
+  drainQueued(): void {
+    while (this.#reading && this.#queued.length > 0 && !this.#closed) this.#deliver(this.#queued.shift()!)
+    if (this.#reading && this.#queued.length === 0 && !this.#closed) this.transport!._read(0)
   }
 
   /** The connection failed under its owner: node's own error, as a TCP handle's read
@@ -199,13 +240,17 @@ export class RoutedStream {
 
   readStart(): number {
     this.#reading = true
-    this.transport?.resume()
+    const t = this.transport
+    if (t === null) return 0
+    // Never from inside readStart(): node calls it in the middle of its own bookkeeping.
+    if (this.#direct) process.nextTick(drain, this)
+    else t.resume()
     return 0
   }
 
   readStop(): number {
     this.#reading = false
-    this.transport?.pause()
+    if (!this.#direct) this.transport?.pause()
     return 0
   }
 
@@ -216,6 +261,19 @@ export class RoutedStream {
     let bytes = 0
     for (const b of bufs) bytes += b.length
     this.handle.writeQueueSize = bytes
+    if (this.#direct) {
+      // Straight to the stack socket's write (node's Writable above already queued and
+      // ordered it; one write is in flight at a time). Its callback may come at once:
+      // finishWrite() must not run inside onwrite().
+      let sync = true
+      t._writev(bufs.map((chunk) => ({ chunk })), (err?: Error | null) => {
+        const status = err ? errorStatus(err) : 0
+        if (sync) process.nextTick(finishWrite, this, status)
+        else this.#finishWrite(status)
+      })
+      sync = false
+      return 0
+    }
     const done = (err?: Error | null) => this.#finishWrite(err ? errorStatus(err) : 0)
     if (bufs.length === 1) {
       t.write(bufs[0], done)
@@ -225,6 +283,11 @@ export class RoutedStream {
       t.uncork()
     }
     return 0
+  }
+
+  /** (for process.nextTick) */
+  finishWriteLater(status: number): void {
+    this.#finishWrite(status)
   }
 
   #finishWrite(status: number): void {
@@ -326,6 +389,14 @@ export class RoutedStream {
   }
 }
 
+function drain(r: RoutedStream): void {
+  r.drainQueued()
+}
+
+function finishWrite(r: RoutedStream, status: number): void {
+  r.finishWriteLater(status)
+}
+
 function failConnect(r: RoutedStream, complete: (status: number) => void, err: Error): void {
   // The owner gets ERR_GAZELLE_STACK_UNAVAILABLE itself, not a bare errno.
   const owner = r.owner
@@ -333,55 +404,88 @@ function failConnect(r: RoutedStream, complete: (status: number) => void, err: E
   else complete(UV_ECONNABORTED)
 }
 
-type Ctl = { [kRouted]: RoutedStream }
+type JSStreamClass = new () => JSStreamHandle
+const handleClasses = new WeakMap<JSStreamClass, new (r: RoutedStream) => JSStreamHandle>()
 
-/** The TCPWrap surface, installed on each JSStream (`this` is the handle). */
-const HANDLE_METHODS = {
-  connect(this: Ctl, req: ConnectReq, address: string, port: number) {
-    return this[kRouted].connect(req, address, port)
-  },
-  bind(this: Ctl, address: string, port: number) {
-    return this[kRouted].bind(address, port)
-  },
-  getsockname(this: Ctl, out: Record<string, unknown>) {
-    return this[kRouted].getsockname(out)
-  },
-  getpeername(this: Ctl, out: Record<string, unknown>) {
-    return this[kRouted].getpeername(out)
-  },
-  setNoDelay(this: Ctl, enable: boolean) {
-    return this[kRouted].setNoDelay(enable)
-  },
-  setKeepAlive(this: Ctl, enable: boolean, delay: number) {
-    return this[kRouted].setKeepAlive(enable, delay)
-  },
-  ref(this: Ctl) {
-    this[kRouted].ref()
-  },
-  unref(this: Ctl) {
-    this[kRouted].unref()
-  },
-  hasRef(this: Ctl) {
-    return this[kRouted].hasRef()
-  },
-  close(this: Ctl, cb?: () => void) {
-    this[kRouted].close(cb, false)
-  },
-  reset(this: Ctl, cb?: () => void) {
-    this[kRouted].close(cb, true)
-    return 0
-  },
-  // JSStream's native callbacks
-  onreadstart(this: Ctl) {
-    return this[kRouted].readStart()
-  },
-  onreadstop(this: Ctl) {
-    return this[kRouted].readStop()
-  },
-  onwrite(this: Ctl, req: object, bufs: Buffer[]) {
-    return this[kRouted].write(req, bufs)
-  },
-  onshutdown(this: Ctl, req: object) {
-    return this[kRouted].shutdown(req)
-  },
+/**
+ * The TCPWrap surface over node's JSStream, as a subclass: methods on the prototype keep
+ * each handle a fast-mode object (own methods on every instance turned handles into
+ * dictionaries, and every access node makes to them slower).
+ */
+function handleClass(JSStream: JSStreamClass): new (r: RoutedStream) => JSStreamHandle {
+  const known = handleClasses.get(JSStream)
+  if (known) return known
+  class RoutedHandle extends JSStream {
+    [kRouted]: RoutedStream
+    writeQueueSize = 0
+
+    constructor(r: RoutedStream) {
+      super()
+      this[kRouted] = r
+    }
+
+    connect(req: ConnectReq, address: string, port: number) {
+      return this[kRouted].connect(req, address, port)
+    }
+
+    bind(address: string, port: number) {
+      return this[kRouted].bind(address, port)
+    }
+
+    getsockname(out: Record<string, unknown>) {
+      return this[kRouted].getsockname(out)
+    }
+
+    getpeername(out: Record<string, unknown>) {
+      return this[kRouted].getpeername(out)
+    }
+
+    setNoDelay(enable: boolean) {
+      return this[kRouted].setNoDelay(enable)
+    }
+
+    setKeepAlive(enable: boolean, delay: number) {
+      return this[kRouted].setKeepAlive(enable, delay)
+    }
+
+    ref() {
+      this[kRouted].ref()
+    }
+
+    unref() {
+      this[kRouted].unref()
+    }
+
+    hasRef() {
+      return this[kRouted].hasRef()
+    }
+
+    close(cb?: () => void) {
+      this[kRouted].close(cb, false)
+    }
+
+    reset(cb?: () => void) {
+      this[kRouted].close(cb, true)
+      return 0
+    }
+
+    // JSStream's native side calls these.
+    onreadstart() {
+      return this[kRouted].readStart()
+    }
+
+    onreadstop() {
+      return this[kRouted].readStop()
+    }
+
+    onwrite(req: object, bufs: Buffer[]) {
+      return this[kRouted].write(req, bufs)
+    }
+
+    onshutdown(req: object) {
+      return this[kRouted].shutdown(req)
+    }
+  }
+  handleClasses.set(JSStream, RoutedHandle)
+  return RoutedHandle
 }

@@ -42,6 +42,19 @@ t.test('the examples\' variable names keep their meaning', async (t) => {
   t.same(loadConfig({ ...base, GAZELLE_DEVICE: 'tap' }, empty).stack.device, { type: 'tap', name: 'gz0', hostIp: '10.20.0.1/24' })
 })
 
+t.test('af_xdp: the stack shares the interface\'s address (ip "auto" or bare)', async (t) => {
+  const c = loadConfig({ GAZELLE_DEVICE: 'af_xdp:lo:2' }, empty)
+  t.same(c.stack, { device: { type: 'af_xdp', iface: 'lo', queues: 2 }, ip: '127.0.0.1' }, 'the stack gets the address bare (it takes prefix and gateway)')
+  t.equal(c.address, '127.0.0.1/8', 'routing knows the prefix before the stack opens')
+  t.equal(loadConfig({ GAZELLE_DEVICE: 'af_xdp:lo', GAZELLE_IP: '127.0.0.1' }, empty).address, '127.0.0.1/8')
+  t.equal(loadConfig({ GAZELLE_DEVICE: 'af_xdp:lo', GAZELLE_IP: '10.9.0.1/24' }, empty).address, '10.9.0.1/24', 'a prefix: as given')
+  t.match(failure(() => loadConfig({ GAZELLE_DEVICE: 'af_xdp:lo', GAZELLE_IP: '10.9.9.9' }, empty)),
+    { code: 'ERR_GAZELLE_INVALID_OPTION', message: /^GAZELLE_IP must be "auto" or an address of lo \(127\.0\.0\.1\/8\)/ })
+  t.match(failure(() => loadConfig({ GAZELLE_DEVICE: 'af_xdp:gznone0' }, empty)),
+    { code: 'ERR_GAZELLE_NO_ADDRESS', message: /gznone0 has no IPv4 address/ })
+  t.match(failure(() => loadConfig({ GAZELLE_DEVICE: 'af_xdp:lo:0' }, empty)), { code: 'ERR_GAZELLE_INVALID_OPTION', message: /^GAZELLE_DEVICE must be/ })
+})
+
 t.test('routing variables', async (t) => {
   const c = loadConfig({
     ...base, GAZELLE_ROUTES: '10.30.0.0/16, 10.40.0.5:6379', GAZELLE_KERNEL_ROUTES: '10.30.9.0/24',

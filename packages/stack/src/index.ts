@@ -13,7 +13,13 @@ export { GazelleError, codes, nodeCodes, systemError } from './errors'
 export type { GazelleErrorCode, NodeErrorCode, SystemError } from './errors'
 export { parseIPv4, formatIPv4, isIPv4, parseCidr, prefixToNetmask } from './ip'
 export type { Cidr } from './ip'
-export { invalidOption } from './validate'
+export { invalidOption, checkKeys, portOption, parsePort, closestName, unknownOption } from './validate'
+// For adapters (and @gazelle/register): stack checks, routes, connect/listen-and-await, peer addresses
+export {
+  isStack, assertStack, notAStack, routeMatcher, parseRoute, connectOnStack, listenOnStack, listenHostKind,
+  isLoopbackHost, exposePeer, withPeerAddress, peerAddressSupported, isStackSocket, wrappedStackSocket,
+} from './adapter'
+export type { RouteMatcher, RouteRule, ConnectOnStackOptions, ListenHostKind } from './adapter'
 export { UdpSocket } from './udp-socket'
 export type { RemoteInfo, BindOptions } from './udp-socket'
 export type { UdpSocketOptions, SocketType, SendCallback } from './udp-args'

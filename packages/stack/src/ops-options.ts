@@ -1,7 +1,7 @@
 // Options for operators: the control socket, the logger and the periodic metrics line.
 import { resolve } from 'node:path'
 import { LOG_LEVELS, LogLevel, Logger } from './log'
-import { SUN_PATH_MAX, integer, invalidOption, isObject, oneOf } from './validate'
+import { SUN_PATH_MAX, checkKeys, integer, invalidOption, isObject, oneOf } from './validate'
 
 export interface ControlOptions {
   /** Unix socket path. Default: <control dir>/<pid>.sock (see README, "Operating a stack"). */
@@ -27,6 +27,8 @@ export interface ResolvedOpsOptions {
   metricsLogInterval: number
 }
 
+/** The createStack() keys this file resolves. */
+export const OPS_OPTION_KEYS = ['control', 'logger', 'logLevel', 'metricsLogInterval'] as const
 const LOGGER_METHODS = ['error', 'warn', 'info', 'debug'] as const
 
 export function resolveOpsOptions(options: Record<string, unknown>): ResolvedOpsOptions {
@@ -37,6 +39,7 @@ export function resolveOpsOptions(options: Record<string, unknown>): ResolvedOps
   } else if (c !== undefined) {
     const expected = 'false or an object like { path: "/run/gazelle/ctl/app.sock" }'
     if (!isObject(c)) throw invalidOption('options.control', expected, c)
+    checkKeys(c, ['path'], 'options.control')
     if (c.path !== undefined) {
       const p = c.path
       if (typeof p !== 'string' || p === '' || p.includes('\0') || Buffer.byteLength(resolve(p)) > SUN_PATH_MAX) {

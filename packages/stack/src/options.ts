@@ -3,9 +3,9 @@
 import { isAbsolute, resolve } from 'node:path'
 import { parseCidr, parseIPv4, prefixToNetmask, sameSubnet, formatIPv4 } from './ip'
 import { NativeStackConfig, PollMode } from './native'
-import { SUN_PATH_MAX, boolean, integer, invalidOption, isObject, oneOf, string } from './validate'
+import { SUN_PATH_MAX, boolean, checkKeys, integer, invalidOption, isObject, oneOf, string } from './validate'
 import { builtProgram } from './af-xdp'
-import { OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
+import { OPS_OPTION_KEYS, OpsOptions, ResolvedOpsOptions, resolveOpsOptions } from './ops-options'
 import { FaultOptions, NativeFaults, resolveFaults } from './faults'
 
 /** Two processes on one host over shared memory (DPDK net_memif). */
@@ -81,7 +81,9 @@ export interface StackOptions extends OpsOptions {
   gateway?: string
   /** MAC address "aa:bb:cc:dd:ee:ff"; default: the port's own. */
   mac?: string
-  /** Default 1500. */
+  /** Default 1500 (memif: 9000). At most 9000; memif up to 65000 (fewer TCP segments,
+   * ACKs and events per byte between two stacks; a memif client's MTU must be at least
+   * its server's). */
   mtu?: number
   /** Packet buffers in the pool. Default 8191. */
   mbufs?: number
@@ -130,8 +132,20 @@ export interface ResolvedOptions {
 }
 
 export const DEFAULT_HUGEPAGES = '/dev/hugepages'
+/** Every key createStack() takes: any other is a typo, and rejected with the closest one. */
+export const STACK_OPTION_KEYS = [
+  'device', 'ip', 'gateway', 'mac', 'mtu', 'mbufs', 'poll', 'spinMicros', 'idleMillis', 'eal', 'hugepages',
+  'rxQueueSize', 'txQueueSize', 'faults', ...OPS_OPTION_KEYS,
+] as const
+// A new option must be listed above, or createStack would reject it: tsc says which.
+type UnlistedOption = Exclude<keyof StackOptions, (typeof STACK_OPTION_KEYS)[number]>
+const everyOptionListed: [UnlistedOption] extends [never] ? true : UnlistedOption = true
+void everyOptionListed
 const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'af_xdp', 'pci']
 const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
+/** The largest memif MTU: frames stay below 65535 bytes, the most LwIP's 16-bit lengths
+ * hold, and fit a 64-byte-aligned memif buffer. */
+const MEMIF_MAX_MTU = 65000
 const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
   busy: PollMode.Busy,
   adaptive: PollMode.Adaptive,
@@ -159,6 +173,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) {
     throw invalidOption('options', 'an object like { device, ip: "10.0.0.1/24" }', options)
   }
+  checkKeys(options, STACK_OPTION_KEYS, 'options')
   const cidr = parseCidr(options.ip)
   if (cidr === undefined || cidr.prefix === 0) {
     throw invalidOption(
@@ -229,8 +244,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     netmask: prefixToNetmask(prefix),
     gateway,
     mac,
-    // memif joins two of our stacks in shared memory: jumbo frames cut per-packet work 6x
-    mtu: integer(options.mtu, 'options.mtu', 576, 9000, device.type === 'memif' ? 9000 : 1500),
+    // memif joins two of our stacks in shared memory: jumbo frames cut per-packet work 6x,
+    // and up to 65000 (frames near LwIP's 16-bit limit, mbuf chains in the process)
+    // another 7x: the user-mode stack's TSO/GRO between two processes
+    mtu: integer(options.mtu, 'options.mtu', 576, device.type === 'memif' ? MEMIF_MAX_MTU : 9000,
+      device.type === 'memif' ? 9000 : 1500),
     mbufs: integer(options.mbufs, 'options.mbufs', minMbufs, 1048575, Math.max(8191, minMbufs)),
     poll: oneOf(options.poll, 'options.poll', POLL_MODES, 'adaptive'),
     // 1 ms rides out a GC pause on the peer; shorter spins fall asleep mid-conversation
@@ -264,6 +282,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
   const type = oneOf(value.type, 'options.device.type', DEVICE_TYPES)
   switch (type) {
     case 'memif': {
+      checkKeys(value, ['type', 'role', 'socket', 'id'], 'options.device')
       const role = oneOf(value.role, 'options.device.role', ['server', 'client'] as const)
       const socket = string(
         value.socket,
@@ -275,6 +294,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       return Object.freeze({ type, role, socket: resolve(socket), id })
     }
     case 'tap': {
+      checkKeys(value, ['type', 'name', 'hostIp'], 'options.device')
       const name = string(value.name, 'options.device.name', IFNAME_EXPECTED, isInterfaceName)
       const host = parseCidr(value.hostIp)
       if (host === undefined || host.prefix === 0 || host.ip === ip || !sameSubnet(host.ip, ip, prefix) ||
@@ -288,12 +308,14 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
       return Object.freeze({ type, name, hostIp: value.hostIp as string })
     }
     case 'af_packet': {
+      checkKeys(value, ['type', 'iface'], 'options.device')
       const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
       return Object.freeze({ type, iface })
     }
     case 'af_xdp':
       return resolveAfXdp(value)
     case 'pci': {
+      checkKeys(value, ['type', 'address'], 'options.device')
       const address = string(value.address, 'options.device.address', 'a PCI address like "0000:00:04.0"', (s) =>
         PCI.test(s),
       )
@@ -303,6 +325,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
 }
 
 function resolveAfXdp(value: Record<string, unknown>): AfXdpDeviceOptions {
+  checkKeys(value, ['type', 'iface', 'queues', 'bifurcate', 'forceCopy', 'localPorts', 'program'], 'options.device')
   const iface = string(value.iface, 'options.device.iface', IFNAME_EXPECTED, isInterfaceName)
   const queues = integer(value.queues, 'options.device.queues', 1, 64, 1)
   const bifurcate = boolean(value.bifurcate, 'options.device.bifurcate', true)
@@ -329,6 +352,18 @@ function example(ip: number, prefix: number): string {
   const net = (ip & mask) >>> 0
   const candidate = net + 1 === ip ? net + 2 : net + 1
   return `${formatIPv4(prefix >= 31 ? ip ^ 1 : candidate)}/${prefix}`
+}
+
+/**
+ * memif ring and buffer sizes for an MTU: every frame gets one whole buffer. DPDK
+ * 22.11's memif transmit leaves the "next" flag of a packet's first descriptor as an
+ * earlier packet left it, so once a frame spans buffers, later packets get merged at
+ * the receiver (and lost). The client's sizes are the link's: its MTU must be at least
+ * the server's. 2048 slots up to a 9000 MTU; 512 of 64 KiB above (32 MiB per ring).
+ */
+function memifRing(mtu: number): string {
+  if (mtu > 9000) return `rsize=9,bsize=${Math.ceil((mtu + 14) / 64) * 64}`
+  return `rsize=11,bsize=${mtu > 1500 ? 10240 : 2048}`
 }
 
 function hasArg(args: string[], name: string): boolean {
@@ -362,8 +397,7 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
   switch (d.type) {
     case 'memif':
       vdevName = `net_memif${n}`
-      // 2048-slot rings; buffers that hold a whole frame at the chosen MTU
-      vdevArgs = `role=${d.role},socket=${d.socket},socket-abstract=no,id=${d.id},rsize=11,bsize=${o.mtu > 1500 ? 10240 : 2048}`
+      vdevArgs = `role=${d.role},socket=${d.socket},socket-abstract=no,id=${d.id},${memifRing(o.mtu)}`
       break
     case 'tap':
       vdevName = `net_tap${n}`

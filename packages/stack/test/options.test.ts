@@ -94,6 +94,9 @@ t.test('every bad option names itself', async (t) => {
   rejects(t, { ...good, mtu: 100 }, 'options.mtu', '100')
   rejects(t, { ...good, mtu: '1500' }, 'options.mtu', '"1500"')
   rejects(t, { ...good, mtu: 9001 }, 'options.mtu', '9001')
+  const memifDevice = { type: 'memif', role: 'server', socket: '/run/gazelle/o.sock' }
+  rejects(t, { ...good, device: memifDevice, mtu: 65001 }, 'options.mtu', '65001')
+  t.equal(resolveOptions({ ...good, device: memifDevice, mtu: 65000 }).mtu, 65000, 'memif takes frames up to 64 KiB')
   rejects(t, { ...good, mbufs: 100 }, 'options.mbufs', '100')
   rejects(t, { ...good, mbufs: 8191.5 }, 'options.mbufs', '8191.5')
   rejects(t, { ...good, mbufs: 2 ** 21 }, 'options.mbufs', String(2 ** 21))
@@ -179,6 +182,9 @@ t.test('nativeConfig: memif, af_packet, pci and EAL passthrough', async (t) => {
   const small = nativeConfig(
     resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: '/run/gz/a.sock' }, mtu: 1500 }), 1, 1)
   t.match(small.vdevArgs, /,bsize=2048$/, 'standard frames fit 2 KiB buffers')
+  const big = nativeConfig(
+    resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: '/run/gz/a.sock' }, mtu: 65000 }), 1, 1)
+  t.match(big.vdevArgs, /,rsize=9,bsize=65024$/, 'a 64 KiB frame fits one buffer (a frame never spans two on the ring)')
   t.equal(client.pollMode, PollMode.Interrupt)
   const af = nativeConfig(resolveOptions({ ...good, device: { type: 'af_packet', iface: 'veth1' } }), 2, 1)
   t.equal(af.vdevName, 'net_af_packet2')
@@ -195,6 +201,23 @@ t.test('nativeConfig: memif, af_packet, pci and EAL passthrough', async (t) => {
     '--no-pci', '--huge-dir=/mnt/huge', '--no-telemetry', '--log-level=lib.eal:error',
     '--log-level=pmd.net.tap:critical', '--file-prefix=mine', '--no-huge', '-m', '512',
   ])
+})
+
+t.test('unknown keys are rejected with the closest valid name', async (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...good, pol: 'busy' }, /^options\.pol is not an option: did you mean options\.poll\?$/],
+    [{ ...good, MTU: 9000 }, /^options\.MTU is not an option: did you mean options\.mtu\?$/],
+    [{ ...good, spin: 10 }, /^options\.spin is not an option: did you mean options\.spinMicros\?$/],
+    [{ ...good, logger2: {} }, /^options\.logger2 is not an option: did you mean options\.logger\?$/],
+    [{ ...good, frobnicate: 1 }, /^options\.frobnicate is not an option: the options are device, ip, gateway, /],
+    [{ ...good, device: { ...tap, hostip: '10.0.0.2/24' } }, /^options\.device\.hostip is not an option: did you mean options\.device\.hostIp\?$/],
+    [{ ...good, device: { type: 'memif', role: 'server', socket: '/run/x.sock', ID: 1 } }, /^options\.device\.ID is not an option: did you mean options\.device\.id\?$/],
+    [{ ...good, control: { paht: '/run/x.sock' } }, /^options\.control\.paht is not an option: did you mean options\.control\.path\?$/],
+  ]
+  for (const [options, message] of cases) {
+    t.throws(() => resolveOptions(options), { code: 'ERR_GAZELLE_INVALID_OPTION', message }, String(message))
+  }
+  t.doesNotThrow(() => resolveOptions({ ...good, poll: undefined, gateway: undefined }), 'keys set to undefined are fine')
 })
 
 t.test('af_xdp: defaults, bad values and the vdev', async (t) => {

@@ -11,6 +11,10 @@ const fakeStack = (): any => ({
   connect() {
     throw new Error('this test must not open stack connections')
   },
+  createServer() {
+    throw new Error('this test must not listen')
+  },
+  close: async () => {},
 })
 
 t.test('invalid options name the option', async (t) => {
@@ -19,7 +23,11 @@ t.test('invalid options name the option', async (t) => {
     [{}, /^options\.stack must be a stack from createStack\(\), got undefined/],
     [{ stack: { ip: 'x', prefixLength: 24, connect() {} } }, /^options\.stack must be/],
     [{ stack: fakeStack(), routes: '10.0.0.0/8' }, /^options\.routes must be an array/],
-    [{ stack: fakeStack(), routes: ['10.0.0.0/8', '10.1.2.3'] }, /^options\.routes\[1\] must be an IPv4 CIDR.*got "10\.1\.2\.3"/],
+    [{ stack: fakeStack(), routes: ['10.0.0.0/8', '10.1.2.3:0'] }, /^options\.routes\[1\] must be "subnet" or an IPv4 CIDR or address.*got "10\.1\.2\.3:0"/],
+    [{ stack: fakeStack(), route: ['10.0.0.0/8'] }, /^options\.route is not an option: did you mean options\.routes\?/],
+    [{ stack: Promise.resolve(fakeStack()) }, /^options\.stack is a Promise, not a stack: createStack\(\) is async/],
+    [{ stack: fakeStack(), servernames: { '10.9.0.7': 'a.example' } }, /^options\.servernames\["10\.9\.0\.7"\] must be keyed by/],
+    [{ stack: fakeStack(), servernames: { 'https://10.9.0.7': '10.9.0.7' } }, /^options\.servernames\["https:\/\/10\.9\.0\.7"\] must be a server name/],
     [{ stack: fakeStack(), routes: ['10.0.0.0/33'] }, /^options\.routes\[0\]/],
     [{ stack: fakeStack(), connect: () => {} }, /^options\.connect must be an object/],
     [{ stack: fakeStack(), connectTimeout: -5 }, /^options\.connectTimeout must be a number/],
@@ -42,6 +50,13 @@ t.test('which hostnames go through the stack', async (t) => {
   t.notOk(agent.routesThroughStack('127.0.0.1'), 'loopback: kernel')
   t.notOk(agent.routesThroughStack('localhost'), 'names: kernel (the stack does no DNS)')
   t.notOk(agent.routesThroughStack('[::1]'), 'IPv6: kernel')
+  const ported = new GazelleAgent({ stack: fakeStack(), routes: ['192.168.0.7:5432', '192.168.1.0/24:8000-8099'] })
+  t.teardown(() => ported.close())
+  t.ok(ported.routesThroughStack('192.168.0.7', 5432), 'an address with a port')
+  t.notOk(ported.routesThroughStack('192.168.0.7', 5433), 'another port: kernel')
+  t.notOk(ported.routesThroughStack('192.168.0.7'), 'without a port, a port route does not count')
+  t.ok(ported.routesThroughStack('192.168.1.9', 8050), 'a port range')
+  t.notOk(ported.routesThroughStack('192.168.1.9', 8100))
 })
 
 t.test('other origins go through the kernel unchanged', async (t) => {

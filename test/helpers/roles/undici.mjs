@@ -89,6 +89,29 @@ export default function undiciRole(ctx) {
       }
     },
 
+    /** One request through an undici Client (or Pool) whose connect function is
+     * buildStackConnector(stack, connector); the dispatcher is closed afterwards. */
+    async undiciClientRequest({ origin, path = '/', kind = 'client', connector = {}, requests = 1, timeoutMs = 30000 }) {
+      const { buildStackConnector } = await import('@gazelle/undici')
+      const connect = buildStackConnector(ctx.stack(), connector)
+      let connections = 0
+      const d = kind === 'pool' ? new undici.Pool(origin, { connect, connections: 2 }) : new undici.Client(origin, { connect })
+      d.on('connect', () => connections++)
+      const t0 = Date.now()
+      try {
+        const out = []
+        for (let i = 0; i < requests; i++) {
+          const res = await ctx.withTimeout(d.request({ path, method: 'GET' }), timeoutMs, `${kind} GET ${origin}${path}`)
+          out.push({ status: res.statusCode, text: await res.body.text() })
+        }
+        return { ok: true, replies: out, connections, ms: Date.now() - t0 }
+      } catch (e) {
+        return failure(e, t0)
+      } finally {
+        await d.close()
+      }
+    },
+
     async undiciClose() {
       if (!agent) return false
       const a = agent

@@ -20,11 +20,11 @@ export const DEFAULT_TAP = 'gz0'
 export const DEFAULT_MEMIF_SOCKET = '/run/gazelle/gazelle.sock'
 
 const DEVICE_EXPECTED =
-  '"tap:NAME", "memif:server|client:SOCKET[:ID]", "af_packet:IFACE", "pci:ADDRESS", "tap" or "memif"'
+  '"tap:NAME", "memif:server|client:SOCKET[:ID]", "af_packet:IFACE", "af_xdp:IFACE[:QUEUES]", "pci:ADDRESS", "tap" or "memif"'
 
 /**
  * GAZELLE_DEVICE: `tap:gz0`, `memif:client:/run/gazelle/a.sock:1`, `af_packet:veth1`,
- * `pci:0000:00:04.0`; bare `tap` (GAZELLE_TAP or gz0) and bare `memif` (a memif server on
+ * `af_xdp:eth0[:queues]`, `pci:0000:00:04.0`; bare `tap` (GAZELLE_TAP or gz0) and bare `memif` (a memif server on
  * GAZELLE_MEMIF_SOCKET or /run/gazelle/gazelle.sock). Without GAZELLE_DEVICE, GAZELLE_TAP
  * alone means a tap device. The tap's hostIp is filled in later (GAZELLE_HOST_IP).
  */
@@ -51,6 +51,11 @@ export function deviceFromEnv(env: NodeJS.ProcessEnv): Partial<DeviceOptions> | 
     case 'af_packet':
       if (rest.length !== 1 || !rest[0]) throw bad()
       return { type: 'af_packet', iface: rest[0] }
+    case 'af_xdp': {
+      const [iface, queues, extra] = rest
+      if (!iface || extra !== undefined || (queues !== undefined && !/^[1-9]\d*$/.test(queues))) throw bad()
+      return { type: 'af_xdp', iface, ...(queues !== undefined && { queues: Number(queues) }) }
+    }
     case 'pci':
       if (rest.length === 0) throw bad()
       return { type: 'pci', address: rest.join(':') }

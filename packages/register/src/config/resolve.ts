@@ -4,9 +4,10 @@
 // Stack options other than the device and address are createStack()'s to check.
 import { formatIPv4, invalidOption, parseCidr, prefixToNetmask } from '@gazelle/stack'
 import type { DeviceOptions, StackOptions } from '@gazelle/stack'
-import { RULE_EXPECTED, parseRouteRule } from '../rules'
+import { RULE_EXPECTED, isRouteRule } from '../rules'
 import { ENV_NAMES, LISTEN_MODES, deviceFromEnv, flagFromEnv, listFromEnv, listenFromEnv } from './env'
 import { findConfigFile } from './file'
+import { interfaceCidr } from './interface-address'
 import type { ListenMode, RegisterConfig, RegisterLogLevel, ResolvedConfig } from './types'
 
 const TOP_KEYS = ['stack', 'connect', 'listen', 'udp', 'fallback', 'strict', 'log', 'report', 'process'] as const
@@ -51,10 +52,10 @@ function oneOf<T extends string>(value: unknown, name: string, allowed: readonly
   return value as T
 }
 
-function rules(value: unknown, name: string, subnet: { ip: number; prefix: number }): string[] {
+function rules(value: unknown, name: string): string[] {
   if (!Array.isArray(value)) throw invalidOption(name, `an array of ${RULE_EXPECTED}`, value)
   value.forEach((entry, i) => {
-    if (!parseRouteRule(entry, subnet)) throw invalidOption(`${name}[${i}]`, RULE_EXPECTED, entry)
+    if (!isRouteRule(entry)) throw invalidOption(`${name}[${i}]`, RULE_EXPECTED, entry)
   })
   return (value as string[]).map((s) => s.trim())
 }
@@ -75,7 +76,8 @@ export function defaultHostIp(stackIp: string): string | undefined {
   return `${formatIPv4(host)}/${c.prefix}`
 }
 
-function stackOptions(data: Obj, r: Reader, env: NodeJS.ProcessEnv): StackOptions {
+/** createStack()'s options, and the stack's address with its prefix (what routing uses). */
+function stackOptions(data: Obj, r: Reader, env: NodeJS.ProcessEnv): { stack: StackOptions; address: string } {
   const given = data.stack
   if (given !== undefined && !isObj(given)) throw invalidOption(r.name('stack'), 'an object (createStack() options)', given)
   const stack: Obj = { ...(given ?? {}) }
@@ -91,25 +93,35 @@ function stackOptions(data: Obj, r: Reader, env: NodeJS.ProcessEnv): StackOption
   }
 
   const ipName = env.GAZELLE_IP ? 'GAZELLE_IP' : r.name('stack.ip')
-  if (stack.ip === undefined) {
-    throw invalidOption(ipName, 'the stack\'s address and prefix like "10.20.0.2/24" (set GAZELLE_IP or "stack.ip")', undefined)
-  }
-  if (!parseCidr(stack.ip)) throw invalidOption(ipName, 'an IPv4 address with a prefix length like "10.20.0.2/24"', stack.ip)
   const deviceName = fromEnv ? (env.GAZELLE_DEVICE ? 'GAZELLE_DEVICE' : 'GAZELLE_TAP') : r.name('stack.device')
   if (stack.device === undefined) {
     throw invalidOption(deviceName, 'a device (set GAZELLE_DEVICE, e.g. "tap:gz0", or "stack.device")', undefined)
   }
   if (!isObj(stack.device)) throw invalidOption(deviceName, 'an object like { "type": "tap", "name": "gz0" }', stack.device)
   const device = { ...stack.device } as Obj
+  let address: string
+  if (device.type === 'af_xdp' && typeof device.iface === 'string' &&
+    (stack.ip === undefined || stack.ip === 'auto' || (typeof stack.ip === 'string' && !stack.ip.includes('/')))) {
+    // The interface's own address: the stack is given it bare, to take the interface's
+    // prefix and default gateway as it does for "auto".
+    address = interfaceCidr(device.iface, (stack.ip as string | undefined) ?? 'auto', ipName)
+    stack.ip = address.split('/')[0]
+  } else {
+    if (stack.ip === undefined) {
+      throw invalidOption(ipName, 'the stack\'s address and prefix like "10.20.0.2/24" (set GAZELLE_IP or "stack.ip")', undefined)
+    }
+    if (!parseCidr(stack.ip)) throw invalidOption(ipName, 'an IPv4 address with a prefix length like "10.20.0.2/24"', stack.ip)
+    address = stack.ip as string
+  }
   if (device.type === 'tap') {
     if (env.GAZELLE_HOST_IP) device.hostIp = env.GAZELLE_HOST_IP
-    else if (device.hostIp === undefined) device.hostIp = defaultHostIp(stack.ip as string)
+    else if (device.hostIp === undefined) device.hostIp = defaultHostIp(address)
     if (device.hostIp === undefined) {
       throw invalidOption('GAZELLE_HOST_IP', 'the kernel side of the tap like "10.20.0.1/24" (none can be derived from a /31 or /32)', undefined)
     }
   }
   stack.device = device as unknown as DeviceOptions
-  return stack as unknown as StackOptions
+  return { stack: stack as unknown as StackOptions, address }
 }
 
 /**
@@ -128,16 +140,15 @@ export function resolveConfig(config: RegisterConfig | Record<string, unknown>, 
   const data = config as Obj
   const r = new Reader(source ? `${source}: ` : '')
   r.known(data, TOP_KEYS)
-  const stack = stackOptions(data, r, env)
-  const subnet = parseCidr(stack.ip)!
+  const { stack, address } = stackOptions(data, r, env)
 
   const connect = r.object(data, 'connect', ['stack', 'kernel'])
   const stackRules = env.GAZELLE_ROUTES !== undefined
-    ? rules(listFromEnv(env.GAZELLE_ROUTES), 'GAZELLE_ROUTES', subnet)
-    : connect.stack === undefined ? [] : rules(connect.stack, r.name('connect.stack'), subnet)
+    ? rules(listFromEnv(env.GAZELLE_ROUTES), 'GAZELLE_ROUTES')
+    : connect.stack === undefined ? [] : rules(connect.stack, r.name('connect.stack'))
   const kernelRules = env.GAZELLE_KERNEL_ROUTES !== undefined
-    ? rules(listFromEnv(env.GAZELLE_KERNEL_ROUTES), 'GAZELLE_KERNEL_ROUTES', subnet)
-    : connect.kernel === undefined ? [] : rules(connect.kernel, r.name('connect.kernel'), subnet)
+    ? rules(listFromEnv(env.GAZELLE_KERNEL_ROUTES), 'GAZELLE_KERNEL_ROUTES')
+    : connect.kernel === undefined ? [] : rules(connect.kernel, r.name('connect.kernel'))
 
   const listen = r.object(data, 'listen', ['default', 'ports'])
   const envListen = env.GAZELLE_LISTEN ? listenFromEnv(env.GAZELLE_LISTEN) : undefined
@@ -199,6 +210,7 @@ export function resolveConfig(config: RegisterConfig | Record<string, unknown>, 
   const sources = [source ?? null, Object.keys(env).some((k) => ENV_NAMES.has(k)) ? 'environment' : null]
   return {
     stack,
+    address,
     connect: { stack: stackRules, kernel: kernelRules },
     listen: { default: listenDefault, ports },
     udp: { bind: udpBind },

@@ -58,6 +58,8 @@ export interface RegisterConfig {
 /** The configuration after validation: every field present. */
 export interface ResolvedConfig {
   stack: StackOptions
+  /** The stack's address with its prefix ("10.20.0.2/24"): what routing uses. */
+  address: string
   connect: { stack: string[]; kernel: string[] }
   listen: { default: ListenMode; ports: Map<number, ListenMode> }
   udp: { bind: ListenMode }
