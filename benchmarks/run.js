@@ -18,7 +18,8 @@ const suites = {
   udp: require('./udp/suite'),
   http: require('./http/suite'),
   register: require('./register/suite'),
-  'reliability/loss': require('./reliability/loss')
+  'reliability/loss': require('./reliability/loss'),
+  'reliability/synflood': require('./reliability/synflood')
 }
 
 function usage (message) {

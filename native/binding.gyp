@@ -25,6 +25,8 @@
         "src/eal.c",
         "src/port.c",
         "src/faults.c",
+        "src/siphash.c",
+        "src/tcp_secrets.c",
         "src/netif.c",
         "src/lwip_arch.c",
         "src/lwip_mem.c",
@@ -57,7 +59,10 @@
       "cflags": ["<!@(pkg-config --cflags libdpdk)"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"]
+      "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"],
+      "ldflags": [
+        "-Wl,-z,nodelete"
+      ]
     },
     {
       "target_name": "xdp_steer",

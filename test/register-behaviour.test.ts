@@ -114,7 +114,7 @@ t.test('an ESM app at the edges', needStack(), async (t) => {
   }, 'node\'s own ECONNREFUSED; setTimeout fires; resetAndDestroy resets')
   t.same(r.backpressure, { down: true, downBytes: 16 << 20, pauses: 4, up: true, upBytes: 16 << 20, drains: true },
     '16 MiB each way with the reader pausing: nothing lost or reordered, drain events')
-  t.same(r.untouched, { unix: 'unix ok', local6: '::1' }, 'unix sockets and IPv6 are the kernel\'s')
+  t.same(r.untouched, { unix: 'unix ok', local6: '::1', v6handle: 'TCP' }, 'unix sockets and IPv6 (ipv6Only listeners too) are the kernel\'s')
   t.same(r.worker, { local: HOST_IP }, 'a worker thread\'s socket is the kernel\'s')
   t.match(app.report(), { connect: { stack: 7 } }, JSON.stringify(app.report()))
 })

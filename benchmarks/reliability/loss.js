@@ -5,14 +5,11 @@
 // stack and stack to stack, over the same wire in the same run, rounds alternating.
 // Prints each transfer's time and goodput, each side's CPU, medians and the
 // stack/Linux goodput ratio. Every transfer is checked (sha256); a failed one fails the run.
-const { spawn } = require('node:child_process')
 const fs = require('node:fs')
-const path = require('node:path')
 const { median } = require('../harness')
 const wire = require('./wire')
 const { Namespaces } = require('./namespaces')
-
-const PEER = path.join(__dirname, 'peer.js')
+const { lines, peer, startServer, cpuSeconds, stop } = require('./procs')
 const BYTES = 16 * 1024 * 1024
 const PORT = 7300
 const TIMEOUT_MS = 120_000
@@ -29,53 +26,16 @@ const CASES = [
   ['stack -> stack', 'stack', 'stack', 'up']
 ]
 
-function peerArgs (kind, side, extra) {
+function endCfg (kind, side, extra) {
   const cfg = { transport: kind, ...extra }
   if (kind === 'stack') cfg.stack = { ...wire.stackOptions(side), poll: 'adaptive' }
-  return [PEER, JSON.stringify(cfg)]
-}
-
-/** CPU seconds (user + system) a process has used, from /proc. */
-function cpuSeconds (pid) {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(f[11]) + Number(f[12])) / 100
-  } catch {
-    return NaN
-  }
-}
-
-function lines (child, onLine) {
-  let buf = ''
-  child.stdout.on('data', (d) => {
-    buf += d.toString()
-    let i
-    while ((i = buf.indexOf('\n')) >= 0) {
-      onLine(buf.slice(0, i))
-      buf = buf.slice(i + 1)
-    }
-  })
-}
-
-function startServer (ns, kind) {
-  if (kind === 'kernel') wire.kernelEnd(ns.b, 'b')
-  const child = spawn('ip', ['netns', 'exec', ns.b, process.execPath, ...peerArgs(kind, 'b', { role: 'server', port: PORT })], { stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start')), 60_000)
-    lines(child, (l) => {
-      if (l.includes('"listening"')) {
-        clearTimeout(timer)
-        resolve(child)
-      }
-    })
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)))
-  })
+  return cfg
 }
 
 function runClient (ns, kind, direction, serverPid) {
-  const cfg = { role: 'client', host: wire.ENDS.b.ip, port: PORT, bytes: BYTES, direction, timeoutMs: TIMEOUT_MS }
+  const cfg = endCfg(kind, 'a', { role: 'client', host: wire.ENDS.b.ip, port: PORT, bytes: BYTES, direction, timeoutMs: TIMEOUT_MS })
   const serverCpu0 = cpuSeconds(serverPid)
-  const child = spawn('ip', ['netns', 'exec', ns.a, process.execPath, ...peerArgs(kind, 'a', cfg)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = peer(ns.a, cfg)
   return new Promise((resolve, reject) => {
     let result = null
     lines(child, (l) => {
@@ -90,15 +50,6 @@ function runClient (ns, kind, direction, serverPid) {
   })
 }
 
-async function stop (child) {
-  if (!child || child.exitCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await exited
-  clearTimeout(timer)
-}
-
 async function run ({ rounds, log }) {
   if (!fs.existsSync(wire.RELAY)) throw new Error(`${wire.RELAY} is missing: run npm run build`)
   const samples = new Map() // `${profile}|${case}` -> [result]
@@ -110,7 +61,8 @@ async function run ({ rounds, log }) {
         const names = ns.make(['w', 'a', 'b'])
         wire.buildWire(names)
         if (client === 'kernel') wire.kernelEnd(names.a, 'a')
-        srv = await startServer(names, server)
+        if (server === 'kernel') wire.kernelEnd(names.b, 'b')
+        srv = await startServer(names.b, endCfg(server, 'b', { port: PORT }))
         for (const p of PROFILES) {
           const relay = wire.startRelay(names.w, p.faults)
           try {

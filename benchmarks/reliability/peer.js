@@ -3,11 +3,13 @@
 // inside a network namespace by wire.js. The same program runs on both transports.
 //
 //   node peer.js '{"transport":"kernel"|"stack","stack":{createStack options},"role":"server","port":7300}'
+//     ("serve":"http": a node:http server answering "ok" instead of bulk transfers)
 //   node peer.js '{"transport":...,"role":"client","host":"10.99.0.2","port":7300,"bytes":16777216,"direction":"up"}'
 //
 // The transfer is bulk.js's. A client prints one JSON line (bulk.js's result, plus its
 // stack's counters) and exits; a server prints {"listening":port} once ready, then
 // serves until SIGTERM (closing its stack first).
+const http = require('node:http')
 const net = require('node:net')
 const { serve, transfer } = require('./bulk')
 
@@ -20,9 +22,16 @@ async function transport () {
   return { api: stack, close: () => stack.close(), stack }
 }
 
+function handler () {
+  if (cfg.serve !== 'http') return (sock) => serve(sock)
+  // a plain node:http answer per request (the SYN flood benchmark)
+  const hs = http.createServer((req, res) => res.end('ok\n'))
+  return (sock) => hs.emit('connection', sock)
+}
+
 async function server () {
   const t = await transport()
-  const srv = t.api.createServer({ allowHalfOpen: true }, (sock) => serve(sock))
+  const srv = t.api.createServer({ allowHalfOpen: cfg.serve !== 'http' }, handler())
   srv.listen(cfg.port, () => console.log(JSON.stringify({ listening: cfg.port })))
   const stop = async () => {
     srv.close()

@@ -40,6 +40,14 @@ function buildWire ({ w, a, b }) {
   for (const ns of [w, a, b]) inNs(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1'])
 }
 
+/** Joins namespaces a and b with a plain veth pair (ea, eb): no relay, no faults. */
+function directWire ({ a, b }) {
+  ip(['-n', a, 'link', 'add', ENDS.a.dev, 'type', 'veth', 'peer', 'name', ENDS.b.dev, 'netns', b])
+  quietLink(a, ENDS.a.dev)
+  quietLink(b, ENDS.b.dev)
+  for (const ns of [a, b]) inNs(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1'])
+}
+
 /** Starts fault-relay in w with fault options like ['--loss', '3%']. */
 function startRelay (w, faults) {
   return spawn('ip', ['netns', 'exec', w, RELAY, ENDS.a.peer, ENDS.b.peer, ...faults], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -77,4 +85,4 @@ function stackOptions (side) {
   return { device: { type: 'af_packet', iface: ENDS[side].dev }, ip: `${ENDS[side].ip}/24` }
 }
 
-module.exports = { RELAY, ENDS, buildWire, startRelay, relayCounters, kernelEnd, stackOptions }
+module.exports = { RELAY, ENDS, buildWire, directWire, startRelay, relayCounters, kernelEnd, stackOptions }

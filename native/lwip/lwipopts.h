@@ -98,8 +98,13 @@
 #define TCP_QUEUE_OOSEQ                 1
 #define LWIP_TCP_SACK_OUT               1
 #define TCP_OOSEQ_PBUFS_LIMIT(pcb)      gz_ooseq_pbufs_limit()
+/* A listener's backlog bounds its half-open connections (JS accepts the established
+ * ones at once). node's default is 511; the binding caps it at 4096 like Linux's
+ * somaxconn. When the half-open queue is full (a SYN flood), SYN cookies answer: no
+ * state is kept until the client's ACK proves the address (tcp_secrets.c keys them). */
 #define TCP_LISTEN_BACKLOG              1
-#define TCP_DEFAULT_LISTEN_BACKLOG      255
+#define TCP_DEFAULT_LISTEN_BACKLOG      511
+#define TCP_SYNCOOKIES                  1
 #define LWIP_TCP_KEEPALIVE              1
 #define TCP_OVERSIZE                    TCP_MSS
 #define TCP_CALCULATE_EFF_SEND_MSS      1

@@ -16,6 +16,8 @@
 
 static bool eal_ready;
 
+static void eal_cleanup(void);
+
 int gz_eal_init(int argc, char **argv, struct gz_error *err) {
   if (eal_ready) return 0;
 
@@ -35,11 +37,14 @@ int gz_eal_init(int argc, char **argv, struct gz_error *err) {
                    rte_strerror(saved_errno));
   }
   eal_ready = true;
-  atexit(gz_eal_cleanup);   /* process.exit() skips addon cleanup hooks */
+  /* EAL belongs to the process, not to the env (worker thread) that started it: it is
+   * cleaned up at the process's exit only. */
+  atexit(eal_cleanup);
   return 0;
 }
 
-void gz_eal_cleanup(void) {
+/* At process exit: the port if a stack is still open, then EAL and its runtime files. */
+static void eal_cleanup(void) {
   if (!eal_ready) return;
   gz_port_close();   /* DPDK refuses to close a started port */
   char dir[PATH_MAX];

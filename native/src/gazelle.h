@@ -26,10 +26,9 @@ int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- EAL (eal.c): once per process, kept across stacks ---- */
+/* The first call initialises EAL and arranges its cleanup at the process's exit
+ * (rte_eal_cleanup, and the --file-prefix runtime directory DPDK leaves behind). */
 int gz_eal_init(int argc, char **argv, struct gz_error *err);
-/* At process exit: rte_eal_cleanup and removal of the --file-prefix runtime
- * directory under /var/run/dpdk, which DPDK leaves behind. */
-void gz_eal_cleanup(void);
 
 /* ---- port (port.c): one DPDK ethdev from a vdev, its mbuf pool and tx buffer ---- */
 struct gz_port_config {
@@ -98,6 +97,13 @@ void gz_netif_close(void);
 void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
 void gz_netif_poll_loopback(void);
+
+/* ---- keyed hashing (siphash.c): SipHash-2-4 with keys from getrandom ---- */
+struct gz_sipkey {
+  uint64_t k[2];
+};
+uint64_t gz_siphash(const struct gz_sipkey *key, const void *data, size_t len);
+void gz_sipkey_random(struct gz_sipkey *key);
 
 /* ---- LwIP's memory (lwip_mem.c): size-class pools behind mem_malloc ---- */
 struct gz_mem_counters {

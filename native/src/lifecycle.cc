@@ -1,5 +1,7 @@
 // The stack's life: stackOpen (EAL once per process, the port, the netif, then the
 // poll loop), stackClose, and the stack-wide queries (ref, draining, link, MAC, stats).
+// Any env (the main thread or a worker) may open the process's one stack; it closes
+// when that env goes away at the latest. EAL stays until the process exits (eal.c).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -23,13 +25,25 @@ void CloseStack() {
   gz_netif_close();
   gz_port_close();
   gz_mem_release();   // LwIP's pools, if it holds nothing more
+  LoopRelease();
 }
 
-// At process exit: release the port, then EAL and its runtime files.
-void Cleanup(void *env) {
-  if (LoopOpen(static_cast<napi_env>(env))) CloseStack();
-  gz_eal_cleanup();
+// When an env goes away (a worker thread ends, or the process): the stack it holds
+// closes, then its libuv handles, before its loop does.
+void Teardown(napi_async_cleanup_hook_handle hook, void *arg) {
+  napi_env env = static_cast<napi_env>(arg);
+  if (LoopOpen(env)) CloseStack();
+  LoopEnvClose(env, [](void *h) { napi_remove_async_cleanup_hook(static_cast<napi_async_cleanup_hook_handle>(h)); },
+               hook);
 }
+
+// The claim on the process's stack, given back unless the stack opened.
+struct Claim {
+  bool kept = false;
+  ~Claim() {
+    if (!kept) LoopRelease();
+  }
+};
 
 // Fault injection rates from { rx: {drop, duplicate, reorder, corrupt, delayUs}, tx: {...},
 // seed } (validated in TypeScript); null or undefined turns it off.
@@ -64,11 +78,11 @@ bool ParseMac(const std::string &s, uint8_t mac[6]) {
 Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   gz_error err{};
-  if (LoopInUse()) ThrowCoded(env, "ERR_GAZELLE_STACK_OPEN", "a stack is already open in this process");
+  if (!LoopClaim(env)) ThrowCoded(env, "ERR_GAZELLE_STACK_OPEN", "a stack is already open in this process");
+  Claim claim;
   Napi::Object cfg = info[0].As<Napi::Object>();
   Napi::Function on_events = info[1].As<Napi::Function>();
 
-  static bool cleanup_registered = false;
   Napi::Array eal_args = cfg.Get("ealArgs").As<Napi::Array>();
   std::vector<std::string> args{"gazelle-node"};
   for (uint32_t i = 0; i < eal_args.Length(); i++)
@@ -77,10 +91,6 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   for (std::string &a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   if (gz_eal_init((int)args.size(), argv.data(), &err) != 0) ThrowCoded(env, err);
-  if (!cleanup_registered) {
-    napi_add_env_cleanup_hook(env, Cleanup, static_cast<napi_env>(env));
-    cleanup_registered = true;
-  }
 
   std::string vdev_name = cfg.Get("vdevName").As<Napi::String>().Utf8Value();
   std::string vdev_args = cfg.Get("vdevArgs").As<Napi::String>().Utf8Value();
@@ -123,6 +133,7 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   lc.spin_ns = (uint64_t)U32(cfg, "spinMicros") * 1000;
   lc.idle_ms = std::max<uint32_t>(1, U32(cfg, "idleMillis"));
   LoopStart(env, lc, on_events);
+  claim.kept = true;
   return env.Undefined();
 }
 
@@ -139,9 +150,13 @@ Napi::Value StackDraining(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value StackRef(const Napi::CallbackInfo &info) {
-  LoopRef(info[0].As<Napi::Boolean>().Value());
+  LoopRef(info.Env(), info[0].As<Napi::Boolean>().Value());
   return info.Env().Undefined();
 }
+
+// Whether the process's stack is open (or opening) in any thread: createStack asks
+// before it prepares a device for a stack that could not open.
+Napi::Value StackInUse(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), LoopInUse()); }
 
 Napi::Value StackLinkUp(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(info.Env(), LoopOpen(info.Env()) && gz_port_link_up());
@@ -181,6 +196,9 @@ Napi::Value StackStats(const Napi::CallbackInfo &info) {
 }  // namespace
 
 void InitLifecycle(Napi::Env env, Napi::Object exports) {
+  LoopEnvInit(env);
+  napi_add_async_cleanup_hook(env, Teardown, static_cast<napi_env>(env), nullptr);
+  exports.Set("stackInUse", Napi::Function::New(env, StackInUse));
   exports.Set("stackOpen", Napi::Function::New(env, StackOpen));
   exports.Set("stackClose", Napi::Function::New(env, StackClose));
   exports.Set("stackRef", Napi::Function::New(env, StackRef));

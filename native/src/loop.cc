@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include <sched.h>
@@ -34,12 +35,42 @@ struct Run {
   napi_value big;    // undefined, or the run's large payloads
 };
 
-struct Loop {
+constexpr size_t kSlabSize = 16 * 1024;
+
+// The events callback's buffers (see Deliver). (References to plain Values: a typed
+// one re-reads the array's info on every Value().)
+struct EventBuffers {
+  Napi::Reference<Napi::Value> state;
+  double *slots = nullptr;
+  size_t capacity = 0;          // events
+  Napi::Reference<Napi::Value> slab;
+  uint8_t *slab_data = nullptr;
+  size_t slab_used = kSlabSize;  // none yet: the first run makes one
+};
+
+// One per env (see loop.h). Its JS references are released when the env goes away;
+// its handles are closed then, and it is freed once they have called back.
+struct EnvLoop {
+  napi_env env = nullptr;
   uv_loop_t *uv = nullptr;
   uv_idle_t spin;          // runs a poll every loop iteration while traffic flows
   uv_timer_t sleep;        // wakes a sleeping stack for input and LwIP timers
-  uv_poll_t intr;          // wakes it on an rx interrupt, where the port has one
   bool handles_ready = false;
+  unsigned closing = 0;    // handles whose close callback is still to come
+  void (*done)(void *) = nullptr;   // set when the env goes away
+  void *done_arg = nullptr;
+  Napi::FunctionReference on_events;
+  Napi::ObjectReference resource;
+  napi_async_context async_context = nullptr;
+  EventBuffers bufs;
+};
+
+// The env whose stack is open (or opening); null: none. Other threads read it.
+std::atomic<EnvLoop *> owner{nullptr};
+
+struct Loop {
+  EnvLoop *el = nullptr;   // the owner, while open
+  uv_poll_t *intr = nullptr;   // wakes it on an rx interrupt, where the port has one
   bool open = false;
   bool in_poll = false;
   bool spinning = false;
@@ -53,10 +84,6 @@ struct Loop {
   uint64_t idle_ms = 1;
   uint64_t last_activity = 0;
   uint32_t empty_polls = 0;   // polls without traffic since last_activity
-  napi_env env = nullptr;
-  Napi::FunctionReference on_events;
-  Napi::ObjectReference resource;
-  napi_async_context async_context = nullptr;
   std::vector<Run> runs;   // Deliver's, kept to reuse its memory
 };
 
@@ -105,10 +132,10 @@ const PollPolicy kPolicies[kPollModes] = {
 void RunPoll();
 
 void SetHandleRefs() {
-  uv_handle_t *handles[] = {(uv_handle_t *)&loop.spin, (uv_handle_t *)&loop.sleep,
-                            (uv_handle_t *)&loop.intr};
+  uv_handle_t *handles[] = {(uv_handle_t *)&loop.el->spin, (uv_handle_t *)&loop.el->sleep,
+                            (uv_handle_t *)loop.intr};
   for (uv_handle_t *h : handles) {
-    if (h == (uv_handle_t *)&loop.intr && loop.intr_fd < 0) continue;
+    if (h == nullptr) continue;
     if (loop.refd || loop.lingering) uv_ref(h);
     else uv_unref(h);
   }
@@ -117,33 +144,33 @@ void SetHandleRefs() {
 void StartSpinning() {
   if (loop.spinning) return;
   if (loop.sleeping) {
-    uv_timer_stop(&loop.sleep);
-    if (loop.intr_fd >= 0) {
-      uv_poll_stop(&loop.intr);
+    uv_timer_stop(&loop.el->sleep);
+    if (loop.intr) {
+      uv_poll_stop(loop.intr);
       gz_port_rx_intr_enable(false);
     }
     loop.sleeping = false;
   }
-  uv_idle_start(&loop.spin, [](uv_idle_t *) { RunPoll(); });
+  uv_idle_start(&loop.el->spin, [](uv_idle_t *) { RunPoll(); });
   loop.spinning = true;
 }
 
 void StartSleeping() {
   if (loop.sleeping) return;
   if (loop.spinning) {
-    uv_idle_stop(&loop.spin);
+    uv_idle_stop(&loop.el->spin);
     loop.spinning = false;
   }
   uint64_t period = loop.idle_ms;
-  if (loop.intr_fd >= 0) {
+  if (loop.intr) {
     gz_port_rx_intr_enable(true);
-    uv_poll_start(&loop.intr, UV_READABLE, [](uv_poll_t *, int, int) {
+    uv_poll_start(loop.intr, UV_READABLE, [](uv_poll_t *, int, int) {
       gz_loop.poll.wakeups++;
       RunPoll();
     });
     period = 10;   // only LwIP's timers need the clock now
   }
-  uv_timer_start(&loop.sleep, [](uv_timer_t *) { RunPoll(); }, period, period);
+  uv_timer_start(&loop.el->sleep, [](uv_timer_t *) { RunPoll(); }, period, period);
   loop.sleeping = true;
   gz_loop.poll.sleeps++;
 }
@@ -178,23 +205,11 @@ void Schedule(uint64_t now) {
 // page-faulted in on the copy and unmapped after GC (a third of a receiver's time).
 // Setting array elements and creating a Buffer per event cost ~1k and ~3.5k
 // instructions each through N-API: more than the JS that handles a small read.
-constexpr size_t kSlabSize = 16 * 1024;
 constexpr size_t kSlabItemMax = 4 * 1024;
 constexpr size_t kChunk = 64 * 1024;
 
-// (References to plain Values: a typed one re-reads the array's info on every Value().)
-struct EventBuffers {
-  Napi::Reference<Napi::Value> state;
-  double *slots = nullptr;
-  size_t capacity = 0;          // events
-  Napi::Reference<Napi::Value> slab;
-  uint8_t *slab_data = nullptr;
-  size_t slab_used = kSlabSize;  // none yet: the first run makes one
-};
-
-EventBuffers bufs;
-
 void EnsureCapacity(Napi::Env env, size_t count) {
+  EventBuffers &bufs = loop.el->bufs;
   if (count <= bufs.capacity) return;
   size_t n = std::max<size_t>(count, std::max<size_t>(256, bufs.capacity * 2));
   Napi::Float64Array a = Napi::Float64Array::New(env, n * kEventSlots);
@@ -206,6 +221,7 @@ void EnsureCapacity(Napi::Env env, size_t count) {
 // The slab a run's small payloads go to: the current one if it has room for a large
 // item, else a new one.
 Napi::Value RunSlab(Napi::Env env) {
+  EventBuffers &bufs = loop.el->bufs;
   if (kSlabSize - bufs.slab_used < kSlabItemMax) {
     Napi::Buffer<uint8_t> b = Napi::Buffer<uint8_t>::New(env, kSlabSize);
     bufs.slab = Napi::Persistent(static_cast<Napi::Value>(b));
@@ -217,6 +233,7 @@ Napi::Value RunSlab(Napi::Env env) {
 
 // Fills the slots of event i; its payload goes to the slab or into run.big.
 void FillEvent(Napi::Env env, size_t i, Run &run) {
+  EventBuffers &bufs = loop.el->bufs;
   const gz_event &ev = *gz_events_at(i);
   double *s = bufs.slots + i * kEventSlots;
   s[0] = ev.type;
@@ -258,7 +275,8 @@ void FillEvent(Napi::Env env, size_t i, Run &run) {
 // meanwhile, as it would with the kernel (one callback per readable socket).
 // A bulk transfer on one socket still takes one call per poll.
 void Deliver(size_t count) {
-  Napi::Env env(loop.env);
+  EnvLoop &el = *loop.el;
+  Napi::Env env(el.env);
   Napi::HandleScope scope(env);
   EnsureCapacity(env, count);
   std::vector<Run> &runs = loop.runs;
@@ -278,16 +296,16 @@ void Deliver(size_t count) {
   uint64_t js_start = gz_lat_tsc();
   if (gz_loop.lat_rx_tsc) gz_lat_record(GZ_LAT_RX_TO_JS, gz_loop.lat_rx_tsc, js_start);
   napi_value undefined = env.Undefined();
-  napi_value state = bufs.state.Value();
+  napi_value state = el.bufs.state.Value();
   for (size_t i = 0; i < runs.size() && loop.open; i++) {
     if (i > 0) gz_stack_flush(false);   // the caller flushes after the last run
     const Run &run = runs[i];
     napi_value args[5] = {state, Napi::Number::New(env, run.start), Napi::Number::New(env, run.count),
                           run.slab ? run.slab : undefined, run.big ? run.big : undefined};
     try {
-      loop.on_events.MakeCallback(loop.resource.Value(), 5, args, loop.async_context);
+      el.on_events.MakeCallback(el.resource.Value(), 5, args, el.async_context);
     } catch (const Napi::Error &e) {
-      napi_fatal_exception(loop.env, e.Value());
+      napi_fatal_exception(el.env, e.Value());
     }
   }
   gz_lat_record(GZ_LAT_JS_BATCH, js_start, gz_lat_tsc());
@@ -324,28 +342,93 @@ void RunPoll() {
 bool PollModeUsesInterrupt(PollMode mode) { return kPolicies[mode].uses_interrupt; }
 bool PollModeNeedsInterrupt(PollMode mode) { return kPolicies[mode].needs_interrupt; }
 
-void LoopStart(Napi::Env env, const LoopConfig &cfg, Napi::Function on_events) {
-  if (!loop.handles_ready) {
-    napi_get_uv_event_loop(env, &loop.uv);
-    uv_idle_init(loop.uv, &loop.spin);
-    uv_timer_init(loop.uv, &loop.sleep);
-    loop.handles_ready = true;
-  }
-  loop.intr_fd = cfg.intr_fd;
-  if (loop.intr_fd >= 0) uv_poll_init(loop.uv, &loop.intr, loop.intr_fd);
+namespace {
 
-  loop.env = env;
+EnvLoop *EnvLoopOf(napi_env env) {
+  void *data = nullptr;
+  napi_get_instance_data(env, &data);
+  return static_cast<EnvLoop *>(data);
+}
+
+// A handle of el has closed: once none is left and the env has gone, el goes too.
+void HandleClosed(uv_handle_t *h) {
+  EnvLoop *el = static_cast<EnvLoop *>(h->data);
+  if (h->type == UV_POLL) delete reinterpret_cast<uv_poll_t *>(h);
+  if (--el->closing == 0 && el->done) {
+    el->done(el->done_arg);
+    delete el;
+  }
+}
+
+void Close(EnvLoop *el, uv_handle_t *h) {
+  h->data = el;
+  el->closing++;
+  uv_close(h, HandleClosed);
+}
+
+}  // namespace
+
+void LoopEnvInit(napi_env env) {
+  EnvLoop *el = new EnvLoop();
+  el->env = env;
+  napi_set_instance_data(env, el, nullptr, nullptr);
+}
+
+void LoopEnvClose(napi_env env, void (*done)(void *), void *arg) {
+  EnvLoop *el = EnvLoopOf(env);
+  if (el == nullptr) return done(arg);
+  napi_set_instance_data(env, nullptr, nullptr, nullptr);
+  if (el->async_context) napi_async_destroy(env, el->async_context);
+  el->async_context = nullptr;
+  el->resource.Reset();
+  el->on_events.Reset();
+  el->bufs = EventBuffers();
+  if (el->handles_ready) {
+    Close(el, (uv_handle_t *)&el->spin);
+    Close(el, (uv_handle_t *)&el->sleep);
+  }
+  if (el->closing == 0) {
+    delete el;
+    return done(arg);
+  }
+  el->done = done;   // the last close callback calls it
+  el->done_arg = arg;
+}
+
+bool LoopClaim(napi_env env) {
+  EnvLoop *el = EnvLoopOf(env);
+  EnvLoop *none = nullptr;
+  return el != nullptr && owner.compare_exchange_strong(none, el);
+}
+
+void LoopRelease() { owner.store(nullptr); }
+
+void LoopStart(Napi::Env env, const LoopConfig &cfg, Napi::Function on_events) {
+  EnvLoop *el = EnvLoopOf(env);
+  if (!el->handles_ready) {
+    napi_get_uv_event_loop(env, &el->uv);
+    uv_idle_init(el->uv, &el->spin);
+    uv_timer_init(el->uv, &el->sleep);
+    el->handles_ready = true;
+  }
+  if (!el->async_context) {   // kept for the env: close may run inside a callback
+    el->resource = Napi::Persistent(Napi::Object::New(env));
+    napi_async_init(env, el->resource.Value(), Napi::String::New(env, "GazelleStack"),
+                    &el->async_context);
+  }
+  el->on_events = Napi::Persistent(on_events);
+  loop.el = el;
+  loop.intr_fd = cfg.intr_fd;
+  if (loop.intr_fd >= 0) {
+    loop.intr = new uv_poll_t;
+    uv_poll_init(el->uv, loop.intr, loop.intr_fd);
+  }
   loop.policy = &kPolicies[cfg.mode];
   loop.spin_ns = loop.policy->uses_spin_window ? cfg.spin_ns : 0;
   loop.idle_ms = cfg.idle_ms;
-  loop.on_events = Napi::Persistent(on_events);
-  if (!loop.async_context) {   // kept for the process: close may run inside a callback
-    loop.resource = Napi::Persistent(Napi::Object::New(env));
-    napi_async_init(env, loop.resource.Value(), Napi::String::New(env, "GazelleStack"),
-                    &loop.async_context);
-  }
   loop.open = true;
   loop.refd = false;
+  loop.lingering = false;
   loop.last_activity = gz_now_ns();
   StartSpinning();
   SetHandleRefs();
@@ -353,28 +436,34 @@ void LoopStart(Napi::Env env, const LoopConfig &cfg, Napi::Function on_events) {
 
 void LoopStop() {
   if (!loop.open) return;
-  if (loop.handles_ready) {
-    uv_idle_stop(&loop.spin);
-    uv_timer_stop(&loop.sleep);
-    if (loop.intr_fd >= 0) uv_poll_stop(&loop.intr);
+  EnvLoop *el = loop.el;
+  uv_idle_stop(&el->spin);
+  uv_timer_stop(&el->sleep);
+  if (loop.intr) {   // the next stack's port has another fd, or none
+    uv_poll_stop(loop.intr);
+    Close(el, (uv_handle_t *)loop.intr);
+    loop.intr = nullptr;
   }
   loop.spinning = loop.sleeping = false;
   loop.open = false;
   loop.intr_fd = -1;
-  loop.on_events.Reset();
-  bufs = EventBuffers();   // the next stack may live in another env
+  el->on_events.Reset();
+  el->bufs = EventBuffers();
 }
 
-bool LoopOpen(napi_env env) { return loop.open && loop.env == env; }
+bool LoopOpen(napi_env env) {
+  EnvLoop *el = owner.load();
+  return el != nullptr && el->env == env && loop.open;
+}
 
-bool LoopInUse() { return loop.open; }
+bool LoopInUse() { return owner.load() != nullptr; }
 
-void LoopRef(bool refd) {
+void LoopRef(napi_env env, bool refd) {
+  if (!LoopOpen(env)) return;
   if (loop.refd && !refd) loop.linger_until = gz_now_ns() + kLingerNs;
   loop.refd = refd;
-  if (!loop.handles_ready) return;
   loop.lingering = false;
-  if (loop.open && !refd) UpdateLinger(gz_now_ns());
+  if (!refd) UpdateLinger(gz_now_ns());
   SetHandleRefs();
 }
 

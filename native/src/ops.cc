@@ -1,6 +1,11 @@
 // Exports for operators (gazellectl, metrics): latency histograms, the list of TCP
 // connections, pcap capture and the peer credentials of a control-socket client.
+// An env that does not hold the stack (another thread's) sees it closed: empty lists,
+// zero counters, -EBADF.
+#include <cerrno>
+
 #include "common.h"
+#include "loop.h"
 
 namespace gz {
 namespace {
@@ -10,8 +15,10 @@ const char *kStageNames[GZ_LAT_STAGES] = {"rxToJs", "jsBatch", "writeToTx"};
 Napi::Value StackLatency(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
+  static const gz_lat_hist none{};
+  bool open = LoopOpen(env);
   for (int s = 0; s < GZ_LAT_STAGES; s++) {
-    const gz_lat_hist *h = gz_lat_get(s);
+    const gz_lat_hist *h = open ? gz_lat_get(s) : &none;
     Napi::Object o = Napi::Object::New(env);
     o.Set("count", (double)h->count);
     o.Set("sumNs", (double)h->sum_ns);
@@ -25,7 +32,7 @@ Napi::Value StackLatency(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value StackLatencyReset(const Napi::CallbackInfo &info) {
-  gz_lat_reset();
+  if (LoopOpen(info.Env())) gz_lat_reset();
   return info.Env().Undefined();
 }
 
@@ -40,6 +47,7 @@ Napi::Value TcpList(const Napi::CallbackInfo &info) {
     Napi::Array out;
     uint32_t n;
   } ctx{env, Napi::Array::New(env), 0};
+  if (!LoopOpen(env)) return ctx.out;
   gz_tcp_list(
       [](void *p, const gz_conn_info *c) {
         Ctx &x = *static_cast<Ctx *>(p);
@@ -74,17 +82,17 @@ Napi::Value CaptureStart(const Napi::CallbackInfo &info) {
   double limit = info[0].As<Napi::Number>().DoubleValue();
   uint32_t snaplen = info[1].As<Napi::Number>().Uint32Value();
   uint32_t buffer = info[2].As<Napi::Number>().Uint32Value();
-  return Napi::Number::New(env, gz_capture_start(buffer, (uint64_t)limit, snaplen));
+  return Napi::Number::New(env, LoopOpen(env) ? gz_capture_start(buffer, (uint64_t)limit, snaplen) : -EBADF);
 }
 
 Napi::Value CaptureStop(const Napi::CallbackInfo &info) {
-  gz_capture_stop();
+  if (LoopOpen(info.Env())) gz_capture_stop();
   return info.Env().Undefined();
 }
 
 Napi::Value CaptureStatus(const Napi::CallbackInfo &info) {
-  gz_capture_stats st;
-  gz_capture_status(&st);
+  gz_capture_stats st{};
+  if (LoopOpen(info.Env())) gz_capture_status(&st);
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("on", st.on);
   o.Set("packets", (double)st.packets);
@@ -97,8 +105,8 @@ Napi::Value CaptureStatus(const Napi::CallbackInfo &info) {
 
 // Returns the buffered pcap records (without the file header), emptying the buffer.
 Napi::Value CaptureTake(const Napi::CallbackInfo &info) {
-  gz_capture_stats st;
-  gz_capture_status(&st);
+  gz_capture_stats st{};
+  if (LoopOpen(info.Env())) gz_capture_status(&st);
   Napi::Buffer<uint8_t> buf = Napi::Buffer<uint8_t>::New(info.Env(), st.buffered);
   size_t n = gz_capture_take(buf.Data(), st.buffered);
   return n == st.buffered ? buf : Napi::Buffer<uint8_t>::Copy(info.Env(), buf.Data(), n);

@@ -68,6 +68,10 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "tcp", "fastRetransmits", tcp_recovery_stats.fast_rexmits);
   fn(ctx, "tcp", "timeouts", tcp_recovery_stats.timeouts);
   fn(ctx, "tcp", "lossProbes", tcp_recovery_stats.loss_probes);
+  /* SYN cookies (LwIP patch 0003) */
+  fn(ctx, "tcp", "synCookiesSent", tcp_syncookie_stats.sent);
+  fn(ctx, "tcp", "synCookiesAccepted", tcp_syncookie_stats.accepted);
+  fn(ctx, "tcp", "synCookiesRejected", tcp_syncookie_stats.rejected);
   struct gz_fault_counters frx, ftx;
   gz_faults_counters(&frx, &ftx);
   fn(ctx, "faults", "active", gz_loop.faults_on ? 1 : 0);

@@ -249,7 +249,8 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
     tcp_abort(pcb);
     return id;
   }
-  struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(pcb, (u8_t)(backlog > 255 ? 255 : backlog), &e);
+  /* capped like Linux's net.core.somaxconn (4096) */
+  struct tcp_pcb *lpcb = tcp_listen_with_backlog_and_err(pcb, (u16_t)(backlog > 4096 ? 4096 : backlog), &e);
   if (!lpcb) {
     tcp_abort(pcb);
     sock_release((uint32_t)id);

@@ -20,7 +20,7 @@
 import { AsyncResource } from 'node:async_hooks'
 import * as net from 'node:net'
 import type { Duplex } from 'node:stream'
-import { Socket as StackSocket } from '@gazelle/stack'
+import { isStackSocket } from '@gazelle/stack'
 import type { JSStreamHandle } from './internals'
 import { uvCode } from './internals'
 import type { Router } from './router'
@@ -180,7 +180,7 @@ export class RoutedStream {
     if (this.#noDelay !== undefined) transport.setNoDelay(this.#noDelay)
     if (this.#keepAlive !== undefined) transport.setKeepAlive(...this.#keepAlive)
     if (!this.#refed) transport.unref()
-    this.#direct = transport instanceof StackSocket
+    this.#direct = isStackSocket(transport)
     if (this.#direct) {
       // The stack hands its data to push(): straight to the handle while node reads, queued
       // (and the stack paused: push() returns false) while it does not.

@@ -118,7 +118,9 @@ export interface NativeStackConfig {
 }
 
 export interface NativeBinding {
-  /** Creates the port and netif; throws an Error with .code (ERR_GAZELLE_*) on failure. */
+  /** Creates the port and netif; throws an Error with .code (ERR_GAZELLE_*) on failure
+   * (ERR_GAZELLE_STACK_OPEN: another thread's stack is open). The stack belongs to this
+   * thread until stackClose, or until the thread ends. */
   stackOpen(config: NativeStackConfig, onEvents: EventsCallback): void
   /** Stops polling, frees every socket, the port and its mbuf pool. EAL stays up. */
   stackClose(): void
@@ -126,6 +128,8 @@ export interface NativeBinding {
   stackRef(ref: boolean): void
   /** Whether frames are still to leave: closed connections with data or FIN unacked, or a tx backlog. */
   stackDraining(): boolean
+  /** Whether the process's stack is open (or opening) in any thread: one per process. */
+  stackInUse(): boolean
   /** Port, mempool, LwIP and poll-loop counters. */
   stackStats(): Record<string, Record<string, number>>
   /** Whether the port's link is up (a memif client is up once the server accepted it). */

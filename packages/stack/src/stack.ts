@@ -1,6 +1,7 @@
 // The Stack: one per process. Opens the port through the addon, routes the batch of
 // native events to Sockets and Servers by id, and keeps the event loop alive only
 // while a ref'd Server or Socket exists.
+import { threadId } from 'node:worker_threads'
 import { loadBinding } from './binding'
 import { describeAfXdp, interfaceDefaults, prepareAfXdp, startAfXdp } from './af-xdp'
 import { FaultOptions, resolveFaults } from './faults'
@@ -56,10 +57,13 @@ const kDrainThenClose = Symbol('drainThenClose')
 const kResolved = Symbol('resolved')
 const kOps = Symbol('ops')
 
+// This thread's stack. The process has one at most (LwIP's state is global): a worker
+// thread may hold it, and then this one cannot open another (the addon knows).
 let current: Stack | null = null
 let opening = false
-/** vdev names must be unique for the life of EAL, which outlives stacks. */
-let vdevCounter = 0
+/** vdev names must be unique for the life of EAL, which outlives stacks (and the threads
+ * that open them): this thread's numbers start at threadId * 1e6. */
+let vdevCounter = threadId * 1_000_000
 
 function rethrow(err: unknown): never {
   throw err
@@ -362,16 +366,17 @@ async function waitForLink(binding: NativeBinding, device: ResolvedOptions['devi
  * able to try again.
  */
 export async function createStack(options: StackOptions): Promise<Stack> {
-  if (current !== null || opening) {
-    throw new GazelleError(
-      'ERR_GAZELLE_STACK_OPEN',
-      'a stack is already open in this process: close it first (one stack per process; use one process per core)',
-    )
-  }
+  const stackOpen = (where: string) => new GazelleError(
+    'ERR_GAZELLE_STACK_OPEN',
+    `a stack is already open in this process${where}: close it first (one stack per process; use one process per core)`,
+  )
+  if (current !== null || opening) throw stackOpen('')
   opening = true
   try {
     const resolved = resolveOptions(interfaceDefaults(options))
     const binding = loadBinding()
+    // Another thread's (a worker's): known before a device is made for nothing.
+    if (binding.stackInUse()) throw stackOpen(' (in another thread)')
     checkPrivileges(resolved)
     checkHugepages(resolved)
     await prepareDevice(resolved.device, resolved.ip)
