@@ -39,7 +39,8 @@ async function open (transport, role, socketPath) {
     device: { type: 'memif', role, socket: socketPath },
     ip: role === 'server' ? `${MEMIF_SERVER_IP}/24` : '10.10.0.2/24',
     poll: process.env.GAZELLE_POLL || 'adaptive',
-    ...(process.env.GAZELLE_SPIN_MICROS ? { spinMicros: Number(process.env.GAZELLE_SPIN_MICROS) } : {})
+    ...(process.env.GAZELLE_SPIN_MICROS ? { spinMicros: Number(process.env.GAZELLE_SPIN_MICROS) } : {}),
+    ...(process.env.GAZELLE_MTU ? { mtu: Number(process.env.GAZELLE_MTU) } : {})
   })
   return {
     host: MEMIF_SERVER_IP,

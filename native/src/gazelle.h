@@ -31,6 +31,8 @@ int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
 int gz_eal_init(int argc, char **argv, struct gz_error *err);
 
 /* ---- port (port.c): one DPDK ethdev from a vdev, its mbuf pool and tx buffer ---- */
+/* The MTU one mbuf holds whole; larger (memif) frames are mbuf chains. */
+#define GZ_MBUF_MTU 9000
 struct gz_port_config {
   const char *vdev_name;
   const char *vdev_args;

@@ -81,7 +81,9 @@ export interface StackOptions extends OpsOptions {
   gateway?: string
   /** MAC address "aa:bb:cc:dd:ee:ff"; default: the port's own. */
   mac?: string
-  /** Default 1500. */
+  /** Default 1500 (memif: 9000). At most 9000; memif up to 65000 (fewer TCP segments,
+   * ACKs and events per byte between two stacks; a memif client's MTU must be at least
+   * its server's). */
   mtu?: number
   /** Packet buffers in the pool. Default 8191. */
   mbufs?: number
@@ -141,6 +143,9 @@ const everyOptionListed: [UnlistedOption] extends [never] ? true : UnlistedOptio
 void everyOptionListed
 const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'af_xdp', 'pci']
 const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
+/** The largest memif MTU: frames stay below 65535 bytes, the most LwIP's 16-bit lengths
+ * hold, and fit a 64-byte-aligned memif buffer. */
+const MEMIF_MAX_MTU = 65000
 const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
   busy: PollMode.Busy,
   adaptive: PollMode.Adaptive,
@@ -239,8 +244,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     netmask: prefixToNetmask(prefix),
     gateway,
     mac,
-    // memif joins two of our stacks in shared memory: jumbo frames cut per-packet work 6x
-    mtu: integer(options.mtu, 'options.mtu', 576, 9000, device.type === 'memif' ? 9000 : 1500),
+    // memif joins two of our stacks in shared memory: jumbo frames cut per-packet work 6x,
+    // and up to 65000 (frames near LwIP's 16-bit limit, mbuf chains in the process)
+    // another 7x: the user-mode stack's TSO/GRO between two processes
+    mtu: integer(options.mtu, 'options.mtu', 576, device.type === 'memif' ? MEMIF_MAX_MTU : 9000,
+      device.type === 'memif' ? 9000 : 1500),
     mbufs: integer(options.mbufs, 'options.mbufs', minMbufs, 1048575, Math.max(8191, minMbufs)),
     poll: oneOf(options.poll, 'options.poll', POLL_MODES, 'adaptive'),
     // 1 ms rides out a GC pause on the peer; shorter spins fall asleep mid-conversation
@@ -346,6 +354,18 @@ function example(ip: number, prefix: number): string {
   return `${formatIPv4(prefix >= 31 ? ip ^ 1 : candidate)}/${prefix}`
 }
 
+/**
+ * memif ring and buffer sizes for an MTU: every frame gets one whole buffer. DPDK
+ * 22.11's memif transmit leaves the "next" flag of a packet's first descriptor as an
+ * earlier packet left it, so once a frame spans buffers, later packets get merged at
+ * the receiver (and lost). The client's sizes are the link's: its MTU must be at least
+ * the server's. 2048 slots up to a 9000 MTU; 512 of 64 KiB above (32 MiB per ring).
+ */
+function memifRing(mtu: number): string {
+  if (mtu > 9000) return `rsize=9,bsize=${Math.ceil((mtu + 14) / 64) * 64}`
+  return `rsize=11,bsize=${mtu > 1500 ? 10240 : 2048}`
+}
+
 function hasArg(args: string[], name: string): boolean {
   return args.some((a) => a === name || a.startsWith(`${name}=`))
 }
@@ -377,8 +397,7 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
   switch (d.type) {
     case 'memif':
       vdevName = `net_memif${n}`
-      // 2048-slot rings; buffers that hold a whole frame at the chosen MTU
-      vdevArgs = `role=${d.role},socket=${d.socket},socket-abstract=no,id=${d.id},rsize=11,bsize=${o.mtu > 1500 ? 10240 : 2048}`
+      vdevArgs = `role=${d.role},socket=${d.socket},socket-abstract=no,id=${d.id},${memifRing(o.mtu)}`
       break
     case 'tap':
       vdevName = `net_tap${n}`

@@ -94,6 +94,9 @@ t.test('every bad option names itself', async (t) => {
   rejects(t, { ...good, mtu: 100 }, 'options.mtu', '100')
   rejects(t, { ...good, mtu: '1500' }, 'options.mtu', '"1500"')
   rejects(t, { ...good, mtu: 9001 }, 'options.mtu', '9001')
+  const memifDevice = { type: 'memif', role: 'server', socket: '/run/gazelle/o.sock' }
+  rejects(t, { ...good, device: memifDevice, mtu: 65001 }, 'options.mtu', '65001')
+  t.equal(resolveOptions({ ...good, device: memifDevice, mtu: 65000 }).mtu, 65000, 'memif takes frames up to 64 KiB')
   rejects(t, { ...good, mbufs: 100 }, 'options.mbufs', '100')
   rejects(t, { ...good, mbufs: 8191.5 }, 'options.mbufs', '8191.5')
   rejects(t, { ...good, mbufs: 2 ** 21 }, 'options.mbufs', String(2 ** 21))
@@ -179,6 +182,9 @@ t.test('nativeConfig: memif, af_packet, pci and EAL passthrough', async (t) => {
   const small = nativeConfig(
     resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: '/run/gz/a.sock' }, mtu: 1500 }), 1, 1)
   t.match(small.vdevArgs, /,bsize=2048$/, 'standard frames fit 2 KiB buffers')
+  const big = nativeConfig(
+    resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: '/run/gz/a.sock' }, mtu: 65000 }), 1, 1)
+  t.match(big.vdevArgs, /,rsize=9,bsize=65024$/, 'a 64 KiB frame fits one buffer (a frame never spans two on the ring)')
   t.equal(client.pollMode, PollMode.Interrupt)
   const af = nativeConfig(resolveOptions({ ...good, device: { type: 'af_packet', iface: 'veth1' } }), 2, 1)
   t.equal(af.vdevName, 'net_af_packet2')
