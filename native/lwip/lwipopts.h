@@ -145,6 +145,11 @@
 #define CHECKSUM_CHECK_TCP              1
 #define CHECKSUM_CHECK_ICMP             1
 #define LWIP_CHKSUM                     gz_raw_cksum
+
+/* Hooks (prototypes in gazelle_hooks.h, code in src/lwip_arch.c): RFC 6528 initial
+ * sequence numbers instead of LwIP's predictable ones. */
+#define LWIP_HOOK_FILENAME              "gazelle_hooks.h"
+#define LWIP_HOOK_TCP_ISN               gz_tcp_isn
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>

@@ -119,6 +119,10 @@ void gz_mem_release(void);
 
 /* ---- clock and LwIP's port hooks (lwip_arch.c) ---- */
 uint64_t gz_now_ns(void);
+/* Fills buf from the kernel's CSPRNG (getrandom; /dev/urandom without it): 0 or -errno. */
+int gz_random_bytes(void *buf, size_t len);
+/* Draws a new secret for TCP initial sequence numbers (RFC 6528). */
+void gz_isn_rekey(void);
 
 /* ---- events (events.c): the batch handed to JS once per poll ---- */
 enum gz_event_type {

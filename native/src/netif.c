@@ -122,6 +122,7 @@ static err_t netif_setup(struct netif *nif) {
 
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
                   uint16_t mtu, bool cksum_offload, struct gz_error *err) {
+  gz_isn_rekey();   /* each stack its own secret for its sequence numbers */
   if (!lwip_ready) {
     lwip_init();
     lwip_ready = true;
