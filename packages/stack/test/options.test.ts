@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { GazelleError } from '../src/errors'
 import { PollMode } from '../src/native'
 import { builtProgram } from '../src/af-xdp'
@@ -8,7 +9,7 @@ const tap = { type: 'tap', name: 'gz0', hostIp: '10.0.0.2/24' }
 const good = { device: tap, ip: '10.0.0.1/24' }
 
 /** Asserts the options throw ERR_GAZELLE_INVALID_OPTION naming `name` and showing `shown`. */
-function rejects(t: Tap.Test, options: unknown, name: string, shown: string) {
+function rejects(t: Test, options: unknown, name: string, shown: string) {
   try {
     resolveOptions(options)
   } catch (err) {
