@@ -103,7 +103,7 @@ t.test('an ESM app at the edges', needStack(), async (t) => {
   const peers = startApp(t, { netns, script: 'kernel/peers.js', mode: 'none', env: { TLS_KEY: files[0], TLS_CERT: files[1] }, name: 'peers' })
   await peers.waitFor(/^ready https /m)
   await peers.waitFor(/^ready http /m)
-  const app = startApp(t, { netns, script: 'edge/edge.mjs', mode: 'import', env: { ...stackEnv(tap()), PEER: HOST_IP, CA_FILE: pki.caFile } })
+  const app = startApp(t, { netns, script: 'edge/edge.mjs', mode: 'import', env: { ...stackEnv(tap()), PEER: HOST_IP, STACK_IP, CA_FILE: pki.caFile } })
   t.equal((await app.exited(60_000)).code, 0, 'the app ends by itself')
   const r = app.results()
   t.same(r.esmTls, { local: STACK_IP, remote: STACK_IP }, '`import { connect } from "node:tls"` routes (syncBuiltinESMExports)')
@@ -111,7 +111,9 @@ t.test('an ESM app at the edges', needStack(), async (t) => {
   t.same(r.errors, {
     refused: { code: 'ECONNREFUSED', message: `connect ECONNREFUSED ${HOST_IP}:1`, syscall: 'connect' },
     timedOut: true, peerSaw: 'ECONNRESET', local: null,
-  }, 'node\'s own ECONNREFUSED; setTimeout fires; resetAndDestroy resets')
+    inUse: { code: 'EADDRINUSE', message: `listen EADDRINUSE: address already in use ${STACK_IP}:7300`, listening: false },
+  }, 'node\'s own ECONNREFUSED and EADDRINUSE; setTimeout fires; resetAndDestroy resets')
+  t.notOk(r.secondListening, 'a listener that failed never emits \'listening\'')
   t.same(r.backpressure, { down: true, downBytes: 16 << 20, pauses: 4, up: true, upBytes: 16 << 20, drains: true },
     '16 MiB each way with the reader pausing: nothing lost or reordered, drain events')
   t.same(r.untouched, { unix: 'unix ok', local6: '::1', v6handle: 'TCP' }, 'unix sockets and IPv6 (ipv6Only listeners too) are the kernel\'s')
