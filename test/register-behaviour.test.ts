@@ -11,6 +11,7 @@ import { cleanup, createKernelTap, execIn } from './helpers/cleanup'
 import { needStack } from './helpers/harness'
 import { App, HOST_IP, STACK_IP, registerNetns, stackEnv, startApp } from './helpers/register'
 import { makeTestPki } from './helpers/tls'
+import type { RegisterConfig } from '@gazelle/register/api'
 
 cleanup.hook(t)
 const curl = ['-sS', '--noproxy', '*', '--max-time', '5']
@@ -44,6 +45,27 @@ t.test('mistakes stop the app before it runs, with one typed error naming the ca
   const r = await execIn(netns, 'curl', [...curl, 'http://127.0.0.1:7200/'])
   t.match(r.stdout, /^hello from .*127\.0\.0\.1/, 'served by the kernel')
   await fallback.stop()
+})
+
+t.test('a config file (GAZELLE_CONFIG), typed as RegisterConfig', needStack(), async (t) => {
+  const { netns, tap } = registerNetns(t)
+  const name = tap()
+  const config: RegisterConfig = {
+    stack: { device: { type: 'tap', name, hostIp: `${HOST_IP}/24` }, ip: `${STACK_IP}/24` },
+    listen: { default: 'both', ports: { 7200: 'kernel' } },
+    report: true,
+  }
+  const file = path.join(os.tmpdir(), `gazelle-register-config-${process.pid}.json`)
+  cleanup.files.add(file)
+  fs.writeFileSync(file, JSON.stringify(config))
+  const app = startApp(t, { netns, script: 'edge/hello.js', mode: 'import', env: { GAZELLE_CONFIG: file } })
+  app.tap = name
+  await app.waitFor(/^ready hello/m)
+  t.match(app.output(), new RegExp(`gazelle: ${STACK_IP}/24 on tap:${name} .*listen both \\(7200 kernel\\)`), 'the start line shows the file\'s rules')
+  t.equal((await execIn(netns, 'curl', [...curl, 'http://127.0.0.1:7200/'])).code, 0, 'port 7200 is served by the kernel')
+  t.not((await execIn(netns, 'curl', [...curl, `http://${STACK_IP}:7200/`])).code, 0, 'and not on the stack')
+  await app.stop()
+  t.match(app.report(), { listen: { kernel: 1, both: 0 } }, 'report: true in the file')
 })
 
 t.test('GAZELLE_OFF=1: the register loads and routes nothing', needStack(), async (t) => {
