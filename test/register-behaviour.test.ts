@@ -136,8 +136,8 @@ t.test('an ESM app at the edges', needStack(), async (t) => {
     inUse: { code: 'EADDRINUSE', message: `listen EADDRINUSE: address already in use ${STACK_IP}:7300`, listening: false },
   }, 'node\'s own ECONNREFUSED and EADDRINUSE; setTimeout fires; resetAndDestroy resets')
   t.notOk(r.secondListening, 'a listener that failed never emits \'listening\'')
-  t.same(r.backpressure, { down: true, downBytes: 16 << 20, pauses: 4, up: true, upBytes: 16 << 20, drains: true },
-    '16 MiB each way with the reader pausing: nothing lost or reordered, drain events')
+  t.same(r.backpressure, { down: true, downBytes: 16 << 20, pauses: 4, up: true, upBytes: 16 << 20, drains: true, upWritten: 16 << 20 },
+    '16 MiB each way with the reader pausing: nothing lost or reordered, drain events, bytesWritten')
   t.same(r.untouched, { unix: 'unix ok', local6: '::1', v6handle: 'TCP' }, 'unix sockets and IPv6 (ipv6Only listeners too) are the kernel\'s')
   t.same(r.worker, { local: HOST_IP }, 'a worker thread\'s socket is the kernel\'s')
   t.match(app.report(), { connect: { stack: 7 } }, JSON.stringify(app.report()))

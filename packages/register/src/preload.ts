@@ -16,6 +16,7 @@ import { installListenHook } from './hooks/listen'
 import { installResetHook } from './hooks/reset'
 import { installTlsHook } from './hooks/tls'
 import { installTransferHook } from './hooks/transfer'
+import { installWriteHook } from './hooks/write'
 import { probeInternals } from './internals'
 import { RegisterLog } from './log'
 import { Router } from './router'
@@ -114,6 +115,7 @@ function install(router: Router): void {
   installConnectHook(router)
   installTlsHook(router)
   installResetHook()
+  installWriteHook()
   installListenHook(router)
   installDgramHook(router)
   installTransferHook()
