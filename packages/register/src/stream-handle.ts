@@ -303,6 +303,10 @@ export class RoutedStream {
    * (the socket's own next to TLS's, when TLS takes a socket over) wait their turn.
    */
   #send(bufs: Buffer[], cb: (err?: Error | null) => void): void {
+    if (this.#closed) {
+      process.nextTick(cb, this.router.internals.errnoException(UV_ECANCELED, 'write'))
+      return
+    }
     if (this.#inflight) {
       this.#waiting.push([bufs, cb])
       return
@@ -313,6 +317,7 @@ export class RoutedStream {
       cb(err)
       const next = this.#waiting.shift()
       if (next) this.#send(...next)
+      else this.#shutdownIfIdle()
     })
   }
 
@@ -348,17 +353,21 @@ export class RoutedStream {
     this.#writeReq = null
     this.handle.writeQueueSize = 0
     this.handle.finishWrite(req, status)
+    this.#shutdownIfIdle()
+  }
+
+  /** A shutdown that waited for writes in flight goes once there are none. */
+  #shutdownIfIdle(): void {
     const shutdown = this.#pendingShutdown
-    if (shutdown !== null) {
-      this.#pendingShutdown = null
-      this.shutdown(shutdown)
-    }
+    if (shutdown === null || this.#writeReq !== null || this.#inflight) return
+    this.#pendingShutdown = null
+    this.shutdown(shutdown)
   }
 
   shutdown(req: object): number {
     const t = this.transport
     if (t === null) return UV_ENOTCONN
-    if (this.#writeReq !== null) {
+    if (this.#writeReq !== null || this.#inflight) {
       this.#pendingShutdown = req // TLS shuts down with its last write in flight
       return 0
     }
@@ -385,6 +394,9 @@ export class RoutedStream {
       if (reset) t.resetAndDestroy()
       else t.destroy()
     }
+    // Writes waiting behind the one in flight are cancelled, as libuv cancels a closed
+    // handle's write queue.
+    for (const [, cb] of this.#waiting.splice(0)) process.nextTick(cb, this.router.internals.errnoException(UV_ECANCELED, 'write'))
     setImmediate(() => {
       this.#finishWrite(UV_ECANCELED)
       this.#pendingShutdown = null
