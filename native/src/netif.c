@@ -3,6 +3,7 @@
  * sends are copied into one mbuf each and queued on the port's tx buffer. */
 #include <string.h>
 
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include "gazelle.h"
@@ -30,16 +31,75 @@ static void rx_pbuf_free(struct pbuf *p) {
   rte_pktmbuf_free(rp->mbuf);
 }
 
+/* A received mbuf as a pbuf, without a copy: a custom pbuf in its private area, which
+ * returns the mbuf when LwIP (or the event that carries the data) frees it. */
+static struct pbuf *rx_pbuf(struct rte_mbuf *m) {
+  struct rx_pbuf *rp = rte_mbuf_to_priv(m);
+  rp->custom.custom_free_function = rx_pbuf_free;
+  rp->mbuf = m;
+  return pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->custom,
+                             rte_pktmbuf_mtod(m, void *), m->data_len);
+}
+
+/* A frame in a chain of mbufs (memif above a 9000 MTU) as a chain of custom pbufs,
+ * still without a copy: each segment is cut loose to be freed on its own. A frame
+ * too large for LwIP's 16-bit lengths, or one whose headers do not fit its first
+ * segment, is dropped. */
+static struct pbuf *rx_chain(struct rte_mbuf *m) {
+  if (m->pkt_len > 0xFFFF || m->data_len < RTE_ETHER_HDR_LEN + 60 + 60) {
+    rte_pktmbuf_free(m);
+    return NULL;
+  }
+  struct pbuf *head = NULL;
+  while (m) {
+    struct rte_mbuf *next = m->next;
+    m->next = NULL;
+    m->nb_segs = 1;
+    m->pkt_len = m->data_len;
+    struct pbuf *q = rx_pbuf(m);   /* cannot fail: the pbuf lives in the mbuf */
+    if (head) pbuf_cat(head, q);
+    else head = q;
+    m = next;
+  }
+  return head;
+}
+
+/* A frame larger than one mbuf (memif above a 9000 MTU): copied into a chain. */
+static struct rte_mbuf *tx_chain(struct pbuf *p) {
+  struct rte_mbuf *head = NULL, *tail = NULL;
+  uint32_t off = 0;
+  while (off < p->tot_len) {
+    struct rte_mbuf *m = gz_port_alloc();
+    if (!m) {
+      rte_pktmbuf_free(head);
+      return NULL;
+    }
+    uint16_t n = (uint16_t)RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m), (uint32_t)(p->tot_len - off));
+    pbuf_copy_partial(p, rte_pktmbuf_append(m, n), n, (u16_t)off);
+    off += n;
+    if (!head) {
+      head = m;
+    } else {
+      tail->next = m;
+      head->nb_segs++;
+      head->pkt_len += n;
+    }
+    tail = m;
+  }
+  return head;
+}
+
 static err_t linkoutput(struct netif *nif, struct pbuf *p) {
   if (unlikely(gz_neigh_intercept(p->payload, p->len))) return ERR_OK;   /* af_xdp: the kernel resolves */
   struct rte_mbuf *m = gz_port_alloc();
   if (!m) return ERR_MEM;
   if (p->tot_len > rte_pktmbuf_tailroom(m)) {
     rte_pktmbuf_free(m);
-    return ERR_BUF;
+    m = tx_chain(p);
+    if (!m) return ERR_MEM;
+  } else {
+    pbuf_copy_partial(p, rte_pktmbuf_append(m, p->tot_len), p->tot_len, 0);
   }
-  char *dst = rte_pktmbuf_append(m, p->tot_len);
-  pbuf_copy_partial(p, dst, p->tot_len, 0);
   if (tx_cksum_offload) gz_port_request_cksum(m);
   gz_port_tx(m);
   return ERR_OK;
@@ -62,6 +122,7 @@ static err_t netif_setup(struct netif *nif) {
 
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
                   uint16_t mtu, bool cksum_offload, struct gz_error *err) {
+  gz_isn_rekey();   /* each stack its own secret for its sequence numbers */
   if (!lwip_ready) {
     lwip_init();
     lwip_ready = true;
@@ -90,6 +151,10 @@ int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[
   return 0;
 }
 
+void gz_netif_skip_checksums(void) {
+  NETIF_SET_CHECKSUM_CTRL(&netif, NETIF_CHECKSUM_DISABLE_ALL);
+}
+
 void gz_netif_close(void) {
   if (!netif_added) return;
   etharp_cleanup_netif(&netif);
@@ -104,28 +169,9 @@ void gz_netif_poll_loopback(void) {
 void gz_netif_input(void **mbufs, unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     struct rte_mbuf *m = mbufs[i];
-    struct pbuf *p;
-    bool zero_copy = m->nb_segs == 1;
-    if (zero_copy) {
-      struct rx_pbuf *rp = rte_mbuf_to_priv(m);
-      rp->custom.custom_free_function = rx_pbuf_free;
-      rp->mbuf = m;
-      p = pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->custom,
-                              rte_pktmbuf_mtod(m, void *), m->data_len);
-    } else {   /* a chained (jumbo) frame: copy it into one pbuf */
-      p = pbuf_alloc(PBUF_RAW, (u16_t)m->pkt_len, PBUF_RAM);
-      if (p) {
-        uint16_t off = 0;
-        for (struct rte_mbuf *s = m; s; s = s->next) {
-          pbuf_take_at(p, rte_pktmbuf_mtod(s, void *), s->data_len, off);
-          off += s->data_len;
-        }
-      }
-      rte_pktmbuf_free(m);
-    }
+    struct pbuf *p = m->nb_segs == 1 ? rx_pbuf(m) : rx_chain(m);
     if (!p) {
       gz_loop.rx_dropped++;
-      if (zero_copy) rte_pktmbuf_free(m);
       continue;
     }
     if (netif.input(p, &netif) != ERR_OK) {

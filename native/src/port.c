@@ -134,8 +134,10 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   char pool_name[RTE_MEMPOOL_NAMESIZE];
   snprintf(pool_name, sizeof(pool_name), "gz_pool_%u", pool_counter++);
   uint16_t priv = MBUF_PRIV;
-  /* One mbuf holds one whole frame, jumbo frames included. */
-  uint32_t room = cfg->mtu + FRAME_EXTRA;
+  /* One mbuf holds one whole frame, jumbo frames included; above a 9000 MTU (memif
+   * only), frames are chains of 9 KB mbufs: 64 KB per mbuf would make the pool 7x
+   * larger for the same count, and most frames (ACKs, requests) are small. */
+  uint32_t room = (cfg->mtu > GZ_MBUF_MTU ? GZ_MBUF_MTU : cfg->mtu) + FRAME_EXTRA;
   uint32_t max_mtu = info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN;
   bool af_xdp = strcmp(info.driver_name, "net_af_xdp") == 0;
   if (af_xdp) {
