@@ -32,3 +32,29 @@ t.test('memif: a 9000-MTU server and a 65000-MTU client: TCP takes the smaller M
   const { port } = await server.call('stats')
   t.ok(port.rxBytes / port.rxPackets <= 9014, 'the 9000-MTU end never received a larger frame')
 })
+
+// memif checksums: false on both ends: no sums computed or checked (as on loopback), the
+// data intact. On one end only: the end that checks drops every unsummed frame (their
+// IP header sums fail first), so the connection never forms; nothing corrupt gets through.
+t.test('memif checksums: false on both ends carries data; on one end only, nothing connects', needStack(), async (t) => {
+  const pair = async (serverSums: boolean, clientSums: boolean, ip: string) => {
+    const socket = memifSocket()
+    const server = await StackProcess.start(t, { name: `memif-server-sums-${serverSums}` })
+    await server.createStack({ device: { type: 'memif', role: 'server', socket, checksums: serverSums }, ip: `${ip}.1/24` })
+    const client = await StackProcess.start(t, { name: `memif-client-sums-${clientSums}` })
+    await client.createStack({ device: { type: 'memif', role: 'client', socket, checksums: clientSums }, ip: `${ip}.2/24` })
+    return { server, client, host: `${ip}.1` }
+  }
+  const both = await pair(false, false, '10.10.10')
+  await sc.echoBulk(t, both.server, both.client, both.host, { conns: 4, bytesPerConn: 4 * MiB, timeoutMs: 120_000 })
+  t.equal((await both.server.call('stats')).tcp.chkerr, 0, 'nothing was checked, so nothing failed a check')
+  await both.client.stop()
+  await both.server.stop()
+
+  const one = await pair(true, false, '10.10.11')
+  const { port } = await one.server.call('listen', { mode: 'echo' })
+  await t.rejects(one.client.call('echoClients', { host: one.host, port, conns: 1, bytesPerConn: 100, timeoutMs: 4000 }),
+    'a client that does not sum cannot reach a server that checks')
+  const { ip, tcp } = await one.server.call('stats')
+  t.ok(ip.chkerr + tcp.chkerr > 0, `the server counted the unsummed frames (ip.chkerr ${ip.chkerr}, tcp.chkerr ${tcp.chkerr})`)
+})

@@ -16,6 +16,14 @@ export interface MemifDeviceOptions {
   socket: string
   /** Interface id on that socket, so one server socket can serve several clients. Default 0. */
   id?: number
+  /**
+   * false: no IP/TCP/UDP checksums on this link, neither computed nor checked, as on the
+   * kernel's loopback: two processes on one host share the frames' memory, nothing on
+   * the way can corrupt them, and the two passes over every byte go. Both ends must set
+   * it: a stack that checks drops the other's unsummed frames (counted as ip.chkerr),
+   * so a mismatch fails to connect rather than pass bad data. Default true.
+   */
+  checksums?: boolean
 }
 
 /** A kernel tap interface (DPDK net_tap): kernel programs (curl, wrk) reach the stack. */
@@ -282,7 +290,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
   const type = oneOf(value.type, 'options.device.type', DEVICE_TYPES)
   switch (type) {
     case 'memif': {
-      checkKeys(value, ['type', 'role', 'socket', 'id'], 'options.device')
+      checkKeys(value, ['type', 'role', 'socket', 'id', 'checksums'], 'options.device')
       const role = oneOf(value.role, 'options.device.role', ['server', 'client'] as const)
       const socket = string(
         value.socket,
@@ -291,7 +299,8 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
         (s) => s !== '' && !/[,=\0]/.test(s) && Buffer.byteLength(resolve(s)) <= SUN_PATH_MAX,
       )
       const id = integer(value.id, 'options.device.id', 0, 0xffffffff, 0)
-      return Object.freeze({ type, role, socket: resolve(socket), id })
+      const checksums = boolean(value.checksums, 'options.device.checksums', true)
+      return Object.freeze({ type, role, socket: resolve(socket), id, checksums })
     }
     case 'tap': {
       checkKeys(value, ['type', 'name', 'hostIp'], 'options.device')
@@ -429,6 +438,7 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
     gateway: o.gateway,
     mac: o.mac,
     mtu: o.mtu,
+    checksums: d.type !== 'memif' || d.checksums !== false,
     queues: d.type === 'af_xdp' ? d.queues! : 1,
     mbufs: o.mbufs,
     rxQueueSize: o.rxQueueSize,
