@@ -20,6 +20,8 @@ export {
   isLoopbackHost, exposePeer, withPeerAddress, peerAddressSupported, isStackSocket, wrappedStackSocket,
 } from './adapter'
 export type { RouteMatcher, RouteRule, ConnectOnStackOptions, ListenHostKind } from './adapter'
+// How operators see a device (gazellectl, logs, metric labels): "tap:gz0"...
+export { deviceLabel } from './device-label'
 export { UdpSocket } from './udp-socket'
 export type { RemoteInfo, BindOptions } from './udp-socket'
 export type { UdpSocketOptions, SocketType, SendCallback } from './udp-args'
