@@ -179,17 +179,19 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
     let total = 0
     const reasons = []
     const valid = new Set()
+    const measured = new Set()   // a side may run only some of the measurements
     for (const sample of samples[side] || []) {
       for (const key of keys) {
         const measurement = measurementAt(sample, key)
         if (!measurement) continue
         total++
+        measured.add(key)
         if (measurement.starved) reasons.push(`${key}: ${measurement.starved}`)
         else valid.add(key)
       }
     }
     if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements left out (${reasons.join('; ')})`)
-    const missing = keys.filter((k) => !valid.has(k))
+    const missing = keys.filter((k) => measured.has(k) && !valid.has(k))
     if (missing.length) {
       const err = new Error(`failed run: no measurement of ${missing.join(', ')} on the ${side} side got its CPU ` +
         `(run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)

@@ -3,6 +3,8 @@
 // come from. 'kernel' is node:net over loopback; 'stack' is @gazelle/stack over memif;
 // 'veth' (tcp-veth) is a kernel client in one network namespace and, in the other, the
 // server GAZELLE_BENCH_VETH names: node:net, or a stack on the veth end (af_packet, af_xdp).
+// Env for the memif stacks: GAZELLE_POLL, GAZELLE_SPIN_MICROS, GAZELLE_MTU (e.g. 65000),
+// GAZELLE_CHECKSUMS=0 (no checksums on the link, both ends).
 const dgram = require('node:dgram')
 const net = require('node:net')
 
@@ -34,12 +36,15 @@ async function openVeth (role) {
 async function open (transport, role, socketPath) {
   if (transport === 'veth') return openVeth(role)
   if (transport === 'kernel') return kernelSockets('127.0.0.1')
+  // 'stack-jumbo': memif as loopback is configured: 64 KiB frames, no checksums
+  const jumbo = transport === 'stack-jumbo'
   const { createStack } = require('@gazelle/stack')
   const stack = await createStack({
-    device: { type: 'memif', role, socket: socketPath },
+    device: { type: 'memif', role, socket: socketPath, checksums: !jumbo && process.env.GAZELLE_CHECKSUMS !== '0' },
     ip: role === 'server' ? `${MEMIF_SERVER_IP}/24` : '10.10.0.2/24',
     poll: process.env.GAZELLE_POLL || 'adaptive',
-    ...(process.env.GAZELLE_SPIN_MICROS ? { spinMicros: Number(process.env.GAZELLE_SPIN_MICROS) } : {})
+    ...(process.env.GAZELLE_SPIN_MICROS ? { spinMicros: Number(process.env.GAZELLE_SPIN_MICROS) } : {}),
+    ...(jumbo ? { mtu: 65000 } : process.env.GAZELLE_MTU ? { mtu: Number(process.env.GAZELLE_MTU) } : {})
   })
   return {
     host: MEMIF_SERVER_IP,

@@ -56,7 +56,7 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS"],
-      "cflags": ["<!@(pkg-config --cflags libdpdk)"],
+      "cflags": ["<!@(pkg-config --cflags libdpdk)", "-Werror"],
       "cflags_cc": ["-std=c++17", "-fexceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "libraries": ["<!@(pkg-config --libs libdpdk)", "-lrte_bus_vdev", "-lbpf"],
@@ -80,7 +80,8 @@
     {
       "target_name": "fault-relay",
       "type": "executable",
-      "sources": ["tools/fault-relay.c"]
+      "sources": ["tools/fault-relay.c"],
+      "cflags": ["-Werror"]
     }
   ]
 }

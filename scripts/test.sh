@@ -121,14 +121,20 @@ for f in "${files[@]}"; do
   say "$verdict: $f in ${dt}s (asserts: $p pass, $fl fail, $s skip) log: $log"
 done
 
-# The integration tests type-check against the package's types (tap only transpiles).
+# The tests type-check (tap only transpiles): the integration tests against the packages'
+# types, the unit tests against their sources.
 if [ $# -eq 0 ]; then
-  if "$root/node_modules/.bin/tsc" -p test/tsconfig.json >"$logdir/typecheck.log" 2>&1; then
-    passed=$((passed + 1)); say "passed: type-check of test/ (tsc -p test/tsconfig.json)"
-  else
-    failed=$((failed + 1)); failures+=("type-check of test/")
-    say "FAILED: type-check of test/:"; head -30 "$logdir/typecheck.log" | sed 's/^/    | /'
-  fi
+  for tc in test/tsconfig.json packages/tsconfig.test.json; do
+    what=$(dirname "$tc")/
+    [ "$tc" = packages/tsconfig.test.json ] && what="packages/*/test/"
+    log="$logdir/typecheck-$(echo "$tc" | tr '/' '_').log"
+    if "$root/node_modules/.bin/tsc" -p "$tc" >"$log" 2>&1; then
+      passed=$((passed + 1)); say "passed: type-check of $what (tsc -p $tc)"
+    else
+      failed=$((failed + 1)); failures+=("type-check of $what")
+      say "FAILED: type-check of $what:"; head -30 "$log" | sed 's/^/    | /'
+    fi
+  done
 fi
 
 # Every test must clean up its taps, namespaces, memif sockets and hugepage files.

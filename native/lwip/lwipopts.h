@@ -29,6 +29,9 @@
 #define mem_clib_free                   gz_mem_free
 #define mem_clib_calloc                 gz_mem_calloc
 #define MEM_ALIGNMENT                   8
+/* Only sets mem_size_t to 32 bits (the heap is gz_mem_malloc's): a 64 KiB segment's
+ * pbuf with its headers is more than 16 bits count. */
+#define MEM_SIZE                        (1024 * 1024)
 #define MEMP_NUM_TCP_PCB                1000000
 #define MEMP_NUM_TCP_PCB_LISTEN         GZ_MAX_LISTEN
 #define MEMP_NUM_UDP_PCB                GZ_MAX_UDP
@@ -77,17 +80,26 @@
 
 /* TCP: large windows for bulk transfer over memif. */
 #define LWIP_TCP                        1
-/* The largest MSS: memif links run 9000-byte frames. LwIP lowers it to the
- * netif's MTU - 40 per connection (TCP_CALCULATE_EFF_SEND_MSS). */
-#define TCP_MSS                         8960
+/* The largest MSS: a memif link may run frames up to 65535 bytes, the most LwIP's 16-bit
+ * lengths hold (options.mtu allows 65000). LwIP lowers it to the netif's MTU - 40 per
+ * connection (TCP_CALCULATE_EFF_SEND_MSS). The sanity checks in init.c want
+ * TCP_SNDLOWAT 4 MSS below 64 KiB, a rule for 16-bit send buffers (these are 32-bit
+ * with window scaling, and the raw API never reads TCP_SNDLOWAT): they are off, and the
+ * ones that still hold are checked below. */
+#define TCP_MSS                         65481
+#define LWIP_DISABLE_TCP_SANITY_CHECKS  1
 #define GZ_MIN_MSS                      1460
 #define LWIP_WND_SCALE                  1
 #define TCP_RCV_SCALE                   7
 #define TCP_WND                         (2 * 1024 * 1024)
 #define TCP_SND_BUF                     (2 * 1024 * 1024)
 #define TCP_SND_QUEUELEN                (4 * TCP_SND_BUF / GZ_MIN_MSS)
-#define TCP_SNDLOWAT                    (0xFFFF - 4 * TCP_MSS - 1)
+#define TCP_SNDLOWAT                    (0xFFFF - 4 * GZ_MIN_MSS - 1)
 #define TCP_SNDQUEUELOWAT               (TCP_SND_QUEUELEN / 2)
+#if TCP_SND_BUF < 2 * TCP_MSS || TCP_SND_QUEUELEN < 2 * (TCP_SND_BUF / GZ_MIN_MSS) || \
+    TCP_SNDLOWAT >= TCP_SND_BUF || TCP_SNDQUEUELOWAT >= TCP_SND_QUEUELEN || TCP_WND < TCP_MSS
+#error "lwipopts.h: TCP buffer sizes out of LwIP's bounds (init.c lwip_sanity_check)"
+#endif
 /* Out-of-order segments are kept (a loss costs one retransmission, not a window) and
  * SACKed (the sender resends only the holes). Each pins its received mbuf (zero-copy
  * rx), so what one connection may hold follows the pool: half of the mbufs free now
@@ -103,7 +115,9 @@
 #define TCP_DEFAULT_LISTEN_BACKLOG      511
 #define TCP_SYNCOOKIES                  1
 #define LWIP_TCP_KEEPALIVE              1
-#define TCP_OVERSIZE                    TCP_MSS
+/* What tcp_write may allocate ahead for later writes to fill: one 9000-MTU segment,
+ * not a whole 64 KiB one per small write. */
+#define TCP_OVERSIZE                    8960
 #define TCP_CALCULATE_EFF_SEND_MSS      1
 #define LWIP_TCP_TIMESTAMPS             0
 /* LwIP's fast timer (delayed ACKs, FINs to retry; it visits only the pcbs with work:
@@ -139,6 +153,11 @@
 #define CHECKSUM_CHECK_TCP              1
 #define CHECKSUM_CHECK_ICMP             1
 #define LWIP_CHKSUM                     gz_raw_cksum
+
+/* Hooks (prototypes in gazelle_hooks.h, code in src/lwip_arch.c): RFC 6528 initial
+ * sequence numbers instead of LwIP's predictable ones. */
+#define LWIP_HOOK_FILENAME              "gazelle_hooks.h"
+#define LWIP_HOOK_TCP_ISN               gz_tcp_isn
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>

@@ -31,6 +31,8 @@ int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
 int gz_eal_init(int argc, char **argv, struct gz_error *err);
 
 /* ---- port (port.c): one DPDK ethdev from a vdev, its mbuf pool and tx buffer ---- */
+/* The MTU one mbuf holds whole; larger (memif) frames are mbuf chains. */
+#define GZ_MBUF_MTU 9000
 struct gz_port_config {
   const char *vdev_name;
   const char *vdev_args;
@@ -56,6 +58,7 @@ void gz_port_tx_now(void *mbuf);   /* queues it as it is (past the faults) */
 void *gz_port_copy(void *mbuf);    /* a copy from the pool, or NULL */
 void gz_port_flush(void);
 bool gz_port_tx_kick_costly(void);   /* tx_burst ends in a system call (af_packet) */
+bool gz_port_tx_copies(void);        /* tx_burst copies frames out: external buffers are fine */
 unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring (or held by faults) */
 /* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
 void gz_port_request_cksum(void *mbuf);
@@ -94,6 +97,8 @@ void gz_faults_counters(struct gz_fault_counters *rx, struct gz_fault_counters *
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
                   uint16_t mtu, bool tx_cksum_offload, struct gz_error *err);
 void gz_netif_close(void);
+/* A link that cannot corrupt frames (memif, both ends agreeing): no checksums at all. */
+void gz_netif_skip_checksums(void);
 /* Feeds received mbufs to LwIP (malformed or unroutable frames: gz_loop.rx_dropped). */
 void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
@@ -121,6 +126,10 @@ void gz_mem_release(void);
 
 /* ---- clock and LwIP's port hooks (lwip_arch.c) ---- */
 uint64_t gz_now_ns(void);
+/* Fills buf from the kernel's CSPRNG (getrandom; /dev/urandom without it): 0 or -errno. */
+int gz_random_bytes(void *buf, size_t len);
+/* Draws a new secret for TCP initial sequence numbers (RFC 6528). */
+void gz_isn_rekey(void);
 
 /* ---- events (events.c): the batch handed to JS once per poll ---- */
 enum gz_event_type {

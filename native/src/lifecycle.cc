@@ -115,6 +115,7 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
     gz_port_close();
     ThrowCoded(env, err);
   }
+  if (!cfg.Get("checksums").As<Napi::Boolean>().Value()) gz_netif_skip_checksums();
 
   int intr_fd = PollModeUsesInterrupt(mode) ? gz_port_rx_intr_fd() : -1;
   if (PollModeNeedsInterrupt(mode) && intr_fd < 0) {

@@ -21,10 +21,10 @@
 
 /* Usable sizes, ~1.5x apart: LwIP asks for pcbs and segments (< 256 B), ACK and
  * header pbufs (~100-200 B) and payload pbufs up to the MSS plus headers (1.5 KB at a
- * 1500 MTU, 9 KB at 9000, 64 KB at most: pbuf lengths are 16-bit). */
+ * 1500 MTU, 9 KB at 9000, 64 KB at most on memif: pbuf lengths are 16-bit). */
 static const uint32_t class_size[] = {
   48, 96, 176, 256, 384, 576, 848, 1264, 1552, 1888, 2832, 4240, 6352, 9088, 13616, 20416,
-  30624, 45936, 65552,
+  30624, 45936, 65664,
 };
 #define CLASSES (sizeof(class_size) / sizeof(class_size[0]))
 

@@ -3,6 +3,7 @@
  * sends are copied into one mbuf each and queued on the port's tx buffer. */
 #include <string.h>
 
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include "gazelle.h"
@@ -24,30 +25,138 @@ static struct netif netif;
 static bool netif_added;
 static bool lwip_ready;
 static bool tx_cksum_offload;
+static bool tx_lends;   /* frames in one pbuf go out as external buffers (tx_lend) */
 
 static void rx_pbuf_free(struct pbuf *p) {
   struct rx_pbuf *rp = (struct rx_pbuf *)p;
   rte_pktmbuf_free(rp->mbuf);
 }
 
-/* Copies a frame into an mbuf for the port: ERR_OK, ERR_MEM (no mbuf to spare) or
- * ERR_BUF (larger than an mbuf). */
+/* A received mbuf as a pbuf, without a copy: a custom pbuf in its private area, which
+ * returns the mbuf when LwIP (or the event that carries the data) frees it. */
+static struct pbuf *rx_pbuf(struct rte_mbuf *m) {
+  struct rx_pbuf *rp = rte_mbuf_to_priv(m);
+  rp->custom.custom_free_function = rx_pbuf_free;
+  rp->mbuf = m;
+  return pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->custom,
+                             rte_pktmbuf_mtod(m, void *), m->data_len);
+}
+
+/* A frame in a chain of mbufs (memif above a 9000 MTU) as a chain of custom pbufs,
+ * still without a copy: each segment is cut loose to be freed on its own. A frame
+ * too large for LwIP's 16-bit lengths, or one whose headers do not fit its first
+ * segment, is dropped. */
+static struct pbuf *rx_chain(struct rte_mbuf *m) {
+  if (m->pkt_len > 0xFFFF || m->data_len < RTE_ETHER_HDR_LEN + 60 + 60) {
+    rte_pktmbuf_free(m);
+    return NULL;
+  }
+  struct pbuf *head = NULL;
+  while (m) {
+    struct rte_mbuf *next = m->next;
+    m->next = NULL;
+    m->nb_segs = 1;
+    m->pkt_len = m->data_len;
+    struct pbuf *q = rx_pbuf(m);   /* cannot fail: the pbuf lives in the mbuf */
+    if (head) pbuf_cat(head, q);
+    else head = q;
+    m = next;
+  }
+  return head;
+}
+
+/* A frame larger than one mbuf (memif above a 9000 MTU): copied into a chain. */
+static struct rte_mbuf *tx_chain(struct pbuf *p) {
+  struct rte_mbuf *head = NULL, *tail = NULL;
+  uint32_t off = 0;
+  while (off < p->tot_len) {
+    struct rte_mbuf *m = gz_port_alloc();
+    if (!m) {
+      rte_pktmbuf_free(head);
+      return NULL;
+    }
+    uint16_t n = (uint16_t)RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m), (uint32_t)(p->tot_len - off));
+    pbuf_copy_partial(p, rte_pktmbuf_append(m, n), n, (u16_t)off);
+    off += n;
+    if (!head) {
+      head = m;
+    } else {
+      tail->next = m;
+      head->nb_segs++;
+      head->pkt_len += n;
+    }
+    tail = m;
+  }
+  return head;
+}
+
+/* A sent frame's pbuf lent to the port: the mbuf points into it (an external buffer)
+ * and holds a reference until the port is done with it. */
+struct tx_loan {
+  struct rte_mbuf_ext_shared_info shinfo;
+  struct pbuf *p;
+};
+
+static void tx_loan_end(void *addr, void *opaque) {
+  struct tx_loan *loan = opaque;
+  pbuf_free(loan->p);
+  gz_mem_free(loan);
+}
+
+/* Frames at least this large are lent, not copied (attaching costs about what copying
+ * a few hundred bytes does). */
+#define TX_LOAN_MIN 1024
+
+/* The frame in one pbuf, sent without copying it into the mbuf: the port copies it out
+ * in tx_burst anyway (gz_port_tx_copies). LwIP is built for this: while the pbuf is
+ * referenced here, tcp_output_segment_busy() keeps a retransmission from rewriting it.
+ * NULL: copy instead. */
+static struct rte_mbuf *tx_lend(struct pbuf *p) {
+  struct rte_mbuf *m = gz_port_alloc();
+  if (!m) return NULL;
+  struct tx_loan *loan = gz_mem_malloc(sizeof(*loan));
+  if (!loan) {
+    rte_pktmbuf_free(m);
+    return NULL;
+  }
+  loan->p = p;
+  pbuf_ref(p);
+  loan->shinfo.free_cb = tx_loan_end;
+  loan->shinfo.fcb_opaque = loan;
+  rte_mbuf_ext_refcnt_set(&loan->shinfo, 1);
+  rte_pktmbuf_attach_extbuf(m, p->payload, RTE_BAD_IOVA, p->len, &loan->shinfo);
+  m->data_len = p->len;
+  m->pkt_len = p->len;
+  return m;
+}
+
+/* Hands a frame to the port, lent or copied into mbufs: ERR_OK, or ERR_MEM when there is
+ * no mbuf to spare. */
 static err_t frame_out(struct pbuf *p) {
+  /* (Not while faults are injected: a corrupted frame would corrupt its retransmission.) */
+  if (p->next == NULL && p->len >= TX_LOAN_MIN && tx_lends && !gz_loop.faults_on) {
+    struct rte_mbuf *lent = tx_lend(p);
+    if (lent) {
+      gz_port_tx(lent);
+      return ERR_OK;
+    }
+  }
   struct rte_mbuf *m = gz_port_alloc();
   if (!m) return ERR_MEM;
   if (p->tot_len > rte_pktmbuf_tailroom(m)) {
     rte_pktmbuf_free(m);
-    return ERR_BUF;
+    m = tx_chain(p);
+    if (!m) return ERR_MEM;
+  } else {
+    pbuf_copy_partial(p, rte_pktmbuf_append(m, p->tot_len), p->tot_len, 0);
   }
-  char *dst = rte_pktmbuf_append(m, p->tot_len);
-  pbuf_copy_partial(p, dst, p->tot_len, 0);
   if (tx_cksum_offload) gz_port_request_cksum(m);
   gz_port_tx(m);
   return ERR_OK;
 }
 
 /* Frames LwIP sent while the pool had no mbuf to spare for sending (gz_port_alloc keeps
- * what receiving needs): held as pbufs, in order, and copied out once mbufs are free
+ * what receiving needs): held as pbufs, in order, and handed out once mbufs are free
  * again (gz_netif_tx_flush, each flush). A burst (10,000 connections closing at once)
  * then waits in LwIP's memory instead of being lost and resent at each connection's
  * RTO. A held TCP segment is busy for LwIP (its pbuf is referenced): not rewritten. */
@@ -114,6 +223,7 @@ static err_t netif_setup(struct netif *nif) {
 
 int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
                   uint16_t mtu, bool cksum_offload, struct gz_error *err) {
+  gz_isn_rekey();   /* each stack its own secret for its sequence numbers */
   if (!lwip_ready) {
     lwip_init();
     lwip_ready = true;
@@ -129,6 +239,7 @@ int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[
   memcpy(netif.hwaddr, mac, 6);
   netif.mtu = mtu;
   tx_cksum_offload = cksum_offload;
+  tx_lends = gz_port_tx_copies() && !cksum_offload;   /* offload requests write the headers */
   /* Received checksums are always checked: a corrupt frame is counted and dropped. */
   NETIF_SET_CHECKSUM_CTRL(&netif, cksum_offload
                                       ? NETIF_CHECKSUM_CHECK_IP | NETIF_CHECKSUM_CHECK_UDP |
@@ -140,6 +251,10 @@ int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[
   netif_set_link_up(&netif);
   etharp_gratuitous(&netif);
   return 0;
+}
+
+void gz_netif_skip_checksums(void) {
+  NETIF_SET_CHECKSUM_CTRL(&netif, NETIF_CHECKSUM_DISABLE_ALL);
 }
 
 void gz_netif_close(void) {
@@ -157,28 +272,9 @@ void gz_netif_poll_loopback(void) {
 void gz_netif_input(void **mbufs, unsigned n) {
   for (unsigned i = 0; i < n; i++) {
     struct rte_mbuf *m = mbufs[i];
-    struct pbuf *p;
-    bool zero_copy = m->nb_segs == 1;
-    if (zero_copy) {
-      struct rx_pbuf *rp = rte_mbuf_to_priv(m);
-      rp->custom.custom_free_function = rx_pbuf_free;
-      rp->mbuf = m;
-      p = pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->custom,
-                              rte_pktmbuf_mtod(m, void *), m->data_len);
-    } else {   /* a chained (jumbo) frame: copy it into one pbuf */
-      p = pbuf_alloc(PBUF_RAW, (u16_t)m->pkt_len, PBUF_RAM);
-      if (p) {
-        uint16_t off = 0;
-        for (struct rte_mbuf *s = m; s; s = s->next) {
-          pbuf_take_at(p, rte_pktmbuf_mtod(s, void *), s->data_len, off);
-          off += s->data_len;
-        }
-      }
-      rte_pktmbuf_free(m);
-    }
+    struct pbuf *p = m->nb_segs == 1 ? rx_pbuf(m) : rx_chain(m);
     if (!p) {
       gz_loop.rx_dropped++;
-      if (zero_copy) rte_pktmbuf_free(m);
       continue;
     }
     if (netif.input(p, &netif) != ERR_OK) {

@@ -1,8 +1,9 @@
 /* SipHash-2-4 (Aumasson and Bernstein): a keyed hash fast on short inputs, for what
- * the stack must not let a peer predict: SYN cookies and ephemeral port choice (RFC
- * 6056). Keys come from the kernel's CSPRNG (getrandom) once per process. */
+ * the stack must not let a peer predict: SYN cookies, ephemeral port choice (RFC 6056)
+ * and initial sequence numbers (RFC 6528). Keys come from the kernel's CSPRNG. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "gazelle.h"
 
@@ -49,9 +50,9 @@ uint64_t gz_siphash(const struct gz_sipkey *key, const void *data, size_t len) {
 }
 
 void gz_sipkey_random(struct gz_sipkey *key) {
-  size_t got = 0;
-  while (got < sizeof(key->k)) {
-    ssize_t n = getrandom((uint8_t *)key->k + got, sizeof(key->k) - got, 0);
-    if (n > 0) got += (size_t)n;
+  int rc = gz_random_bytes(key->k, sizeof(key->k));
+  if (rc != 0) {   /* no safe key without it, and callers have no error path */
+    fprintf(stderr, "gazelle: no random numbers (getrandom, /dev/urandom): %s\n", strerror(-rc));
+    abort();
   }
 }

@@ -1,5 +1,7 @@
 // xdp*: the af_xdp device's host side (xdp.h): the checks before the port opens,
 // starting and stopping the steering around it, and how it runs. Marshalling only.
+#include <set>
+
 #include "common.h"
 #include "xdp.h"
 
@@ -35,7 +37,15 @@ Napi::Object InfoObject(Napi::Env env) {
   return o;
 }
 
-void StopAtExit(void *) { gz_xdp_stop(); }
+// The environments (main thread, workers) whose end gives the stack's ports back: a
+// process or worker that ends without stack.close() (its sockets are released at the
+// next xdpPrepare, once the port is surely closed).
+std::set<napi_env> hooked;
+
+void StopAtEnvEnd(void *arg) {
+  hooked.erase(static_cast<napi_env>(arg));
+  gz_xdp_stop();
+}
 
 // Once the port is open: { ifname, ip, netmask, takeAll, ephemeralLo, ephemeralHi } -> info.
 Napi::Value XdpStart(const Napi::CallbackInfo &info) {
@@ -51,11 +61,7 @@ Napi::Value XdpStart(const Napi::CallbackInfo &info) {
   p.ephemeral_hi = (uint16_t)U32(cfg, "ephemeralHi");
   gz_error err{};
   if (gz_xdp_start(&p, &err) != 0) ThrowCoded(env, err);
-  static bool hooked = false;   // a process that exits without stack.close() gives its ports back
-  if (!hooked) {
-    napi_add_env_cleanup_hook(env, StopAtExit, nullptr);
-    hooked = true;
-  }
+  if (hooked.insert(env).second) napi_add_env_cleanup_hook(env, StopAtEnvEnd, static_cast<napi_env>(env));
   return InfoObject(env);
 }
 

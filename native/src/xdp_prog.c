@@ -270,6 +270,7 @@ static int trial_load(const char *ifname, int ifindex, const char *prog_path, st
 int gz_xdp_prepare(const char *ifname, const char *prog_path, char *note, size_t note_len,
                    struct gz_error *err) {
   note[0] = 0;
+  gz_xdp_release_sockets();   /* no port is open: any AF_XDP socket left is a closed port's */
   int ifindex = (int)if_nametoindex(ifname);
   if (!ifindex) return gz_fail(err, "ERR_GAZELLE_DEVICE_NOT_FOUND", "no network interface named %s", ifname);
   if (check_af_xdp(err) != 0) return -1;

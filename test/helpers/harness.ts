@@ -178,11 +178,14 @@ export class StackProcess {
 }
 
 /** Two processes joined by memif: a server-role stack and a client-role stack. */
-export async function memifPair(t: T, opts: { serverIp?: string; clientIp?: string; poll?: string; env?: NodeJS.ProcessEnv } = {}) {
+export async function memifPair(
+  t: T,
+  opts: { serverIp?: string; clientIp?: string; poll?: string; mtu?: number; env?: NodeJS.ProcessEnv } = {},
+) {
   const socket = memifSocket()
   const serverIp = opts.serverIp ?? '10.10.0.1'
   const clientIp = opts.clientIp ?? '10.10.0.2'
-  const extra = opts.poll ? { poll: opts.poll } : {}
+  const extra = { ...(opts.poll && { poll: opts.poll }), ...(opts.mtu && { mtu: opts.mtu }) }
   const server = await StackProcess.start(t, { name: 'memif-server', env: opts.env })
   await server.createStack({ device: { type: 'memif', role: 'server', socket }, ip: `${serverIp}/24`, ...extra })
   const client = await StackProcess.start(t, { name: 'memif-client', env: opts.env })

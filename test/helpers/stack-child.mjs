@@ -486,6 +486,23 @@ async function sendThenCloseStack({ host, port, bytes = 1 << 20 }) {
   return { closeMs: Date.now() - t0 }
 }
 
+// connect() with these options: did it throw, or emit 'error' (later), or connect?
+async function connectOutcome({ options, timeoutMs = 10000 }) {
+  let sock
+  try {
+    sock = transport().connect(options)
+  } catch (e) {
+    return { threw: true, ...errInfo(e) }
+  }
+  return withTimeout(new Promise((resolve) => {
+    sock.once('error', (e) => resolve({ threw: false, ...errInfo(e) }))
+    sock.once('connect', () => {
+      sock.destroy()
+      resolve({ threw: false, connected: true })
+    })
+  }), timeoutMs, 'connectOutcome')
+}
+
 // ---------- stack lifecycle ----------
 
 async function createStack({ options }) {
@@ -561,6 +578,7 @@ const commands = {
   createStack,
   tryCreateStack,
   closeStack,
+  connectOutcome,
   stats: async () => {
     if (!stack) throw Object.assign(new Error('no stack in this process'), { code: 'ERR_TEST_NO_STACK' })
     return stack.stats()

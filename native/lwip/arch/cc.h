@@ -20,6 +20,9 @@
 #define LWIP_PLATFORM_DIAG(x) do { printf x; } while (0)
 #define LWIP_PLATFORM_ASSERT(x) do { fprintf(stderr, "lwip assert: %s (%s:%d)\n", x, __FILE__, __LINE__); abort(); } while (0)
 
-#define LWIP_RAND() ((u32_t)random())
+/* The kernel's CSPRNG (src/lwip_arch.c): random() is unseeded, so every process picked
+ * the same first ephemeral port. */
+uint32_t gz_random_u32(void);
+#define LWIP_RAND() ((u32_t)gz_random_u32())
 
 #endif

@@ -37,20 +37,20 @@ t.test('plugin: invalid options fail app.ready() with the same errors', async (t
   for (const [opts, message] of bad.slice(1)) { // (Fastify hands a plugin {} for no options)
     const app = Fastify()
     app.register(gazelle, opts as any)
-    await t.rejects(app.ready(), { code: 'ERR_GAZELLE_INVALID_OPTION', message }, String(message))
+    await t.rejects(app.ready() as PromiseLike<unknown> as Promise<unknown>, { code: 'ERR_GAZELLE_INVALID_OPTION', message }, String(message))
   }
 })
 
 t.test('plugin: stack options with a typo fail app.ready() with the closest name', async (t) => {
   const app = Fastify()
   app.register(gazelle, { stack: { ...stackOptions, pol: 'busy' } as any })
-  await t.rejects(app.ready(), { code: 'ERR_GAZELLE_INVALID_OPTION', message: /^options\.pol is not an option: did you mean options\.poll\?/ })
+  await t.rejects(app.ready() as PromiseLike<unknown> as Promise<unknown>, { code: 'ERR_GAZELLE_INVALID_OPTION', message: /^options\.pol is not an option: did you mean options\.poll\?/ })
 })
 
 t.test('plugin: a server is bound once (plugin and serverFactory together are refused)', async (t) => {
   const app = Fastify({ serverFactory: serverFactory({ stack: fakeStack() }) })
   app.register(gazelle, { stack: fakeStack() })
-  await t.rejects(app.ready(), { code: 'ERR_GAZELLE_INVALID_OPTION', message: /bound to a stack once/ })
+  await t.rejects(app.ready() as PromiseLike<unknown> as Promise<unknown>, { code: 'ERR_GAZELLE_INVALID_OPTION', message: /bound to a stack once/ })
 })
 
 t.test('plugin: a given stack is exposed as app.gazelle and not closed by app.close()', async (t) => {
@@ -80,10 +80,10 @@ t.test('serverFactory builds the server Fastify would, with its timeouts', async
   t.equal(s.listening, false, 'not listening before listen()')
   await app.close()
 
-  const tls = Fastify({ serverFactory: serverFactory({ stack: stackOptions }), https: {} })
+  const tls = Fastify({ serverFactory: serverFactory({ stack: stackOptions }), https: {} } as any)
   t.ok(tls.server instanceof https.Server, 'https: an https.Server')
   await tls.close()
-  const h2 = Fastify({ serverFactory: serverFactory({ stack: stackOptions }), http2: true }) as any
+  const h2 = Fastify({ serverFactory: serverFactory({ stack: stackOptions }), http2: true } as any) as any
   t.ok(h2.server instanceof (http2.createServer().constructor as any), 'http2: an Http2Server')
   await h2.close()
 })

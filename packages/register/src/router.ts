@@ -4,13 +4,13 @@
 // "gazelle:route". The hooks ask it; it never touches a socket itself.
 import diagnostics from 'node:diagnostics_channel'
 import * as net from 'node:net'
-import { formatIPv4, parseCidr, parseIPv4 } from '@gazelle/stack'
+import { formatIPv4, listenHostKind, parseCidr, parseIPv4 } from '@gazelle/stack'
 import type { Stack } from '@gazelle/stack'
 import type { ListenMode, ResolvedConfig } from './config/types'
 import { registerError } from './errors'
 import type { NodeInternals } from './internals'
 import { RegisterLog } from './log'
-import { RouteTable, Target, parseRouteRule } from './rules'
+import { RouteTable, Target } from './rules'
 
 export type RouteKind = 'connect' | 'listen' | 'accept' | 'udp-bind' | 'udp-send' | 'refused'
 
@@ -51,7 +51,6 @@ export interface StackCounters {
 export type StackState = 'opening' | 'open' | 'failed' | 'closed'
 
 export const ROUTE_CHANNEL = 'gazelle:route'
-const ANY_HOSTS = new Set(['', '0.0.0.0', '::'])
 
 export class Router {
   readonly config: ResolvedConfig
@@ -87,8 +86,7 @@ export class Router {
     const subnet = parseCidr(config.address)!
     this.stackIpNumber = subnet.ip
     this.stackIp = formatIPv4(subnet.ip)
-    const parse = (list: string[]) => list.map((text) => parseRouteRule(text, subnet)!)
-    this.table = new RouteTable(subnet, parse(config.connect.stack), parse(config.connect.kernel))
+    this.table = new RouteTable(subnet, config.connect.stack, config.connect.kernel)
   }
 
   // ---- the stack ----
@@ -152,7 +150,7 @@ export class Router {
    * own → stack; any other → kernel), as Gazelle's bind does. */
   connectTarget(address: string, port: number, localAddress?: string | null): Target {
     if (!this.routing || net.isIP(address) !== 4) return 'kernel'
-    if (localAddress && !ANY_HOSTS.has(localAddress)) {
+    if (localAddress && listenHostKind(localAddress, this.stackIp) !== 'any') {
       return localAddress === this.stackIp ? 'stack' : 'kernel'
     }
     return this.table.target(parseIPv4(address)!, port)
@@ -162,20 +160,21 @@ export class Router {
    * default; every other address (loopback above all) → kernel. */
   listenMode(address: string | null | undefined, port: number): ListenMode {
     if (!this.routing) return 'kernel'
-    if (address === this.stackIp) return 'stack'
-    if (address === null || address === undefined || ANY_HOSTS.has(address)) {
-      return this.config.listen.ports.get(port) ?? this.config.listen.default
+    switch (listenHostKind(address, this.stackIp)) {
+      case 'stack': return 'stack'
+      case 'any': return this.config.listen.ports.get(port) ?? this.config.listen.default
+      default: return 'kernel' // loopback (never widened) or another address
     }
-    return 'kernel'
   }
 
-  /** A dgram socket binding to address (resolved) and port. */
-  udpBindMode(address: string, port: number): ListenMode {
+  /** A dgram socket binding to address (resolved): as listening, with the UDP default. */
+  udpBindMode(address: string): ListenMode {
     if (!this.routing) return 'kernel'
-    if (address === this.stackIp) return 'stack'
-    if (ANY_HOSTS.has(address)) return this.config.udp.bind
-    void port
-    return 'kernel'
+    switch (listenHostKind(address, this.stackIp)) {
+      case 'stack': return 'stack'
+      case 'any': return this.config.udp.bind
+      default: return 'kernel'
+    }
   }
 
   // ---- report ----

@@ -123,7 +123,7 @@ export class RoutedUdp {
 
   #decide(ip: string, cb: (err: Error | null, ip: string) => void): void {
     const port = this.pendingPort
-    const mode = this.router.udpBindMode(ip, port)
+    const mode = this.router.udpBindMode(ip)
     this.mode = mode
     this.router.record({ kind: 'udp-bind', target: mode, address: ip, port })
     if (mode === 'kernel') return cb(null, ip)

@@ -9,6 +9,7 @@ import { getSystemErrorMap } from 'node:util'
  * (only when the stack opens: its socket calls return -errno). */
 export const codes = {
   ERR_GAZELLE_INVALID_OPTION: 'an option or argument has the wrong type or value',
+  ERR_GAZELLE_PERMISSION: 'the process is not root and lacks what the device needs (hugepage files, network capabilities)',
   ERR_GAZELLE_NO_DPDK: 'the native addon or the DPDK libraries could not be loaded',
   ERR_GAZELLE_NO_HUGEPAGES: 'hugetlbfs is not mounted or has too few free hugepages (also native)',
   ERR_GAZELLE_DEVICE_EXISTS: 'a network interface with the tap name already exists, or another process uses the name',

@@ -103,6 +103,8 @@ export interface NativeStackConfig {
   /** "" to keep the port's MAC address */
   mac: string
   mtu: number
+  /** false: the link carries no checksums (memif between two stacks that both say so) */
+  checksums: boolean
   /** rx/tx queue pairs of the port (af_xdp: one AF_XDP socket each), polled in turn */
   queues: number
   mbufs: number

@@ -16,6 +16,14 @@ export interface MemifDeviceOptions {
   socket: string
   /** Interface id on that socket, so one server socket can serve several clients. Default 0. */
   id?: number
+  /**
+   * false: no IP/TCP/UDP checksums on this link, neither computed nor checked, as on the
+   * kernel's loopback: two processes on one host share the frames' memory, nothing on
+   * the way can corrupt them, and the two passes over every byte go. Both ends must set
+   * it: a stack that checks drops the other's unsummed frames (counted as ip.chkerr),
+   * so a mismatch fails to connect rather than pass bad data. Default true.
+   */
+  checksums?: boolean
 }
 
 /** A kernel tap interface (DPDK net_tap): kernel programs (curl, wrk) reach the stack. */
@@ -81,7 +89,9 @@ export interface StackOptions extends OpsOptions {
   gateway?: string
   /** MAC address "aa:bb:cc:dd:ee:ff"; default: the port's own. */
   mac?: string
-  /** Default 1500. */
+  /** Default 1500 (memif: 9000). At most 9000; memif up to 65000 (fewer TCP segments,
+   * ACKs and events per byte between two stacks; a memif client's MTU must be at least
+   * its server's). */
   mtu?: number
   /** Packet buffers in the pool. Default 8191. */
   mbufs?: number
@@ -148,6 +158,9 @@ const everyOptionListed: [UnlistedOption] extends [never] ? true : UnlistedOptio
 void everyOptionListed
 const DEVICE_TYPES: readonly DeviceType[] = ['memif', 'tap', 'af_packet', 'af_xdp', 'pci']
 const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
+/** The largest memif MTU: frames stay below 65535 bytes, the most LwIP's 16-bit lengths
+ * hold, and fit a 64-byte-aligned memif buffer. */
+const MEMIF_MAX_MTU = 65000
 const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
   busy: PollMode.Busy,
   adaptive: PollMode.Adaptive,
@@ -246,8 +259,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     netmask: prefixToNetmask(prefix),
     gateway,
     mac,
-    // memif joins two of our stacks in shared memory: jumbo frames cut per-packet work 6x
-    mtu: integer(options.mtu, 'options.mtu', 576, 9000, device.type === 'memif' ? 9000 : 1500),
+    // memif joins two of our stacks in shared memory: jumbo frames cut per-packet work 6x,
+    // and up to 65000 (frames near LwIP's 16-bit limit, mbuf chains in the process)
+    // another 7x: the user-mode stack's TSO/GRO between two processes
+    mtu: integer(options.mtu, 'options.mtu', 576, device.type === 'memif' ? MEMIF_MAX_MTU : 9000,
+      device.type === 'memif' ? 9000 : 1500),
     mbufs: integer(options.mbufs, 'options.mbufs', minMbufs, 1048575, Math.max(8191, minMbufs)),
     poll: oneOf(options.poll, 'options.poll', POLL_MODES, 'adaptive'),
     // 1 ms rides out a GC pause on the peer; shorter spins fall asleep mid-conversation
@@ -282,7 +298,7 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
   const type = oneOf(value.type, 'options.device.type', DEVICE_TYPES)
   switch (type) {
     case 'memif': {
-      checkKeys(value, ['type', 'role', 'socket', 'id'], 'options.device')
+      checkKeys(value, ['type', 'role', 'socket', 'id', 'checksums'], 'options.device')
       const role = oneOf(value.role, 'options.device.role', ['server', 'client'] as const)
       const socket = string(
         value.socket,
@@ -291,7 +307,8 @@ function resolveDevice(value: unknown, ip: number, prefix: number, subnet: strin
         (s) => s !== '' && !/[,=\0]/.test(s) && Buffer.byteLength(resolve(s)) <= SUN_PATH_MAX,
       )
       const id = integer(value.id, 'options.device.id', 0, 0xffffffff, 0)
-      return Object.freeze({ type, role, socket: resolve(socket), id })
+      const checksums = boolean(value.checksums, 'options.device.checksums', true)
+      return Object.freeze({ type, role, socket: resolve(socket), id, checksums })
     }
     case 'tap': {
       checkKeys(value, ['type', 'name', 'hostIp'], 'options.device')
@@ -354,6 +371,18 @@ function example(ip: number, prefix: number): string {
   return `${formatIPv4(prefix >= 31 ? ip ^ 1 : candidate)}/${prefix}`
 }
 
+/**
+ * memif ring and buffer sizes for an MTU: every frame gets one whole buffer. DPDK
+ * 22.11's memif transmit leaves the "next" flag of a packet's first descriptor as an
+ * earlier packet left it, so once a frame spans buffers, later packets get merged at
+ * the receiver (and lost). The client's sizes are the link's: its MTU must be at least
+ * the server's. 2048 slots up to a 9000 MTU; 512 of 64 KiB above (32 MiB per ring).
+ */
+function memifRing(mtu: number): string {
+  if (mtu > 9000) return `rsize=9,bsize=${Math.ceil((mtu + 14) / 64) * 64}`
+  return `rsize=11,bsize=${mtu > 1500 ? 10240 : 2048}`
+}
+
 function hasArg(args: string[], name: string): boolean {
   return args.some((a) => a === name || a.startsWith(`${name}=`))
 }
@@ -385,8 +414,7 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
   switch (d.type) {
     case 'memif':
       vdevName = `net_memif${n}`
-      // 2048-slot rings; buffers that hold a whole frame at the chosen MTU
-      vdevArgs = `role=${d.role},socket=${d.socket},socket-abstract=no,id=${d.id},rsize=11,bsize=${o.mtu > 1500 ? 10240 : 2048}`
+      vdevArgs = `role=${d.role},socket=${d.socket},socket-abstract=no,id=${d.id},${memifRing(o.mtu)}`
       break
     case 'tap':
       vdevName = `net_tap${n}`
@@ -418,6 +446,7 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
     gateway: o.gateway,
     mac: o.mac,
     mtu: o.mtu,
+    checksums: d.type !== 'memif' || d.checksums !== false,
     queues: d.type === 'af_xdp' ? d.queues! : 1,
     mbufs: o.mbufs,
     rxQueueSize: o.rxQueueSize,

@@ -6,7 +6,11 @@ import { loadBinding } from './binding'
 import { describeAfXdp, interfaceDefaults, prepareAfXdp, startAfXdp } from './af-xdp'
 import { FaultOptions, resolveFaults } from './faults'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
-import { GazelleError, errnoException, openError } from './errors'
+import { checkPrivileges } from './privileges'
+import { sweepLeftovers } from './leftovers'
+import { GazelleError, errnoException, openError, systemError } from './errors'
+import { invalidArgType, nodeError } from './node-errors'
+import { isIP } from 'node:net'
 import { formatIPv4, parseIPv4 } from './ip'
 import { EVENT_SLOTS, Ev, NativeBinding, NativeXdpInfo } from './native'
 import { DeviceOptions, ResolvedOptions, StackOptions, nativeConfig, resolveOptions } from './options'
@@ -124,14 +128,14 @@ export class Stack {
     if (o.path !== undefined) {
       throw invalidOption('options.path', 'undefined (the stack has no unix sockets)', o.path)
     }
+    // As node:net: argument types and ports throw here; what node finds out later (the
+    // lookup of a name, binding a local address) is an 'error' event on the socket.
     const port = validPort(o.port, 'options.port', false)
+    if (o.host !== undefined && typeof o.host !== 'string') throw invalidArgType('options.host', 'of type string', o.host)
+    if (o.localAddress !== undefined && !isIP(String(o.localAddress))) {
+      throw nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${String(o.localAddress)}`)
+    }
     const ip = parseIPv4(o.host)
-    if (ip === undefined) {
-      throw invalidOption('options.host', 'an IPv4 address like "10.0.0.2" (the stack does no DNS lookups)', o.host)
-    }
-    if (o.localAddress !== undefined && o.localAddress !== '0.0.0.0' && o.localAddress !== this.ip) {
-      throw invalidOption('options.localAddress', `the stack's address "${this.ip}" or "0.0.0.0"`, o.localAddress)
-    }
     const localPort = o.localPort === undefined ? 0 : validPort(o.localPort, 'options.localPort', true)
     if (o.timeout !== undefined && (typeof o.timeout !== 'number' || !(o.timeout >= 0) || !Number.isFinite(o.timeout))) {
       throw invalidOption('options.timeout', 'a non-negative finite number of ms', o.timeout)
@@ -153,8 +157,19 @@ export class Stack {
     if (noDelay) socket.setNoDelay(true)
     if (keepAlive) socket.setKeepAlive(true, keepAliveDelay)
 
-    const address = formatIPv4(ip)
-    const id = this[kClosed] ? -1 : this[kBinding].tcpConnect(ip, port, localPort)
+    let failure: Error | undefined
+    if (ip === undefined) {
+      failure = invalidOption('options.host', 'an IPv4 address like "10.0.0.2" (the stack does no DNS lookups)', o.host)
+    } else if (o.localAddress !== undefined && o.localAddress !== '0.0.0.0' && o.localAddress !== this.ip) {
+      failure = systemError('EADDRNOTAVAIL', 'bind', String(o.localAddress), localPort, true)
+    }
+    if (failure !== undefined) {
+      socket.connecting = true
+      process.nextTick(() => socket.destroy(failure))
+      return socket
+    }
+    const address = formatIPv4(ip!)
+    const id = this[kClosed] ? -1 : this[kBinding].tcpConnect(ip!, port, localPort)
     if (id < 0) {
       socket.connecting = true
       const err = this[kClosed]
@@ -363,6 +378,9 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     const binding = loadBinding()
     // Another thread's (a worker's): known before a device is made for nothing.
     if (binding.stackInUse()) throw stackOpen(' (in another thread)')
+    checkPrivileges(resolved)
+    // What killed stacks left (their hugepage files hold hugepages): before counting free ones.
+    const swept = sweepLeftovers({ hugepages: resolved.hugepages })
     checkHugepages(resolved)
     await prepareDevice(resolved.device, resolved.ip)
     const cleanedUp = resolved.device.type === 'af_xdp' ? prepareAfXdp(binding, resolved) : ''
@@ -394,6 +412,10 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       await waitForLink(binding, resolved.device)
       mac = binding.stackMac()
       ops = await StackOps.start(binding, resolved, mac, () => stack?.closed ?? true)
+      if (swept.length > 0) {
+        ops.log.write('info', 'leftovers-removed', { removed: swept.map((l) => l.path) },
+          `removed what ${[...new Set(swept.map((l) => l.pid))].join(', ')} left behind (processes that are gone)`)
+      }
     } catch (err) {
       unwind()
       throw err

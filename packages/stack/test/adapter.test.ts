@@ -106,7 +106,7 @@ t.test('connectOnStack settles once: connect, error, close, timeout, abort', asy
 
 t.test('listenOnStack resolves with the address, rejects with the error', async (t) => {
   const server: any = Object.assign(new EventEmitter(), {
-    listen(o: { port: number }) {
+    listen(this: EventEmitter, o: { port: number }) {
       process.nextTick(() => (o.port === 1 ? this.emit('error', new Error('EADDRINUSE')) : this.emit('listening')))
     },
     address: () => ({ address: '10.9.0.2', family: 'IPv4', port: 7000 }),

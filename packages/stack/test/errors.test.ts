@@ -1,4 +1,6 @@
+import * as fs from 'node:fs'
 import * as net from 'node:net'
+import * as path from 'node:path'
 import { constants } from 'node:os'
 import * as util from 'node:util'
 import t from 'tap'
@@ -20,14 +22,44 @@ t.test('every code is ERR_GAZELLE_* and described', async (t) => {
   t.equal(isGazelleCode('toString'), false)
 })
 
-t.test('the codes the native addon throws are in the table', async (t) => {
-  for (const code of ['ERR_GAZELLE_EAL', 'ERR_GAZELLE_DEVICE', 'ERR_GAZELLE_NO_HUGEPAGES',
-    'ERR_GAZELLE_STACK_OPEN', 'ERR_GAZELLE_STACK_CLOSED', 'ERR_GAZELLE_NO_INTERRUPT',
-    // af_xdp (native/src/xdp_*.c, port.c)
-    'ERR_GAZELLE_MTU', 'ERR_GAZELLE_NOT_ROOT', 'ERR_GAZELLE_DEVICE_NOT_FOUND', 'ERR_GAZELLE_DEVICE_SETUP',
-    'ERR_GAZELLE_XDP_UNSUPPORTED', 'ERR_GAZELLE_XDP_PROGRAM', 'ERR_GAZELLE_XDP_BUSY']) {
-    t.ok(code in codes, code)
+const REPO = path.resolve(__dirname, '..', '..', '..')
+
+/** Every ERR_GAZELLE_* code in the files under dir (ext: which files), with where it is. */
+function codesIn(dir: string, ext: RegExp, found = new Map<string, string>()): Map<string, string> {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules' && e.name !== 'dist') codesIn(p, ext, found)
+    } else if (ext.test(e.name)) {
+      for (const m of fs.readFileSync(p, 'utf8').matchAll(/ERR_GAZELLE_[A-Z0-9_]+/g)) {
+        if (!found.has(m[0])) found.set(m[0], path.relative(REPO, p))
+      }
+    }
   }
+  return found
+}
+
+t.test('the codes the native addon throws are in the table (openError makes them GazelleErrors)', async (t) => {
+  const native = codesIn(path.join(REPO, 'native', 'src'), /\.(c|cc|h)$/)
+  t.ok(native.size >= 5, `${native.size} codes in native/src`)
+  for (const [code, where] of native) t.ok(isGazelleCode(code), `${code} (${where}) is in codes`)
+})
+
+t.test("every ERR_GAZELLE_* code of the sources is in the README's troubleshooting table", async (t) => {
+  const found = codesIn(path.join(REPO, 'native', 'src'), /\.(c|cc|h)$/)
+  for (const pkg of fs.readdirSync(path.join(REPO, 'packages'))) {
+    const src = path.join(REPO, 'packages', pkg, 'src')
+    if (fs.existsSync(src)) codesIn(src, /\.(ts|js|mjs|cjs)$/, found)
+  }
+  for (const code of Object.keys(codes)) if (!found.has(code)) found.set(code, 'packages/stack/src/errors.ts')
+  const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8')
+  const rows = new Set<string>()
+  for (const line of readme.slice(readme.indexOf('\n## Troubleshooting')).split('\n')) {
+    if (!line.startsWith('|')) continue
+    for (const m of line.split('|')[1].matchAll(/`(ERR_GAZELLE_[A-Z0-9_]+)`/g)) rows.add(m[1])
+  }
+  t.ok(found.size >= 20, `${found.size} codes in the sources`)
+  for (const [code, where] of found) t.ok(rows.has(code), `${code} (${where}) has a row`)
 })
 
 t.test('GazelleError has code, name and a stack naming the code', async (t) => {

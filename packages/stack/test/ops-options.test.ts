@@ -1,12 +1,13 @@
 // Options for operators: control socket, logger, log level, metrics line.
 import t from 'tap'
+import type { Test } from 'tap'
 import { GazelleError } from '../src/errors'
 import { resolveOptions } from '../src/options'
 
 const good = { device: { type: 'tap', name: 'gz0', hostIp: '10.0.0.2/24' }, ip: '10.0.0.1/24' }
 const logger = { error() {}, warn() {}, info() {}, debug() {} }
 
-function rejects(t: Tap.Test, extra: Record<string, unknown>, name: string) {
+function rejects(t: Test, extra: Record<string, unknown>, name: string) {
   let err: unknown
   try {
     resolveOptions({ ...good, ...extra })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { GazelleError } from '../src/errors'
 import { PollMode } from '../src/native'
 import { builtProgram } from '../src/af-xdp'
@@ -8,7 +9,7 @@ const tap = { type: 'tap', name: 'gz0', hostIp: '10.0.0.2/24' }
 const good = { device: tap, ip: '10.0.0.1/24' }
 
 /** Asserts the options throw ERR_GAZELLE_INVALID_OPTION naming `name` and showing `shown`. */
-function rejects(t: Tap.Test, options: unknown, name: string, shown: string) {
+function rejects(t: Test, options: unknown, name: string, shown: string) {
   try {
     resolveOptions(options)
   } catch (err) {
@@ -94,6 +95,13 @@ t.test('every bad option names itself', async (t) => {
   rejects(t, { ...good, mtu: 100 }, 'options.mtu', '100')
   rejects(t, { ...good, mtu: '1500' }, 'options.mtu', '"1500"')
   rejects(t, { ...good, mtu: 9001 }, 'options.mtu', '9001')
+  const memifDevice = { type: 'memif', role: 'server', socket: '/run/gazelle/o.sock' }
+  rejects(t, { ...good, device: memifDevice, mtu: 65001 }, 'options.mtu', '65001')
+  rejects(t, { ...good, device: { ...memifDevice, checksums: 'no' } }, 'options.device.checksums', '"no"')
+  t.equal(nativeConfig(resolveOptions({ ...good, device: { ...memifDevice, checksums: false } }), 0, 1).checksums, false,
+    'memif checksums: false reaches the addon')
+  t.equal(nativeConfig(resolveOptions(good), 0, 1).checksums, true, 'other devices always sum')
+  t.equal(resolveOptions({ ...good, device: memifDevice, mtu: 65000 }).mtu, 65000, 'memif takes frames up to 64 KiB')
   rejects(t, { ...good, mbufs: 100 }, 'options.mbufs', '100')
   rejects(t, { ...good, mbufs: 8191.5 }, 'options.mbufs', '8191.5')
   rejects(t, { ...good, mbufs: 2 ** 21 }, 'options.mbufs', String(2 ** 21))
@@ -124,7 +132,7 @@ t.test('good options are kept', async (t) => {
     txQueueSize: 2048,
   })
   const m = resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: 'rel/a.sock', id: 3 } })
-  t.same(m.device, { type: 'memif', role: 'client', socket: `${process.cwd()}/rel/a.sock`, id: 3 })
+  t.same(m.device, { type: 'memif', role: 'client', socket: `${process.cwd()}/rel/a.sock`, id: 3, checksums: true })
   t.same(resolveOptions({ ...good, ip: '10.0.0.0/31', device: { ...tap, hostIp: '10.0.0.1/31' } }).prefix, 31)
   t.same(resolveOptions({ ...good, device: { type: 'af_packet', iface: 'veth0' } }).device, { type: 'af_packet', iface: 'veth0' })
   t.same(resolveOptions({ ...good, device: { type: 'pci', address: '0000:00:04.0' } }).device, { type: 'pci', address: '0000:00:04.0' })
@@ -154,6 +162,7 @@ t.test('nativeConfig: tap', async (t) => {
     gateway: 0,
     mac: '',
     mtu: 1500,
+    checksums: true,
     mbufs: 8191,
     rxQueueSize: 1024,
     txQueueSize: 1024,
@@ -180,6 +189,9 @@ t.test('nativeConfig: memif, af_packet, pci and EAL passthrough', async (t) => {
   const small = nativeConfig(
     resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: '/run/gz/a.sock' }, mtu: 1500 }), 1, 1)
   t.match(small.vdevArgs, /,bsize=2048$/, 'standard frames fit 2 KiB buffers')
+  const big = nativeConfig(
+    resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: '/run/gz/a.sock' }, mtu: 65000 }), 1, 1)
+  t.match(big.vdevArgs, /,rsize=9,bsize=65024$/, 'a 64 KiB frame fits one buffer (a frame never spans two on the ring)')
   t.equal(client.pollMode, PollMode.Interrupt)
   const af = nativeConfig(resolveOptions({ ...good, device: { type: 'af_packet', iface: 'veth1' } }), 2, 1)
   t.equal(af.vdevName, 'net_af_packet2')

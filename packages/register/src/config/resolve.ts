@@ -4,7 +4,7 @@
 // Stack options other than the device and address are createStack()'s to check.
 import { formatIPv4, invalidOption, parseCidr, prefixToNetmask } from '@gazelle/stack'
 import type { DeviceOptions, StackOptions } from '@gazelle/stack'
-import { RULE_EXPECTED, parseRouteRule } from '../rules'
+import { RULE_EXPECTED, isRouteRule } from '../rules'
 import { ENV_NAMES, LISTEN_MODES, deviceFromEnv, flagFromEnv, listFromEnv, listenFromEnv } from './env'
 import { findConfigFile } from './file'
 import { interfaceCidr } from './interface-address'
@@ -52,10 +52,10 @@ function oneOf<T extends string>(value: unknown, name: string, allowed: readonly
   return value as T
 }
 
-function rules(value: unknown, name: string, subnet: { ip: number; prefix: number }): string[] {
+function rules(value: unknown, name: string): string[] {
   if (!Array.isArray(value)) throw invalidOption(name, `an array of ${RULE_EXPECTED}`, value)
   value.forEach((entry, i) => {
-    if (!parseRouteRule(entry, subnet)) throw invalidOption(`${name}[${i}]`, RULE_EXPECTED, entry)
+    if (!isRouteRule(entry)) throw invalidOption(`${name}[${i}]`, RULE_EXPECTED, entry)
   })
   return (value as string[]).map((s) => s.trim())
 }
@@ -141,15 +141,14 @@ export function resolveConfig(config: RegisterConfig | Record<string, unknown>, 
   const r = new Reader(source ? `${source}: ` : '')
   r.known(data, TOP_KEYS)
   const { stack, address } = stackOptions(data, r, env)
-  const subnet = parseCidr(address)!
 
   const connect = r.object(data, 'connect', ['stack', 'kernel'])
   const stackRules = env.GAZELLE_ROUTES !== undefined
-    ? rules(listFromEnv(env.GAZELLE_ROUTES), 'GAZELLE_ROUTES', subnet)
-    : connect.stack === undefined ? [] : rules(connect.stack, r.name('connect.stack'), subnet)
+    ? rules(listFromEnv(env.GAZELLE_ROUTES), 'GAZELLE_ROUTES')
+    : connect.stack === undefined ? [] : rules(connect.stack, r.name('connect.stack'))
   const kernelRules = env.GAZELLE_KERNEL_ROUTES !== undefined
-    ? rules(listFromEnv(env.GAZELLE_KERNEL_ROUTES), 'GAZELLE_KERNEL_ROUTES', subnet)
-    : connect.kernel === undefined ? [] : rules(connect.kernel, r.name('connect.kernel'), subnet)
+    ? rules(listFromEnv(env.GAZELLE_KERNEL_ROUTES), 'GAZELLE_KERNEL_ROUTES')
+    : connect.kernel === undefined ? [] : rules(connect.kernel, r.name('connect.kernel'))
 
   const listen = r.object(data, 'listen', ['default', 'ports'])
   const envListen = env.GAZELLE_LISTEN ? listenFromEnv(env.GAZELLE_LISTEN) : undefined

@@ -8,6 +8,8 @@ import type { KernelServerHandle } from '../internals'
 import { StackListenHandle } from '../listen-handle'
 import type { Router } from '../router'
 
+const UV_TCP_IPV6ONLY = 1 // uv.h; net.js passes it in flags for { ipv6Only: true }
+
 type Listen2 = (this: ServerInternals, address: string | null, port: number, addressType: number,
   backlog: number, fd?: number, flags?: number) => void
 
@@ -52,7 +54,8 @@ export function installListenHook(router: Router): void {
       }
       return original.call(this, address, port, addressType, backlog, fd, flags)
     }
-    let mode = router.listenMode(address, port)
+    // ipv6Only: the app asked for IPv6 alone, which the stack does not speak.
+    let mode = (flags ?? 0) & UV_TCP_IPV6ONLY ? 'kernel' : router.listenMode(address, port)
     if (mode !== 'kernel' && servesClusterWorkers()) {
       router.notRoutable('cluster', `port ${port} is served to cluster workers (connections travel as kernel handles)`, { port })
       mode = 'kernel'
