@@ -197,6 +197,8 @@ int gz_tcp_local_port(uint32_t id);
 /* Returns bytes accepted (fewer than len: the send buffer is full, GZ_EV_WRITABLE
  * follows), or -EPIPE if id is no live connection. */
 long gz_tcp_write(uint32_t id, const void *data, size_t len);
+/* Bytes one gz_tcp_write takes whole now (<= 64 KiB; 0 if the send queue is full), or -EPIPE. */
+long gz_tcp_room(uint32_t id);
 int gz_tcp_shutdown(uint32_t id);
 int gz_tcp_close(uint32_t id);
 int gz_tcp_abort(uint32_t id);
