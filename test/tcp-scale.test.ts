@@ -2,10 +2,10 @@
 // 500, each echoing a few bytes, held, then closed; none fails (no ETIMEDOUT from a burst
 // whose SYNs or ACKs were lost), and both connection tables empty afterwards (the side
 // that closed first keeps its TIME-WAITs, counted apart). The 100,000-connection run is
-// a benchmark: npm run bench -- reliability/conns.
+// a benchmark: npm run bench -- reliability/conns. The same from a kernel client through a tap.
 import t from 'tap'
 import { cleanup, memifSocket } from './helpers/cleanup'
-import { StackProcess, needStack, waitFor } from './helpers/harness'
+import { StackProcess, needStack, tapStack, waitFor } from './helpers/harness'
 
 cleanup.hook(t)
 
@@ -38,4 +38,25 @@ t.test('memif: 10,000 connections in bursts of 500 all connect, echo and close',
   t.comment(`server tcp ${JSON.stringify(s)}\nclient tcp ${JSON.stringify(c)}`)
   t.equal(c.sockets, 0, 'client: no socket left')
   t.equal(c.pcbs, c.timeWait, `client: only TIME-WAITs left (${c.timeWait})`)
+})
+
+t.test('tap: 10,000 connections from a kernel client in bursts of 500 all connect, echo and close', needStack(), async (t) => {
+  const { netns, stackIp, stack } = await tapStack(t)
+  await stack.use('conns')
+  const kernel = await StackProcess.start(t, { kernel: true, netns, name: 'scale-kernel-client' })
+  await kernel.use('conns')
+  const { port } = await stack.call('listen', { mode: 'echo' })
+  const [open, closed] = await kernel.call('connsRun', { host: stackIp, port, count: 10_000, burst: 500, bytes: 32 }, 240_000)
+  t.comment(`open ${JSON.stringify(open)} closed ${JSON.stringify(closed)}`)
+  t.equal(open.ok, 10_000, 'all 10,000 connected and echoed')
+  t.same(open.codes, {}, 'no connection failed')
+  let last: Record<string, number> = {}
+  await waitFor(async () => {
+    last = await stack.call('tcpStats')
+    return last.pcbs === 0 && last.sockets === 1
+  }, 30_000, 'the stack table to empty').catch((e) => {
+    t.comment(`stack tcp: ${JSON.stringify(last)}`)
+    throw e
+  })
+  t.pass('the stack keeps only its listener (it closed second: no TIME-WAIT)')
 })
