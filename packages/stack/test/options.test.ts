@@ -118,18 +118,22 @@ t.test('every bad option names itself', async (t) => {
   rejects(t, { ...good, hugepages: true }, 'options.hugepages', 'true')
   rejects(t, { ...good, rxQueueSize: 1000 }, 'options.rxQueueSize', '1000')
   rejects(t, { ...good, txQueueSize: 32 }, 'options.txQueueSize', '32')
+  rejects(t, { ...good, maxConnections: 0 }, 'options.maxConnections', '0')
+  rejects(t, { ...good, maxConnections: 1.5 }, 'options.maxConnections', '1.5')
+  rejects(t, { ...good, maxConnections: '100' }, 'options.maxConnections', '"100"')
 })
 
 t.test('good options are kept', async (t) => {
   const o = resolveOptions({
     ...good, gateway: '10.0.0.254', mac: '02:AA:bb:00:00:01', mtu: 9000, mbufs: 16383,
     poll: 'busy', spinMicros: 0, idleMillis: 5, eal: ['--in-memory'], hugepages: false,
-    rxQueueSize: 512, txQueueSize: 2048,
+    rxQueueSize: 512, txQueueSize: 2048, maxConnections: 250000,
   })
+  t.equal(resolveOptions(good).maxConnections, 100000, 'maxConnections defaults to 100,000')
   t.match(o, {
     gateway: 0x0a0000fe, mac: '02:aa:bb:00:00:01', mtu: 9000, mbufs: 16383, poll: 'busy',
     spinMicros: 0, idleMillis: 5, eal: ['--in-memory'], hugepages: false, rxQueueSize: 512,
-    txQueueSize: 2048,
+    txQueueSize: 2048, maxConnections: 250000,
   })
   const m = resolveOptions({ ...good, device: { type: 'memif', role: 'client', socket: 'rel/a.sock', id: 3 } })
   t.same(m.device, { type: 'memif', role: 'client', socket: `${process.cwd()}/rel/a.sock`, id: 3, checksums: true })
