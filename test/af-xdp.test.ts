@@ -31,6 +31,9 @@ t.test('af_xdp: the kernel and a stack share an interface and its address', need
     t.match(xdp, { bifurcated: 1, sockets: 1, zeroCopy: 0 }, 'veth: copy mode (no XSK zero-copy in its driver)')
     const ctl = await gazellectl(['stats', String(stack.pid)])
     t.match(ctl.stdout, /AF_XDP +mode +copy +xdp +driver/, `gazellectl shows the mode\n${ctl.stdout}${ctl.stderr}`)
+    await stack.use('ops')
+    const { text } = await stack.call('metricsText')
+    t.match(text, /gazelle_xdp_zero_copy\{device="af_xdp:gzsrv"\} 0/, 'and Prometheus')
   })
 
   await t.test('curl reaches a stack server and a kernel server on the same address', async (t) => {
@@ -152,8 +155,12 @@ t.test('af_xdp: a stack that dies leaves the host working, and the next one clea
   const r = await execIn(cli, 'curl', [...curl, `http://${SERVER_IP}:7000/after-crash`])
   t.match(r.stdout, /^hello from gazelle GET \/after-crash 0 /, 'the dead stack\'s port works for the kernel at once')
 
-  const second = await StackProcess.start(t, { name: 'xdp-next', netns: srv })
-  await second.createStack({ device: XDP_DEVICE, ip: 'auto' })
+  const second = await (await StackProcess.start(t, { name: 'xdp-next', netns: srv })).use('ops')
+  await second.call('createStackWithLog', { options: { device: XDP_DEVICE, ip: 'auto' } }, 60_000)
+  const logs = (await second.call('logRecords')) as { level: string; event: string; msg: string }[]
+  t.match(logs.find((l) => l.event === 'xdp-stale'), { level: 'warn', msg: new RegExp(`pid ${first.pid} left on gzsrv`) },
+    'it says it removed what the dead stack left')
+  t.match(logs.find((l) => l.event === 'xdp-mode'), { level: 'info', msg: /af_xdp on gzsrv \(1 queue\): copy mode, driver XDP/ })
   const { port } = await second.call('httpServer', { port: 7001 })
   const again = await execIn(cli, 'curl', [...curl, `http://${SERVER_IP}:${port}/next`])
   t.match(again.stdout, /^hello from gazelle GET \/next 0 /, 'a new stack takes the interface over')

@@ -11,6 +11,7 @@ import { cleanup, createKernelTap, execIn } from './helpers/cleanup'
 import { needStack } from './helpers/harness'
 import { App, HOST_IP, STACK_IP, registerNetns, stackEnv, startApp } from './helpers/register'
 import { makeTestPki } from './helpers/tls'
+import type { RegisterConfig } from '@gazelle/register/api'
 
 cleanup.hook(t)
 const curl = ['-sS', '--noproxy', '*', '--max-time', '5']
@@ -44,6 +45,27 @@ t.test('mistakes stop the app before it runs, with one typed error naming the ca
   const r = await execIn(netns, 'curl', [...curl, 'http://127.0.0.1:7200/'])
   t.match(r.stdout, /^hello from .*127\.0\.0\.1/, 'served by the kernel')
   await fallback.stop()
+})
+
+t.test('a config file (GAZELLE_CONFIG), typed as RegisterConfig', needStack(), async (t) => {
+  const { netns, tap } = registerNetns(t)
+  const name = tap()
+  const config: RegisterConfig = {
+    stack: { device: { type: 'tap', name, hostIp: `${HOST_IP}/24` }, ip: `${STACK_IP}/24` },
+    listen: { default: 'both', ports: { 7200: 'kernel' } },
+    report: true,
+  }
+  const file = path.join(os.tmpdir(), `gazelle-register-config-${process.pid}.json`)
+  cleanup.files.add(file)
+  fs.writeFileSync(file, JSON.stringify(config))
+  const app = startApp(t, { netns, script: 'edge/hello.js', mode: 'import', env: { GAZELLE_CONFIG: file } })
+  app.tap = name
+  await app.waitFor(/^ready hello/m)
+  t.match(app.output(), new RegExp(`gazelle: ${STACK_IP}/24 on tap:${name} .*listen both \\(7200 kernel\\)`), 'the start line shows the file\'s rules')
+  t.equal((await execIn(netns, 'curl', [...curl, 'http://127.0.0.1:7200/'])).code, 0, 'port 7200 is served by the kernel')
+  t.not((await execIn(netns, 'curl', [...curl, `http://${STACK_IP}:7200/`])).code, 0, 'and not on the stack')
+  await app.stop()
+  t.match(app.report(), { listen: { kernel: 1, both: 0 } }, 'report: true in the file')
 })
 
 t.test('GAZELLE_OFF=1: the register loads and routes nothing', needStack(), async (t) => {
@@ -103,7 +125,7 @@ t.test('an ESM app at the edges', needStack(), async (t) => {
   const peers = startApp(t, { netns, script: 'kernel/peers.js', mode: 'none', env: { TLS_KEY: files[0], TLS_CERT: files[1] }, name: 'peers' })
   await peers.waitFor(/^ready https /m)
   await peers.waitFor(/^ready http /m)
-  const app = startApp(t, { netns, script: 'edge/edge.mjs', mode: 'import', env: { ...stackEnv(tap()), PEER: HOST_IP, CA_FILE: pki.caFile } })
+  const app = startApp(t, { netns, script: 'edge/edge.mjs', mode: 'import', env: { ...stackEnv(tap()), PEER: HOST_IP, STACK_IP, CA_FILE: pki.caFile } })
   t.equal((await app.exited(60_000)).code, 0, 'the app ends by itself')
   const r = app.results()
   t.same(r.esmTls, { local: STACK_IP, remote: STACK_IP }, '`import { connect } from "node:tls"` routes (syncBuiltinESMExports)')
@@ -111,9 +133,11 @@ t.test('an ESM app at the edges', needStack(), async (t) => {
   t.same(r.errors, {
     refused: { code: 'ECONNREFUSED', message: `connect ECONNREFUSED ${HOST_IP}:1`, syscall: 'connect' },
     timedOut: true, peerSaw: 'ECONNRESET', local: null,
-  }, 'node\'s own ECONNREFUSED; setTimeout fires; resetAndDestroy resets')
-  t.same(r.backpressure, { down: true, downBytes: 16 << 20, pauses: 4, up: true, upBytes: 16 << 20, drains: true },
-    '16 MiB each way with the reader pausing: nothing lost or reordered, drain events')
+    inUse: { code: 'EADDRINUSE', message: `listen EADDRINUSE: address already in use ${STACK_IP}:7300`, listening: false },
+  }, 'node\'s own ECONNREFUSED and EADDRINUSE; setTimeout fires; resetAndDestroy resets')
+  t.notOk(r.secondListening, 'a listener that failed never emits \'listening\'')
+  t.same(r.backpressure, { down: true, downBytes: 16 << 20, pauses: 4, up: true, upBytes: 16 << 20, drains: true, upWritten: 16 << 20 },
+    '16 MiB each way with the reader pausing: nothing lost or reordered, drain events, bytesWritten')
   t.same(r.untouched, { unix: 'unix ok', local6: '::1', v6handle: 'TCP' }, 'unix sockets and IPv6 (ipv6Only listeners too) are the kernel\'s')
   t.same(r.worker, { local: HOST_IP }, 'a worker thread\'s socket is the kernel\'s')
   t.match(app.report(), { connect: { stack: 7 } }, JSON.stringify(app.report()))

@@ -39,7 +39,7 @@ for (const mode of ['import', 'require'] as LoadMode[]) {
   t.test(`servers on the stack, register loaded with ${mode === 'import' ? '--import' : '-r'}`, needStack(), async (t) => {
     const { netns, tap } = registerNetns(t)
     const app = startApp(t, { netns, script: 'servers/all.js', mode, env: { ...stackEnv(tap()), ...tls }, name: 'servers' })
-    await app.waitFor(/^gazelle: 10\.20\.0\.2\/24 on tap .*listen both/m, 30_000)
+    await app.waitFor(/^gazelle: 10\.20\.0\.2\/24 on tap:\S+ .*listen both/m, 30_000)
     for (const name of APPS) await app.waitFor(new RegExp(`^ready ${name} \\d+$`, 'm'), 30_000)
     const before = (await ctlJson(['stats', String(app.pid)])).counters
 

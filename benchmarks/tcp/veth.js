@@ -8,6 +8,7 @@
 const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
 const { vethPair } = require('../netns')
 const { kinds } = require('../http/kinds')
+const { ROWS } = require('./suite')
 
 const PORT = 7100
 const MESSAGES = 20000
@@ -56,15 +57,7 @@ async function run ({ rounds, log, options: values }) {
     `${rounds} alternating rounds; node:net client in another network namespace over a veth pair; ` +
       `${MESSAGES} ping-pongs, ${BULK_BYTES / 1048576} MiB bulk to the server. ${footer}`,
     '',
-    ratioTable(samples, [
-      ['RTT p50 (us, 64 B)', 'rtt.p50us', 1],
-      ['RTT p99 (us, 64 B)', 'rtt.p99us', 1],
-      ['RTT client CPU (cores)', 'rtt.clientCpu', 2],
-      ['RTT server CPU (cores)', 'rtt.serverCpu', 2],
-      ['Bulk (Gbit/s, 1 conn)', 'bulk.gbps', 2],
-      ['Bulk client CPU (cores)', 'bulk.clientCpu', 2],
-      ['Bulk server CPU (cores)', 'bulk.serverCpu', 2]
-    ], undefined, sides)
+    ratioTable(samples, ROWS, undefined, sides)
   ].join('\n')
 }
 

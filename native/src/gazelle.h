@@ -58,6 +58,7 @@ void gz_port_tx_now(void *mbuf);   /* queues it as it is (past the faults) */
 void *gz_port_copy(void *mbuf);    /* a copy from the pool, or NULL */
 void gz_port_flush(void);
 bool gz_port_tx_kick_costly(void);   /* tx_burst ends in a system call (af_packet) */
+bool gz_port_tx_copies(void);        /* tx_burst copies frames out: external buffers are fine */
 unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring (or held by faults) */
 /* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
 void gz_port_request_cksum(void *mbuf);

@@ -25,6 +25,7 @@ static struct netif netif;
 static bool netif_added;
 static bool lwip_ready;
 static bool tx_cksum_offload;
+static bool tx_lends;   /* frames in one pbuf go out as external buffers (tx_lend) */
 
 static void rx_pbuf_free(struct pbuf *p) {
   struct rx_pbuf *rp = (struct rx_pbuf *)p;
@@ -89,8 +90,56 @@ static struct rte_mbuf *tx_chain(struct pbuf *p) {
   return head;
 }
 
+/* A sent frame's pbuf lent to the port: the mbuf points into it (an external buffer)
+ * and holds a reference until the port is done with it. */
+struct tx_loan {
+  struct rte_mbuf_ext_shared_info shinfo;
+  struct pbuf *p;
+};
+
+static void tx_loan_end(void *addr, void *opaque) {
+  struct tx_loan *loan = opaque;
+  pbuf_free(loan->p);
+  gz_mem_free(loan);
+}
+
+/* Frames at least this large are lent, not copied (attaching costs about what copying
+ * a few hundred bytes does). */
+#define TX_LOAN_MIN 1024
+
+/* The frame in one pbuf, sent without copying it into the mbuf: the port copies it out
+ * in tx_burst anyway (gz_port_tx_copies). LwIP is built for this: while the pbuf is
+ * referenced here, tcp_output_segment_busy() keeps a retransmission from rewriting it.
+ * NULL: copy instead. */
+static struct rte_mbuf *tx_lend(struct pbuf *p) {
+  struct rte_mbuf *m = gz_port_alloc();
+  if (!m) return NULL;
+  struct tx_loan *loan = gz_mem_malloc(sizeof(*loan));
+  if (!loan) {
+    rte_pktmbuf_free(m);
+    return NULL;
+  }
+  loan->p = p;
+  pbuf_ref(p);
+  loan->shinfo.free_cb = tx_loan_end;
+  loan->shinfo.fcb_opaque = loan;
+  rte_mbuf_ext_refcnt_set(&loan->shinfo, 1);
+  rte_pktmbuf_attach_extbuf(m, p->payload, RTE_BAD_IOVA, p->len, &loan->shinfo);
+  m->data_len = p->len;
+  m->pkt_len = p->len;
+  return m;
+}
+
 static err_t linkoutput(struct netif *nif, struct pbuf *p) {
   if (unlikely(gz_neigh_intercept(p->payload, p->len))) return ERR_OK;   /* af_xdp: the kernel resolves */
+  /* (Not while faults are injected: a corrupted frame would corrupt its retransmission.) */
+  if (p->next == NULL && p->len >= TX_LOAN_MIN && tx_lends && !gz_loop.faults_on) {
+    struct rte_mbuf *lent = tx_lend(p);
+    if (lent) {
+      gz_port_tx(lent);
+      return ERR_OK;
+    }
+  }
   struct rte_mbuf *m = gz_port_alloc();
   if (!m) return ERR_MEM;
   if (p->tot_len > rte_pktmbuf_tailroom(m)) {
@@ -138,6 +187,7 @@ int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[
   memcpy(netif.hwaddr, mac, 6);
   netif.mtu = mtu;
   tx_cksum_offload = cksum_offload;
+  tx_lends = gz_port_tx_copies() && !cksum_offload;   /* offload requests write the headers */
   /* Received checksums are always checked: a corrupt frame is counted and dropped. */
   NETIF_SET_CHECKSUM_CTRL(&netif, cksum_offload
                                       ? NETIF_CHECKSUM_CHECK_IP | NETIF_CHECKSUM_CHECK_UDP |

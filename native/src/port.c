@@ -38,6 +38,7 @@ static struct {
   bool rx_intr;
   int wake_fd;            /* net_af_packet: its packet socket stands in for an rx interrupt */
   bool tx_kick_costly;    /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
+  bool tx_copies;         /* net_memif, net_af_packet: tx_burst copies every frame out */
   bool probed;
   uint16_t queues;        /* rx/tx queue pairs (af_xdp: one socket each) */
   uint16_t next_rxq;
@@ -202,6 +203,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
   port.started = true;
   rte_eth_allmulticast_enable(port.id);
+  port.tx_copies = strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
     if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
@@ -313,6 +315,11 @@ unsigned gz_port_tx_pending(void) { return port.tx_len + (gz_loop.faults_on ? gz
  * tx_burst: one kick per poll instead of one per answered socket saves a system call
  * per request under load (the frames wait for the poll's last JS call, no longer). */
 bool gz_port_tx_kick_costly(void) { return port.tx_kick_costly; }
+
+/* memif and af_packet copy each frame out of its mbuf inside tx_burst, then free it:
+ * an mbuf may point at memory that is not the pool's (an external buffer). Not so for
+ * af_xdp (an mbuf of its pool is a UMEM frame) or a NIC (DMA needs the IOVA). */
+bool gz_port_tx_copies(void) { return port.tx_copies; }
 
 uint64_t gz_port_tx_handed(void) { return port.tx_handed; }
 

@@ -16,11 +16,13 @@
 #include <unistd.h>
 
 #include "lwip/etharp.h"
+#include "lwip/sys.h"
 #include "lwip/timeouts.h"
 #include "xdp.h"
 
 #define FAST_MS 1        /* while a lookup is outstanding */
 #define SLOW_MS 20       /* otherwise: neighbour changes */
+#define REVALIDATE_MS 30000   /* a stale entry of ours is confirmed by the kernel this often */
 #define MAX_WANTED ARP_TABLE_SIZE
 
 struct wanted {
@@ -28,6 +30,7 @@ struct wanted {
   bool added;            /* a static entry is in LwIP's table */
   bool asked;            /* waiting for the kernel's answer to our lookup */
   bool resolving;        /* waiting for the kernel's ARP exchange */
+  bool stale;            /* the kernel has not confirmed the address lately */
 };
 
 static struct {
@@ -37,6 +40,7 @@ static struct {
   struct wanted w[MAX_WANTED];
   unsigned n;
   unsigned next_evict;
+  uint32_t last_revalidate;
 } nb = {.fd = -1};
 
 static struct wanted *find(uint32_t ip) {
@@ -146,6 +150,7 @@ static void on_neigh(const struct nlmsghdr *h) {
     memcpy(e.addr, mac, 6);
     if (etharp_add_static_entry(&a, &e) == ERR_OK) w->added = true;   /* sends what LwIP queued */
     w->asked = w->resolving = false;
+    w->stale = (nd->ndm_state & NUD_STALE) != 0;
   } else if (w->asked && !(nd->ndm_state & NUD_INCOMPLETE)) {
     resolve(w);    /* no address known (none, or failed): the kernel tries again */
   } else if (nd->ndm_state & NUD_FAILED) {
@@ -175,8 +180,26 @@ bool gz_neigh_poll(void) {
   return false;
 }
 
+/* The kernel confirms an address only when it sends there itself: a MAC that changed
+ * without a gratuitous ARP would stay in a stale entry (and in LwIP's static one) while
+ * only the stack talks to that neighbour. So the stack's stale entries are handed to the
+ * kernel's unicast probe now and then (NTF_USE: STALE -> DELAY -> PROBE); a new MAC, or
+ * a failure, comes back as an event. */
+static void revalidate(void) {
+  uint32_t now = sys_now();
+  if (now - nb.last_revalidate < REVALIDATE_MS) return;
+  nb.last_revalidate = now;
+  for (unsigned i = 0; i < nb.n; i++) {
+    struct wanted *w = &nb.w[i];
+    if (!w->added || !w->stale) continue;
+    w->stale = false;
+    send_request(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE, NTF_USE, w->ip);
+  }
+}
+
 static void neigh_timer(void *arg) {
   bool waiting = gz_neigh_poll();
+  revalidate();
   sys_timeout(waiting ? FAST_MS : SLOW_MS, neigh_timer, NULL);
 }
 

@@ -124,7 +124,7 @@ export class App {
     }
     this.kill('SIGKILL') // whatever of its group is left
     // Only a tap its stack made (not one the test made to be in its way).
-    if (this.tap && this.netns && this.#out.includes(`on tap ${this.tap} `)) {
+    if (this.tap && this.netns && this.#out.includes(`on tap:${this.tap} `)) {
       const { netns, tap } = this
       await waitFor(() => !run('ip', ['-n', netns, 'link', 'show', 'dev', tap], 5000).ok, 10_000, `tap ${tap} to go away`).catch(() => undefined)
     }

@@ -5,8 +5,7 @@
 // --import awaits the stack (a failure stops the process before the app runs); -r cannot
 // await, so sockets and listeners that route wait for the stack in the meantime.
 import { isMainThread } from 'node:worker_threads'
-import { createStack, GazelleError } from '@gazelle/stack'
-import type { Stack } from '@gazelle/stack'
+import { createStack, deviceLabel, GazelleError } from '@gazelle/stack'
 import { loadConfig } from './config/resolve'
 import type { ResolvedConfig } from './config/types'
 import { flagFromEnv } from './config/env'
@@ -17,6 +16,7 @@ import { installListenHook } from './hooks/listen'
 import { installResetHook } from './hooks/reset'
 import { installTlsHook } from './hooks/tls'
 import { installTransferHook } from './hooks/transfer'
+import { installWriteHook } from './hooks/write'
 import { probeInternals } from './internals'
 import { RegisterLog } from './log'
 import { Router } from './router'
@@ -58,17 +58,6 @@ function processSkip(config: ResolvedConfig, env: NodeJS.ProcessEnv): string | n
   return null
 }
 
-function deviceLabel(stack: Stack): string {
-  const d = stack.device
-  switch (d.type) {
-    case 'tap': return `tap ${d.name}`
-    case 'memif': return `memif ${d.role} ${d.socket}${d.id ? `#${d.id}` : ''}`
-    case 'af_packet': return `af_packet ${d.iface}`
-    case 'af_xdp': return `af_xdp ${d.iface}`
-    case 'pci': return `pci ${d.address}`
-  }
-}
-
 /** createStack()'s option errors name "options.x": name the key as the user set it. */
 function renameOptionError(err: unknown, config: ResolvedConfig): unknown {
   const e = err as GazelleError
@@ -82,7 +71,7 @@ function open(router: Router, entry: Entry): Promise<void> {
   const { config, log } = router
   return createStack(config.stack).then((stack) => {
     router.opened(stack)
-    log.info(`${stack.ip}/${stack.prefixLength} on ${deviceLabel(stack)} (pid ${process.pid}); ${router.describeRoutes()}`)
+    log.info(`${stack.ip}/${stack.prefixLength} on ${deviceLabel(stack.device)} (pid ${process.pid}); ${router.describeRoutes()}`)
   }, (cause: unknown) => {
     const err = renameOptionError(cause, config) as Error
     router.failed(err)
@@ -126,6 +115,7 @@ function install(router: Router): void {
   installConnectHook(router)
   installTlsHook(router)
   installResetHook()
+  installWriteHook()
   installListenHook(router)
   installDgramHook(router)
   installTransferHook()

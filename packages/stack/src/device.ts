@@ -127,8 +127,18 @@ export async function prepareDevice(device: Readonly<DeviceOptions>, stackIp: nu
   }
 }
 
+/** The one place the stack creates a missing memif socket directory (as root, silently
+ * elsewhere would turn a typo in a path into a directory tree). */
+export const MEMIF_RUN_DIR = '/run/gazelle'
+
 async function prepareMemifServer(path: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true })
+  const dir = dirname(path)
+  if (dir === MEMIF_RUN_DIR || dir.startsWith(`${MEMIF_RUN_DIR}/`)) {
+    mkdirSync(dir, { recursive: true })
+  } else if (!existsSync(dir)) {
+    throw invalidOption('options.device.socket',
+      `a path in a directory that exists (${dir} does not; the stack creates missing directories only under ${MEMIF_RUN_DIR})`, path)
+  }
   let isSocket: boolean
   try {
     isSocket = statSync(path).isSocket()

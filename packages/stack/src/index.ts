@@ -20,6 +20,8 @@ export {
   isLoopbackHost, exposePeer, withPeerAddress, peerAddressSupported, isStackSocket, wrappedStackSocket,
 } from './adapter'
 export type { RouteMatcher, RouteRule, ConnectOnStackOptions, ListenHostKind } from './adapter'
+// How operators see a device (gazellectl, logs, metric labels): "tap:gz0"...
+export { deviceLabel } from './device-label'
 export { UdpSocket } from './udp-socket'
 export type { RemoteInfo, BindOptions } from './udp-socket'
 export type { UdpSocketOptions, SocketType, SendCallback } from './udp-args'
@@ -29,6 +31,8 @@ export type { FaultOptions, FaultRates } from './faults'
 // Operators: control socket protocol, logger, metrics
 export { defaultControlDir, controlSocketPath, pidOfSocketName } from './control/paths'
 export { LATENCY_STAGES } from './control/protocol'
+export { findLeftovers, sweepLeftovers, dpdkRuntimeDir } from './leftovers'
+export type { Leftover, LeftoverDirs } from './leftovers'
 export type {
   ControlRequest, ControlResponse, ControlCommand, InfoResult, StatsResult, ConnEntry, LatencyResult, CaptureStatus,
 } from './control/protocol'

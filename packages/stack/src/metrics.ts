@@ -39,6 +39,16 @@ const GAUGES: readonly [string, string, string, string][] = [
   ['gazelle_mempool_free_buffers', 'Packet buffers free', 'mempool', 'free'],
   ['gazelle_tcp_sockets', 'TCP sockets and listeners JavaScript holds', 'tcp', 'sockets'],
 ]
+/** af_xdp only (stats().xdp): where the XDP program sent frames, and how the device runs. */
+const XDP_COUNTERS: readonly [string, string, string, string][] = [
+  ['gazelle_xdp_to_stack_frames_total', 'Frames the XDP program handed to the stack', 'xdp', 'toStack'],
+  ['gazelle_xdp_to_kernel_frames_total', 'Frames the XDP program passed to the kernel', 'xdp', 'toKernel'],
+]
+const XDP_GAUGES: readonly [string, string, string, string][] = [
+  ['gazelle_xdp_zero_copy', 'Whether the AF_XDP sockets run zero-copy (1) or copy mode (0)', 'xdp', 'zeroCopy'],
+  ['gazelle_xdp_claimed_ports', 'Ports the stack holds on the kernel\'s address outside its ephemeral range', 'xdp', 'claimedPorts'],
+  ['gazelle_xdp_neighbours', 'Next hops learnt from the kernel\'s neighbour table', 'xdp', 'neighbours'],
+]
 const PROTOCOLS = ['link', 'etharp', 'ip', 'ipFrag', 'icmp', 'udp', 'tcp'] as const
 const PACKET_EVENTS = ['xmit', 'recv', 'drop'] as const
 const ERROR_KINDS = ['chkerr', 'lenerr', 'memerr', 'rterr', 'proterr', 'opterr', 'err'] as const
@@ -61,7 +71,8 @@ export function registerMetrics(source: MetricsSource, registry: Registry): stri
     return { name, help, labelNames: ['device', ...labelNames], registers: [registry] }
   }
 
-  for (const [name, help, group, key] of COUNTERS) {
+  const xdp = source.stats().xdp !== undefined
+  for (const [name, help, group, key] of xdp ? [...COUNTERS, ...XDP_COUNTERS] : COUNTERS) {
     new prom.Counter({
       ...opts(name, help),
       collect() {
@@ -70,7 +81,7 @@ export function registerMetrics(source: MetricsSource, registry: Registry): stri
       },
     })
   }
-  for (const [name, help, group, key] of GAUGES) {
+  for (const [name, help, group, key] of xdp ? [...GAUGES, ...XDP_GAUGES] : GAUGES) {
     new prom.Gauge({
       ...opts(name, help),
       collect() {

@@ -7,6 +7,7 @@ import { describeAfXdp, interfaceDefaults, prepareAfXdp, startAfXdp } from './af
 import { FaultOptions, resolveFaults } from './faults'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
 import { checkPrivileges } from './privileges'
+import { sweepLeftovers } from './leftovers'
 import { GazelleError, errnoException, openError, systemError } from './errors'
 import { invalidArgType, nodeError } from './node-errors'
 import { isIP } from 'node:net'
@@ -378,6 +379,8 @@ export async function createStack(options: StackOptions): Promise<Stack> {
     // Another thread's (a worker's): known before a device is made for nothing.
     if (binding.stackInUse()) throw stackOpen(' (in another thread)')
     checkPrivileges(resolved)
+    // What killed stacks left (their hugepage files hold hugepages): before counting free ones.
+    const swept = sweepLeftovers({ hugepages: resolved.hugepages })
     checkHugepages(resolved)
     await prepareDevice(resolved.device, resolved.ip)
     const cleanedUp = resolved.device.type === 'af_xdp' ? prepareAfXdp(binding, resolved) : ''
@@ -409,6 +412,10 @@ export async function createStack(options: StackOptions): Promise<Stack> {
       await waitForLink(binding, resolved.device)
       mac = binding.stackMac()
       ops = await StackOps.start(binding, resolved, mac, () => stack?.closed ?? true)
+      if (swept.length > 0) {
+        ops.log.write('info', 'leftovers-removed', { removed: swept.map((l) => l.path) },
+          `removed what ${[...new Set(swept.map((l) => l.pid))].join(', ')} left behind (processes that are gone)`)
+      }
     } catch (err) {
       unwind()
       throw err

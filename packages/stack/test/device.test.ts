@@ -88,8 +88,17 @@ t.test('af_packet: the interface must exist', async (t) => {
 
 t.test('memif server: directory made, stale socket removed, live one refused', async (t) => {
   const fresh = join(dir, 'sub', 'dir', 'a.sock')
-  await prepareDevice({ type: 'memif', role: 'server', socket: fresh }, STACK_IP)
-  t.ok(existsSync(join(dir, 'sub', 'dir')), 'socket directory created')
+  await t.rejects(prepareDevice({ type: 'memif', role: 'server', socket: fresh }, STACK_IP), {
+    code: 'ERR_GAZELLE_INVALID_OPTION',
+    message: new RegExp(`^options\\.device\\.socket must be a path in a directory that exists \\(${join(dir, 'sub', 'dir')} does not; the stack creates missing directories only under /run/gazelle\\)`),
+  })
+  t.notOk(existsSync(join(dir, 'sub')), 'no directory made outside /run/gazelle')
+  if (process.getuid?.() === 0) {
+    const ours = join('/run/gazelle', `test-dir-${process.pid}`)
+    t.teardown(() => rmSync(ours, { recursive: true, force: true }))
+    await prepareDevice({ type: 'memif', role: 'server', socket: join(ours, 'a.sock') }, STACK_IP)
+    t.ok(existsSync(ours), 'under /run/gazelle the directory is made')
+  }
 
   const file = join(dir, 'file.sock')
   writeFileSync(file, '')
