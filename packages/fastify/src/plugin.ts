@@ -31,13 +31,6 @@ export async function gazelle(fastify: FastifyInstance, options: GazelleFastifyO
   fastify.decorate('gazelle', info)
 }
 
-// What fastify-plugin would set: no encapsulation, a name, the Fastify major it needs.
-Object.assign(gazelle, {
-  [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: '@gazelle/fastify',
-  [Symbol.for('plugin-meta')]: { name: '@gazelle/fastify', fastify: '5.x' },
-})
-
 /** Pino's levels as the stack's (which has no trace or fatal); silent or none: no logger. */
 const LEVELS: Record<string, LogLevel> = { trace: 'debug', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'error' }
 
