@@ -99,6 +99,16 @@ export class FakeBinding implements NativeBinding {
     if (n > 0) this.written.set(id, [...(this.written.get(id) ?? []), Buffer.from(buf.subarray(offset, offset + n))])
     return n
   }
+  tcpWriteString(id: number, str: string, latin1: boolean): number {
+    this.#call('tcpWriteString', id, str.length)
+    if (this.dead.has(id)) return EPIPE
+    const buf = Buffer.from(str, latin1 ? 'latin1' : 'utf8')
+    // All or nothing, as the addon's: 0 sends the caller to the Buffer path.
+    if (this.room.has(id) && this.room.get(id)! < buf.length) return 0
+    if (this.room.has(id)) this.room.set(id, this.room.get(id)! - buf.length)
+    this.written.set(id, [...(this.written.get(id) ?? []), buf])
+    return buf.length
+  }
   tcpShutdown(id: number): number { this.#call('tcpShutdown', id); return 0 }
   tcpClose(id: number): number { this.#call('tcpClose', id); return 0 }
   tcpAbort(id: number): number { this.#call('tcpAbort', id); return 0 }
