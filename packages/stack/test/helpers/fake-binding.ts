@@ -5,7 +5,7 @@
 import { constants } from 'node:os'
 import {
   EVENT_SLOTS, Ev, EventsCallback, LatencyStage, NativeBinding, NativeCaptureStatus, NativeConnInfo,
-  NativeHistogram, NativeStackConfig, NativeUdpAddress, NativeXdpConfig, NativeXdpInfo, UdpCounters, UdpOption,
+  NativeHistogram, NativeStackConfig, NativeUdpAddress, NativeXdpInfo, UdpCounters, UdpOption,
 } from '../../src/native'
 import type { NativeFaults } from '../../src/faults'
 import type { Stack } from '../../src/stack'
@@ -121,10 +121,10 @@ export class FakeBinding implements NativeBinding {
   udpSetOption(id: number, option: UdpOption, value: number): number { this.#call('udpSetOption', id, option, value); return 0 }
   udpGetOption(id: number, option: UdpOption): number { this.#call('udpGetOption', id, option); return 0 }
   udpMembership(id: number, group: number, join: boolean): number { this.#call('udpMembership', id, group, join); return 0 }
-  udpAddress(id: number): NativeUdpAddress | number {
+  udpAddress(): NativeUdpAddress | number {
     return { localIp: 0, localPort: 49152, remoteIp: 0, remotePort: 0, connected: false }
   }
-  udpCounters(id: number): UdpCounters | number {
+  udpCounters(): UdpCounters | number {
     return { rxDatagrams: 0, rxBytes: 0, rxDropped: 0, txDatagrams: 0, txBytes: 0, txErrors: 0 }
   }
 
@@ -134,15 +134,15 @@ export class FakeBinding implements NativeBinding {
   }
   stackLatencyReset(): void {}
   tcpList(): NativeConnInfo[] { return [] }
-  captureStart(limit: number, snaplen: number, bufferBytes: number): number { return 0 }
+  captureStart(): number { return 0 }
   captureStop(): void {}
   captureStatus(): NativeCaptureStatus { return { on: false, packets: 0, bytes: 0, dropped: 0, limit: 0, buffered: 0 } }
   captureTake(): Buffer { return Buffer.alloc(0) }
-  peerCred(fd: number): { pid: number; uid: number; gid: number } | number { return EBADF }
+  peerCred(): { pid: number; uid: number; gid: number } | number { return EBADF }
 
-  xdpPrepare(iface: string, programPath: string): string { return '' }
+  xdpPrepare(): string { return '' }
   xdpLoadLog(): string { return '' }
-  xdpStart(config: NativeXdpConfig): NativeXdpInfo { throw new Error('no af_xdp in the fake') }
+  xdpStart(): NativeXdpInfo { throw new Error('no af_xdp in the fake') }
   xdpStop(): void {}
   xdpInfo(): NativeXdpInfo { throw new Error('no af_xdp in the fake') }
   xdpMaxMtu(): number { return 3498 }
