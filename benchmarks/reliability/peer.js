@@ -3,7 +3,8 @@
 // inside a network namespace by wire.js. The same program runs on both transports.
 //
 //   node peer.js '{"transport":"kernel"|"stack","stack":{createStack options},"role":"server","port":7300}'
-//     ("serve":"http": a node:http server answering "ok" instead of bulk transfers)
+//     ("serve":"http": a node:http server answering "ok"; "echo": echoes every byte)
+//   node peer.js '{...,"role":"conns","host":...,"port":...,"count":100000,"burst":500}': conns-client.js
 //   node peer.js '{"transport":...,"role":"client","host":"10.99.0.2","port":7300,"bytes":16777216,"direction":"up"}'
 //
 // The transfer is bulk.js's. A client prints one JSON line (bulk.js's result, plus its
@@ -12,6 +13,7 @@
 const http = require('node:http')
 const net = require('node:net')
 const { serve, transfer } = require('./bulk')
+const { conns } = require('./conns-client')
 
 const cfg = JSON.parse(process.argv[2] || '{}')
 
@@ -23,6 +25,7 @@ async function transport () {
 }
 
 function handler () {
+  if (cfg.serve === 'echo') return (sock) => sock.on('error', () => {}).pipe(sock)
   if (cfg.serve !== 'http') return (sock) => serve(sock)
   // a plain node:http answer per request (the SYN flood benchmark)
   const hs = http.createServer((req, res) => res.end('ok\n'))
@@ -32,7 +35,13 @@ function handler () {
 async function server () {
   const t = await transport()
   const srv = t.api.createServer({ allowHalfOpen: cfg.serve !== 'http' }, handler())
+  // more ports (cfg.ports) are served by more servers of the same kind
+  for (const port of (cfg.ports || []).filter((p) => p !== cfg.port)) t.api.createServer({ allowHalfOpen: cfg.serve !== 'http' }, handler()).listen(port)
   srv.listen(cfg.port, () => console.log(JSON.stringify({ listening: cfg.port })))
+  // SIGUSR2: a line with the server's connections, its stack's TCP counters and RSS
+  process.on('SIGUSR2', () => srv.getConnections((err, n) => console.log(JSON.stringify({
+    connections: err ? -1 : n, tcp: t.stack ? t.stack.stats().tcp : null, port: t.stack ? t.stack.stats().port : null, rss: process.memoryUsage().rss
+  }))))
   const stop = async () => {
     srv.close()
     await t.close()
@@ -44,6 +53,11 @@ async function server () {
 
 async function client () {
   const t = await transport()
+  if (cfg.role === 'conns') {
+    await conns(t.api, cfg, (r) => console.log(JSON.stringify({ ...r, tcp: t.stack ? t.stack.stats().tcp : null, port: t.stack ? t.stack.stats().port : null, mempool: t.stack ? t.stack.stats().mempool : null })))
+    await t.close()
+    process.exit(0)
+  }
   const cpu0 = process.cpuUsage()
   const result = await transfer(t.api, cfg)
   const cpu = process.cpuUsage(cpu0)

@@ -1,13 +1,10 @@
 /* LwIP configuration for gazelle-node: NO_SYS, raw API, one stack per process,
- * driven from the Node event loop. Limits below are defaults; build with
- * -DGZ_MAX_TCP=... etc. to size them differently. Pools come from malloc, so
- * memory grows with use up to these limits instead of being reserved up front. */
+ * driven from the Node event loop. Pools come from malloc, so memory grows with use;
+ * the MEMP_NUM_* below only satisfy LwIP's sanity checks. How many TCP connections a
+ * stack keeps is a runtime option (createStack maxConnections: tcp_set_pcb_limit). */
 #ifndef GAZELLE_LWIPOPTS_H
 #define GAZELLE_LWIPOPTS_H
 
-#ifndef GZ_MAX_TCP
-#define GZ_MAX_TCP 4096            /* concurrent TCP connections */
-#endif
 #ifndef GZ_MAX_LISTEN
 #define GZ_MAX_LISTEN 64
 #endif
@@ -35,13 +32,13 @@
 /* Only sets mem_size_t to 32 bits (the heap is gz_mem_malloc's): a 64 KiB segment's
  * pbuf with its headers is more than 16 bits count. */
 #define MEM_SIZE                        (1024 * 1024)
-#define MEMP_NUM_TCP_PCB                GZ_MAX_TCP
+#define MEMP_NUM_TCP_PCB                1000000
 #define MEMP_NUM_TCP_PCB_LISTEN         GZ_MAX_LISTEN
 #define MEMP_NUM_UDP_PCB                GZ_MAX_UDP
-#define MEMP_NUM_TCP_SEG                (GZ_MAX_TCP * 64)
+#define MEMP_NUM_TCP_SEG                (1 << 20)
 #define MEMP_NUM_REASSDATA              64
 #define MEMP_NUM_FRAG_PBUF              256
-#define MEMP_NUM_ARP_QUEUE              256
+#define MEMP_NUM_ARP_QUEUE              4096
 #define MEMP_NUM_SYS_TIMEOUT            (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8)
 #define PBUF_POOL_SIZE                  4096
 #define PBUF_POOL_BUFSIZE               2048
@@ -53,9 +50,9 @@
 #define ARP_TABLE_SIZE                  64
 #define ARP_QUEUEING                    1
 /* Frames held per neighbour while its ARP reply is pending. LwIP's default of 3 drops
- * the rest of a first burst: SYNs of a connection burst then wait out TCP's 3 s initial
- * retransmission, and datagrams are lost. */
-#define ARP_QUEUE_LEN                   128
+ * the rest of a first burst: SYNs of a connection burst (500 at once) then wait out TCP's
+ * initial retransmission timeout, and datagrams are lost. */
+#define ARP_QUEUE_LEN                   1024
 #define ETH_PAD_SIZE                    0
 #define LWIP_IPV4                       1
 #define LWIP_IPV6                       0
@@ -123,7 +120,18 @@
 #define TCP_OVERSIZE                    8960
 #define TCP_CALCULATE_EFF_SEND_MSS      1
 #define LWIP_TCP_TIMESTAMPS             0
+/* LwIP's fast timer (delayed ACKs, FINs to retry; it visits only the pcbs with work:
+ * patch 0004) and slow timer (keepalive, FIN-WAIT-2, TIME-WAIT; every pcb, each 2nd
+ * tick). Retransmissions have their own precise timer (patch 0002). A delayed ACK waits
+ * up to one tick: it must stay well under the 200 ms minimum RTO, or a peer that sent
+ * one segment retransmits it before the ACK leaves (seen at 250 ms: a probe and a
+ * timeout for each of 10,000 echoed connections). */
 #define TCP_TMR_INTERVAL                100
+/* TIME-WAIT lasts 2 x TCP_MSL: 60 s, as Linux's. Ephemeral ports: Linux's default
+ * range, chosen by RFC 6056 algorithm 4 (patch 0004, keys: tcp_secrets.c). */
+#define TCP_MSL                         30000UL
+#define TCP_LOCAL_PORT_RANGE_START      32768
+#define TCP_LOCAL_PORT_RANGE_END        60999
 #define TCP_SYNMAXRTX                   6
 #define TCP_MAXRTX                      12
 #define LWIP_TCP_PCB_NUM_EXT_ARGS       0

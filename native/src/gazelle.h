@@ -70,6 +70,7 @@ int gz_port_rx_intr_enable(bool on);
 struct gz_port_counters {
   uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors;
   uint64_t tx_dropped;     /* frames dropped: the tx backlog was full */
+  uint64_t tx_nombuf;      /* frames not made: the rest of the pool was receiving's */
   unsigned tx_backlog;     /* frames waiting for room in the tx ring */
   uint64_t rx_nombuf;
   unsigned pool_in_use, pool_free, pool_size;
@@ -104,6 +105,9 @@ void gz_netif_skip_checksums(void);
 void gz_netif_input(void **mbufs, unsigned n);
 /* Feeds packets the stack sent to itself (own address, multicast loop) to LwIP. */
 void gz_netif_poll_loopback(void);
+/* Frames held for want of tx mbufs: copied out to the port while there are mbufs. */
+void gz_netif_tx_flush(void);
+unsigned gz_netif_tx_deferred(void);
 
 /* ---- keyed hashing (siphash.c): SipHash-2-4 with keys from getrandom ---- */
 struct gz_sipkey {
@@ -199,6 +203,11 @@ struct gz_tcp_info {
   bool paused;
 };
 void gz_tcp_close_all(void);
+/* The most connections (LwIP pcbs in any state, TIME-WAIT included, listeners aside)
+ * the stack keeps: at the limit the oldest TIME-WAIT makes room, else connect is
+ * EMFILE and SYNs are answered with cookies that cannot complete. */
+void gz_tcp_set_limit(uint32_t max_connections);
+bool gz_tcp_at_limit(void);
 unsigned gz_tcp_count(void);
 /* Whether connections JS has closed still have data or a FIN to deliver. */
 bool gz_tcp_lingering(void);

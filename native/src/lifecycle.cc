@@ -127,6 +127,7 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   }
 
   ApplyFaults(cfg.Get("faults"));
+  gz_tcp_set_limit(U32(cfg, "maxConnections"));
 
   LoopConfig lc{};
   lc.mode = mode;

@@ -77,6 +77,7 @@ struct Loop {
   bool sleeping = false;
   bool refd = false;
   bool lingering = false;   // unref'd, but closed connections still sending
+  bool output_waiting = false;   // JS wrote (or connected, closed) outside a poll
   uint64_t linger_until = 0;
   const PollPolicy *policy = nullptr;
   int intr_fd = -1;
@@ -314,6 +315,12 @@ void Deliver(size_t count) {
 void RunPoll() {
   if (!loop.open) return;
   loop.in_poll = true;
+  // What JS wrote (or connected, closed) since the last poll, from a timer or an
+  // immediate, leaves now rather than after the inner spin below.
+  if (loop.output_waiting) {
+    loop.output_waiting = false;
+    gz_stack_flush(true);
+  }
   unsigned received = gz_stack_poll();
   uint32_t empty = received ? 0 : 1;
   if (!received && loop.spinning && loop.policy->inner_spin && !gz_port_tx_pending()) {
@@ -470,6 +477,7 @@ void LoopRef(napi_env env, bool refd) {
 void Activity() {
   loop.last_activity = gz_now_ns();
   loop.empty_polls = 0;
+  if (!loop.in_poll) loop.output_waiting = true;
   if (!loop.in_poll && loop.open) StartSpinning();
 }
 

@@ -130,8 +130,9 @@ static struct rte_mbuf *tx_lend(struct pbuf *p) {
   return m;
 }
 
-static err_t linkoutput(struct netif *nif, struct pbuf *p) {
-  if (unlikely(gz_neigh_intercept(p->payload, p->len))) return ERR_OK;   /* af_xdp: the kernel resolves */
+/* Hands a frame to the port, lent or copied into mbufs: ERR_OK, or ERR_MEM when there is
+ * no mbuf to spare. */
+static err_t frame_out(struct pbuf *p) {
   /* (Not while faults are injected: a corrupted frame would corrupt its retransmission.) */
   if (p->next == NULL && p->len >= TX_LOAN_MIN && tx_lends && !gz_loop.faults_on) {
     struct rte_mbuf *lent = tx_lend(p);
@@ -152,6 +153,57 @@ static err_t linkoutput(struct netif *nif, struct pbuf *p) {
   if (tx_cksum_offload) gz_port_request_cksum(m);
   gz_port_tx(m);
   return ERR_OK;
+}
+
+/* Frames LwIP sent while the pool had no mbuf to spare for sending (gz_port_alloc keeps
+ * what receiving needs): held as pbufs, in order, and handed out once mbufs are free
+ * again (gz_netif_tx_flush, each flush). A burst (10,000 connections closing at once)
+ * then waits in LwIP's memory instead of being lost and resent at each connection's
+ * RTO. A held TCP segment is busy for LwIP (its pbuf is referenced): not rewritten. */
+static struct {
+  struct pbuf **q;
+  uint32_t head, len, cap;   /* cap: a power of two */
+} held;
+
+static err_t hold(struct pbuf *p) {
+  if (held.len == held.cap) {
+    uint32_t cap = held.cap ? held.cap * 2 : 1024;
+    struct pbuf **q = malloc(cap * sizeof(*q));
+    if (!q) return ERR_MEM;
+    for (uint32_t i = 0; i < held.len; i++) q[i] = held.q[(held.head + i) & (held.cap - 1)];
+    free(held.q);
+    held.q = q;
+    held.head = 0;
+    held.cap = cap;
+  }
+  pbuf_ref(p);
+  held.q[(held.head + held.len++) & (held.cap - 1)] = p;
+  return ERR_OK;
+}
+
+void gz_netif_tx_flush(void) {
+  while (held.len) {
+    struct pbuf *p = held.q[held.head & (held.cap - 1)];
+    if (frame_out(p) == ERR_MEM) return;
+    held.head++;
+    held.len--;
+    pbuf_free(p);
+  }
+}
+
+unsigned gz_netif_tx_deferred(void) { return held.len; }
+
+static void drop_held(void) {
+  for (; held.len; held.len--, held.head++) pbuf_free(held.q[held.head & (held.cap - 1)]);
+  free(held.q);
+  memset(&held, 0, sizeof(held));
+}
+
+static err_t linkoutput(struct netif *nif, struct pbuf *p) {
+  if (unlikely(gz_neigh_intercept(p->payload, p->len))) return ERR_OK;   /* af_xdp: the kernel resolves */
+  if (held.len) return hold(p);   /* behind frames already held: in order */
+  err_t e = frame_out(p);
+  return e == ERR_MEM ? hold(p) : e;
 }
 
 static err_t igmp_filter(struct netif *nif, const ip4_addr_t *group, enum netif_mac_filter_action a) {
@@ -206,6 +258,7 @@ void gz_netif_skip_checksums(void) {
 }
 
 void gz_netif_close(void) {
+  drop_held();
   if (!netif_added) return;
   etharp_cleanup_netif(&netif);
   netif_remove(&netif);

@@ -48,6 +48,8 @@ static struct {
   uint32_t tx_head, tx_len;
   uint64_t tx_dropped;
   uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
+  unsigned rx_reserve;    /* mbufs sending must leave to receiving (gz_port_alloc) */
+  uint64_t tx_nombuf;     /* mbufs refused to tx: the rest of the pool is receiving's */
 } port;
 
 static unsigned pool_counter;
@@ -187,6 +189,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
 
   uint16_t rxd = cfg->rx_desc, txd = cfg->tx_desc;
   rte_eth_dev_adjust_nb_rx_tx_desc(port.id, &rxd, &txd);
+  port.rx_reserve = (unsigned)rxd * port.queues + 512;
   int socket = rte_eth_dev_socket_id(port.id);
   if (socket < 0) socket = (int)rte_socket_id();
   struct rte_eth_txconf txconf = info.default_txconf;
@@ -281,7 +284,20 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
   return got;
 }
 
-void *gz_port_alloc(void) { return rte_pktmbuf_alloc(port.pool); }
+/* Frames waiting in the tx backlog must not take the mbufs receiving needs: two stacks
+ * whose backlogs hold their whole pools wait on each other forever (neither can take
+ * the frames that would let the other's ring drain; seen closing 10,000 connections at
+ * once over memif). Past a large backlog, a tx mbuf comes only from what is above the
+ * rx reserve; else the netif keeps the frame until there is one (netif.c, deferred). */
+#define TX_BACKLOG_CHECK 1024
+
+void *gz_port_alloc(void) {
+  if (unlikely(port.tx_len >= TX_BACKLOG_CHECK) && rte_mempool_avail_count(port.pool) <= port.rx_reserve) {
+    port.tx_nombuf++;
+    return NULL;
+  }
+  return rte_pktmbuf_alloc(port.pool);
+}
 
 void *gz_port_copy(void *mbuf) { return rte_pktmbuf_copy(mbuf, port.pool, 0, UINT32_MAX); }
 
@@ -308,7 +324,9 @@ void gz_port_flush(void) {
   if (port.tx_len && !gz_port_link_up()) drop_backlog();
 }
 
-unsigned gz_port_tx_pending(void) { return port.tx_len + (gz_loop.faults_on ? gz_faults_held() : 0); }
+unsigned gz_port_tx_pending(void) {
+  return port.tx_len + gz_netif_tx_deferred() + (gz_loop.faults_on ? gz_faults_held() : 0);
+}
 
 /* The PMD copies frames into its ring and then kicks the kernel with one sendto() per
  * tx_burst: one kick per poll instead of one per answered socket saves a system call
@@ -401,6 +419,7 @@ void gz_port_counters(struct gz_port_counters *c) {
     c->rx_nombuf = st.rx_nombuf;
   }
   c->tx_dropped = port.tx_dropped;
+  c->tx_nombuf = port.tx_nombuf;
   c->tx_backlog = port.tx_len;
   c->pool_size = port.pool->size;
   c->pool_free = rte_mempool_avail_count(port.pool);

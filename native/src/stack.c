@@ -48,6 +48,7 @@ unsigned gz_stack_poll(void) {
 
 void gz_stack_flush(bool end_of_poll) {
   uint64_t handed = gz_port_tx_handed();
+  gz_netif_tx_flush();
   gz_tcp_flush();
   if (end_of_poll || !gz_port_tx_kick_costly()) gz_port_flush();
   /* The oldest write is on the wire once frames went out and none wait behind them. */

@@ -31,6 +31,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "port", "rxErrors", (double)c.rx_errors);
   fn(ctx, "port", "txErrors", (double)c.tx_errors);
   fn(ctx, "port", "txDropped", (double)c.tx_dropped);
+  fn(ctx, "port", "txNoMbuf", (double)c.tx_nombuf);
   fn(ctx, "port", "txBacklog", c.tx_backlog);
   fn(ctx, "port", "rxNoMbuf", (double)c.rx_nombuf);
   fn(ctx, "port", "rxDropped", (double)gz_loop.rx_dropped);
@@ -63,6 +64,8 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "poll", "sleeps", (double)gz_loop.poll.sleeps);
   fn(ctx, "poll", "wakeups", (double)gz_loop.poll.wakeups);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
+  fn(ctx, "tcp", "pcbs", tcp_pcb_count());          /* connections LwIP keeps, TIME-WAIT included */
+  fn(ctx, "tcp", "timeWait", tcp_tw_count());
   /* loss recovery (LwIP patches 0001, 0002) */
   fn(ctx, "tcp", "recoveries", tcp_recovery_stats.recoveries);
   fn(ctx, "tcp", "fastRetransmits", tcp_recovery_stats.fast_rexmits);

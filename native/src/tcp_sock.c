@@ -265,7 +265,9 @@ int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
 
 int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port) {
   struct tcp_pcb *pcb = tcp_new();
-  if (!pcb) return -ENOMEM;
+  /* at the connection limit (maxConnections, TIME-WAIT included): EMFILE, as for a
+   * process at its open-files limit */
+  if (!pcb) return gz_tcp_at_limit() ? -EMFILE : -ENOMEM;
   if (local_port || gz_xdp_active()) {   /* af_xdp: the stack's ephemeral range */
     err_t e = gz_xdp_tcp_bind(pcb, 0, local_port);
     if (e != ERR_OK) {
@@ -289,7 +291,8 @@ int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port) {
     detach(pcb);
     tcp_abort(pcb);
     sock_release((uint32_t)id);
-    return e == ERR_USE ? -EADDRINUSE : e == ERR_RTE ? -ENETUNREACH : -ENOMEM;
+    /* ERR_BUF: no ephemeral port is left for this destination (node's EADDRNOTAVAIL) */
+    return e == ERR_USE ? -EADDRINUSE : e == ERR_RTE ? -ENETUNREACH : e == ERR_BUF ? -EADDRNOTAVAIL : -ENOMEM;
   }
   return id;
 }
@@ -504,20 +507,20 @@ void gz_tcp_close_all(void) {
 
 unsigned gz_tcp_count(void) { return live; }
 
-bool gz_tcp_in_flight(void) {
-  for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
-    if (pcb->unacked || pcb->unsent) return true;
-  }
-  return false;
+static uint32_t pcb_limit = UINT32_MAX;
+
+void gz_tcp_set_limit(uint32_t max_connections) {
+  pcb_limit = max_connections ? max_connections : UINT32_MAX;
+  tcp_set_pcb_limit(pcb_limit);
 }
 
+bool gz_tcp_at_limit(void) { return tcp_pcb_count() >= pcb_limit; }
+
+/* Both visit only the pcbs whose retransmission timer runs (LwIP patch 0004), not every
+ * connection: the poll loop asks at each poll. */
+bool gz_tcp_in_flight(void) { return tcp_rtx_busy(); }
+
 bool gz_tcp_lingering(void) {
-  if (closing_len) return true;
-  for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
-    if (pcb->callback_arg != NULL) continue;        /* still a JS socket (GZ_ID_ARG) */
-    if (pcb->unsent || pcb->unacked || pcb->state == FIN_WAIT_1 ||
-        pcb->state == CLOSING || pcb->state == LAST_ACK)
-      return true;
-  }
-  return false;
+  /* a closed connection's data and FIN are in flight until acked: its timer runs */
+  return closing_len || tcp_rtx_detached_busy();
 }

@@ -7,7 +7,7 @@ export type Counters = StatsResult['counters']
 const LEVELS: Record<string, readonly string[]> = {
   port: ['txBacklog', 'linkUp'],
   mempool: ['size', 'inUse', 'free'],
-  tcp: ['sockets'],
+  tcp: ['sockets', 'pcbs', 'timeWait'],
   faults: ['active'],
   xdp: ['zeroCopy', 'nativeMode', 'sockets', 'bifurcated', 'claimedPorts', 'neighbours'],
 }

@@ -117,6 +117,8 @@ export interface NativeStackConfig {
   idleMillis: number
   /** fault injection rates, or null for none */
   faults: NativeFaults | null
+  /** TCP connections (pcbs, TIME-WAIT included) the stack keeps at most */
+  maxConnections: number
 }
 
 export interface NativeBinding {

@@ -114,6 +114,12 @@ export interface StackOptions extends OpsOptions {
    * else none.
    */
   faults?: FaultOptions | string | null
+  /**
+   * The most TCP connections the stack keeps at once, in any state (TIME-WAIT included,
+   * listeners aside). At the limit the oldest TIME-WAIT makes room; else connect() fails
+   * with EMFILE and incoming connections wait (SYN cookies). Default 100000.
+   */
+  maxConnections?: number
 }
 
 /** Options after validation, with defaults filled in and addresses as numbers. */
@@ -135,6 +141,7 @@ export interface ResolvedOptions {
   rxQueueSize: number
   txQueueSize: number
   faults: NativeFaults | null
+  maxConnections: number
   /** control socket, logger, metrics line */
   ops: ResolvedOpsOptions
 }
@@ -143,7 +150,7 @@ export const DEFAULT_HUGEPAGES = '/dev/hugepages'
 /** Every key createStack() takes: any other is a typo, and rejected with the closest one. */
 export const STACK_OPTION_KEYS = [
   'device', 'ip', 'gateway', 'mac', 'mtu', 'mbufs', 'poll', 'spinMicros', 'idleMillis', 'eal', 'hugepages',
-  'rxQueueSize', 'txQueueSize', 'faults', ...OPS_OPTION_KEYS,
+  'rxQueueSize', 'txQueueSize', 'faults', 'maxConnections', ...OPS_OPTION_KEYS,
 ] as const
 // A new option must be listed above, or createStack would reject it: tsc says which.
 type UnlistedOption = Exclude<keyof StackOptions, (typeof STACK_OPTION_KEYS)[number]>
@@ -266,6 +273,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     hugepages,
     rxQueueSize,
     txQueueSize,
+    maxConnections: integer(options.maxConnections, 'options.maxConnections', 1, 10_000_000, 100_000),
     faults: options.faults !== undefined
       ? resolveFaults(options.faults)
       : resolveFaults(process.env.GAZELLE_FAULTS, 'the GAZELLE_FAULTS environment variable'),
@@ -447,5 +455,6 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
     spinMicros: o.spinMicros,
     idleMillis: o.idleMillis,
     faults: o.faults,
+    maxConnections: o.maxConnections,
   }
 }

@@ -170,6 +170,7 @@ t.test('nativeConfig: tap', async (t) => {
     spinMicros: 1000,
     idleMillis: 1,
     faults: null,
+    maxConnections: 100000,
     queues: 1,
   })
   t.notOk(c.ealArgs.some((a) => a.startsWith('-l')), 'no lcore list: the addon handles affinity')
