@@ -14,25 +14,29 @@ export default function connsRole(ctx) {
       await conns(ctx.transport(), args, (r) => phases.push(r))
       return phases
     },
-    // Opens connections to host:port one burst at a time and keeps them open until
-    // connsRelease; answers how many connected and the failures by error code.
-    async connsHold({ host, port, count }) {
+    // Opens count connections to host:port, burst at a time, and keeps those that
+    // connected until connsRelease; answers how many did and the failures by error code.
+    async connsHold({ host, port, count, burst = 500 }) {
       ctx.held = ctx.held || []
       const codes = {}
       let ok = 0
-      await Promise.all(Array.from({ length: count }, () => new Promise((resolve) => {
+      const one = () => new Promise((resolve) => {
         const sock = ctx.transport().connect({ host, port })
         sock.once('connect', () => {
           ok++
           ctx.held.push(sock)
           resolve()
         })
+        sock.resume()   // reads (nothing comes): the peer's FIN then ends it
         sock.once('error', (e) => {
           codes[e.code || e.message] = (codes[e.code || e.message] || 0) + 1
           resolve()
         })
-      })))
-      return { ok, codes, messages: [] }
+      })
+      for (let n = 0; n < count; n += burst) {
+        await Promise.all(Array.from({ length: Math.min(burst, count - n) }, one))
+      }
+      return { ok, codes }
     },
     // Ends every held connection and waits until each closed.
     async connsRelease() {
