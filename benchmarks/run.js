@@ -19,7 +19,9 @@ const suites = {
   http: require('./http/suite'),
   register: require('./register/suite'),
   'reliability/loss': require('./reliability/loss'),
-  'reliability/synflood': require('./reliability/synflood')
+  'reliability/synflood': require('./reliability/synflood'),
+  'reliability/conns': require('./reliability/conns'),
+  'reliability/churn': require('./reliability/churn')
 }
 
 function usage (message) {

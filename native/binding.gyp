@@ -29,6 +29,7 @@
       "sources": [
         "src/errors.c",
         "src/eal.c",
+        "src/dpdk_log.c",
         "src/port.c",
         "src/faults.c",
         "src/siphash.c",

@@ -49,8 +49,12 @@ t.test('grpc greeter on a tap device, called by a kernel client', needStack(), a
 t.test('grpc greeter on memif, called by a client on its own stack', needStack(), async (t) => {
   const socket = memifSocket()
   const server = startServer(t, undefined, { GAZELLE_DEVICE: 'memif', GAZELLE_MEMIF_SOCKET: socket })
-  await waitFor(() => /greeter on 10\.10\.0\.1:50051 \(memif\)/.test(server.state.out), 30_000, `the server to listen (output: ${server.state.out})`)
-  const r = await execIn(undefined, process.execPath, [CLIENT, '--memif', socket, '--name', 'memif'], 30_000)
+  await waitFor(() => /^try: node /m.test(server.state.out), 30_000, `the server's "try:" line (output: ${server.state.out})`)
+  t.match(server.state.out, /greeter on 10\.10\.0\.1:50051 \(memif\)/, 'says where it serves')
+  // The "try:" line, run as printed (from the repository): the client on its own stack.
+  const tryArgs = /^try: node (.*)$/m.exec(server.state.out)![1].trim().split(/\s+/)
+  t.same(tryArgs, ['examples/grpc-greeter/client.js', '10.10.0.1:50051', '--memif', socket], 'the "try:" line names the socket')
+  const r = await execIn(undefined, process.execPath, [path.join(REPO, tryArgs[0]), ...tryArgs.slice(1), '--name', 'memif'], 30_000)
   t.equal(r.code, 0, `the client exits 0 ${r.stderr}`)
   t.match(r.stdout, /^Hello memif \(from 10\.10\.0\.2:\d+\)$/m, `the greeting names the client stack's address: ${r.stdout.trim()}`)
   t.same(await server.stop(), { code: 0, signal: null }, 'exits 0 on SIGINT')

@@ -52,4 +52,63 @@ async function conns (api, cfg, report) {
   report({ phase: 'closed', ms: Number(process.hrtime.bigint() - t1) / 1e6 })
 }
 
-module.exports = { conns }
+/** One connection of the churn: connects, sends bytes, waits for them echoed, ends and
+ * waits for 'close'. Resolves null, or the error code. */
+function churnOne (api, host, port, payload, timeoutMs) {
+  return new Promise((resolve) => {
+    const sock = api.connect({ host, port })
+    let got = 0
+    let err = null
+    const timer = setTimeout(() => {
+      err = 'ETIMEDOUT(bench)'
+      sock.destroy()
+    }, timeoutMs)
+    sock.on('connect', () => sock.write(payload))
+    sock.on('data', (d) => {
+      got += d.length
+      if (got >= payload.length) sock.end()
+    })
+    sock.on('error', (e) => (err = e.code || e.message))
+    sock.on('close', () => {
+      clearTimeout(timer)
+      resolve(err || (got >= payload.length ? null : 'ESHORT'))
+    })
+  })
+}
+
+/** Connection churn: `parallel` connections at a time, each echoing `bytes`, new ones
+ * started at `rate` per second in all, for `seconds`. Reports every 10 s and at the end:
+ * connections done, failures by code, and `sample()`'s figures (the stack's table). */
+async function churn (api, cfg, report, sample = () => ({})) {
+  const payload = Buffer.alloc(cfg.bytes || 65536, 0x62)
+  const codes = {}
+  let done = 0
+  let failed = 0
+  let started = 0
+  const t0 = Date.now()
+  const end = t0 + cfg.seconds * 1000
+  const rss0 = process.memoryUsage().rss
+  let next = t0 + 10_000
+  const worker = async () => {
+    while (Date.now() < end) {
+      const due = t0 + (started * 1000) / cfg.rate
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()))
+      started++
+      const err = await churnOne(api, cfg.host, cfg.port, payload, 30_000)
+      done++
+      if (err) {
+        failed++
+        codes[err] = (codes[err] || 0) + 1
+      }
+      if (Date.now() >= next) {
+        next += 10_000
+        report({ phase: 'churn', s: Math.round((Date.now() - t0) / 1000), done, failed, codes, rss: process.memoryUsage().rss, ...sample() })
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: cfg.parallel || 64 }, worker))
+  const s = (Date.now() - t0) / 1000
+  report({ phase: 'end', s, done, failed, codes, perSecond: done / s, rssStart: rss0, rss: process.memoryUsage().rss, ...sample() })
+}
+
+module.exports = { conns, churn }

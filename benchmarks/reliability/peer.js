@@ -5,6 +5,7 @@
 //   node peer.js '{"transport":"kernel"|"stack","stack":{createStack options},"role":"server","port":7300}'
 //     ("serve":"http": a node:http server answering "ok"; "echo": echoes every byte)
 //   node peer.js '{...,"role":"conns","host":...,"port":...,"count":100000,"burst":500}': conns-client.js
+//   node peer.js '{...,"role":"churn","host":...,"port":...,"seconds":60,"rate":300,"parallel":64,"bytes":65536}'
 //   node peer.js '{"transport":...,"role":"client","host":"10.99.0.2","port":7300,"bytes":16777216,"direction":"up"}'
 //
 // The transfer is bulk.js's. A client prints one JSON line (bulk.js's result, plus its
@@ -13,7 +14,7 @@
 const http = require('node:http')
 const net = require('node:net')
 const { serve, transfer } = require('./bulk')
-const { conns } = require('./conns-client')
+const { conns, churn } = require('./conns-client')
 
 const cfg = JSON.parse(process.argv[2] || '{}')
 
@@ -55,6 +56,12 @@ async function client () {
   const t = await transport()
   if (cfg.role === 'conns') {
     await conns(t.api, cfg, (r) => console.log(JSON.stringify({ ...r, tcp: t.stack ? t.stack.stats().tcp : null, port: t.stack ? t.stack.stats().port : null, mempool: t.stack ? t.stack.stats().mempool : null })))
+    await t.close()
+    process.exit(0)
+  }
+  if (cfg.role === 'churn') {
+    const sample = () => (t.stack ? { pcbs: t.stack.stats().tcp.pcbs, timeWait: t.stack.stats().tcp.timeWait, mempoolInUse: t.stack.stats().mempool.inUse } : {})
+    await churn(t.api, cfg, (r) => console.log(JSON.stringify(r)), sample)
     await t.close()
     process.exit(0)
   }

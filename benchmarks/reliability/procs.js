@@ -43,6 +43,30 @@ function startServer (ns, cfg) {
   })
 }
 
+/** A peer.js client; resolves with the JSON lines it
+ * printed, once it exits, or rejects after timeoutMs (it is killed). */
+function runClient (ns, cfg, timeoutMs, onLine = () => {}) {
+  const child = peer(ns, cfg)
+  const out = []
+  lines(child, (l) => {
+    if (!l.startsWith('{')) return
+    const r = JSON.parse(l)
+    out.push(r)
+    onLine(r)
+  })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`client did not finish in ${timeoutMs / 1000} s (${JSON.stringify(out[out.length - 1] || null)})`))
+    }, timeoutMs)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      if (code === 0) resolve({ lines: out, pid: child.pid })
+      else reject(new Error(`client exited with ${code}`))
+    })
+  })
+}
+
 /** CPU seconds (user + system) a process has used, from /proc. */
 function cpuSeconds (pid) {
   try {
@@ -63,4 +87,4 @@ async function stop (child) {
   clearTimeout(timer)
 }
 
-module.exports = { lines, peer, startServer, cpuSeconds, stop }
+module.exports = { lines, peer, startServer, runClient, cpuSeconds, stop }

@@ -5,11 +5,21 @@
 // the third argument of the client constructor, stackChannelOptions(stack).
 //
 //   node examples/grpc-greeter/client.js [target] [--memif [socket]] [--name NAME]
+//
+// --memif alone uses the server's default socket (/run/gazelle/greeter.sock).
 const { parseArgs } = require('node:util')
 const { grpc, Greeter } = require('./greeter')
 
+const DEFAULT_SOCKET = '/run/gazelle/greeter.sock'
+
+/** --memif's socket is optional: a following argument is it only when it is a path. */
+function withMemifValue (args) {
+  return args.map((a, i) => (a === '--memif' && !(args[i + 1] || '').includes('/') ? `--memif=${DEFAULT_SOCKET}` : a))
+}
+
 async function main () {
   const { values, positionals } = parseArgs({
+    args: withMemifValue(process.argv.slice(2)),
     allowPositionals: true,
     options: { memif: { type: 'string' }, name: { type: 'string', default: 'gazelle' } }
   })
@@ -21,7 +31,7 @@ async function main () {
     const { createStack } = require('@gazelle/stack')
     const { stackChannelOptions } = require('@gazelle/grpc')
     stack = await createStack({
-      device: { type: 'memif', role: 'client', socket: values.memif || '/run/gazelle/greeter.sock' },
+      device: { type: 'memif', role: 'client', socket: values.memif || DEFAULT_SOCKET },
       ip: '10.10.0.2/24'
     })
     options = stackChannelOptions(stack)

@@ -28,7 +28,8 @@ async function main () {
   })
   const serving = await serveOnStack(server, stack, { port, credentials: grpc.ServerCredentials.createInsecure() })
   console.log(`greeter on ${serving.address}:${serving.port} (${device.type})`)
-  if (device.type === 'tap') console.log(`try: node examples/grpc-greeter/client.js ${serving.address}:${serving.port}`)
+  const memifArgs = device.type === 'memif' ? ` --memif ${device.socket}` : ''
+  console.log(`try: node examples/grpc-greeter/client.js ${serving.address}:${serving.port}${memifArgs}`)
 
   let closing = false
   const closeStack = () => {

@@ -26,14 +26,14 @@ int gz_eal_init(int argc, char **argv, struct gz_error *err) {
   cpu_set_t saved;
   bool have_affinity = sched_getaffinity(0, sizeof(saved), &saved) == 0;
 
+  gz_dpdk_log_capture();   /* EAL's own lines too: they explain a failure below */
   int rc = rte_eal_init(argc, argv);
   int saved_errno = rte_errno;
   if (have_affinity) sched_setaffinity(0, sizeof(saved), &saved);
 
   if (rc < 0) {
-    return gz_fail(err, "ERR_GAZELLE_EAL",
-                   "DPDK EAL initialisation failed: %s (are hugepages reserved and "
-                   "mounted? run `npm run setup` as root)",
+    /* JS adds what DPDK logged (dpdkLogTake) and what to do about it. */
+    return gz_fail(err, "ERR_GAZELLE_EAL", "DPDK EAL initialisation failed: %s",
                    rte_strerror(saved_errno));
   }
   eal_ready = true;

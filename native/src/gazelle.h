@@ -25,6 +25,19 @@ struct gz_error {
 int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- DPDK's log lines (dpdk_log.c): captured, drained by JS ---- */
+#define GZ_LOG_LINE_MAX 256
+struct gz_log_line {
+  int level;                    /* RTE_LOG_EMERG (1) .. RTE_LOG_DEBUG (8) */
+  char text[GZ_LOG_LINE_MAX];
+};
+/* Points rte_log's stream at the ring (before rte_eal_init; once per process).
+ * GAZELLE_DPDK_STDERR=1 also echoes the lines to stderr. */
+void gz_dpdk_log_capture(void);
+/* Moves up to max lines, oldest first, into out; *dropped: lines lost to a full ring
+ * since the last call. */
+size_t gz_dpdk_log_take(struct gz_log_line *out, size_t max, uint64_t *dropped);
+
 /* ---- EAL (eal.c): once per process, kept across stacks ---- */
 /* The first call initialises EAL and arranges its cleanup at the process's exit
  * (rte_eal_cleanup, and the --file-prefix runtime directory DPDK leaves behind). */

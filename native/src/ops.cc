@@ -125,6 +125,30 @@ Napi::Value PeerCred(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// DPDK's captured log lines (dpdk_log.c), oldest first: { lines: [[level, text]...], dropped }.
+// Process-wide: EAL's lines come before any stack exists.
+Napi::Value DpdkLogTake(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  static gz_log_line lines[64];
+  Napi::Array out = Napi::Array::New(env);
+  uint64_t dropped = 0, total_dropped = 0;
+  size_t n, k = 0;
+  do {
+    n = gz_dpdk_log_take(lines, 64, &dropped);
+    total_dropped += dropped;
+    for (size_t i = 0; i < n; i++) {
+      Napi::Array l = Napi::Array::New(env, 2);
+      l.Set(0u, lines[i].level);
+      l.Set(1u, Napi::String::New(env, lines[i].text));
+      out.Set(k++, l);
+    }
+  } while (n == 64);
+  Napi::Object r = Napi::Object::New(env);
+  r.Set("lines", out);
+  r.Set("dropped", (double)total_dropped);
+  return r;
+}
+
 }  // namespace
 
 void InitOps(Napi::Env env, Napi::Object exports) {
@@ -136,6 +160,7 @@ void InitOps(Napi::Env env, Napi::Object exports) {
   exports.Set("captureStatus", Napi::Function::New(env, CaptureStatus));
   exports.Set("captureTake", Napi::Function::New(env, CaptureTake));
   exports.Set("peerCred", Napi::Function::New(env, PeerCred));
+  exports.Set("dpdkLogTake", Napi::Function::New(env, DpdkLogTake));
 }
 
 }  // namespace gz

@@ -185,3 +185,16 @@ export async function undiciRequests({ stack, origin, requests, agentOptions = {
     await agent.close()
   }
 }
+
+/** A Fastify app whose plugin creates its own stack from stackOptions, with Fastify's
+ * logger at `level` writing JSON lines here; listens, closes, and returns the lines. */
+export async function ownStackLogs({ stackOptions, level = 'info', port = 7300 }) {
+  const { default: Fastify } = await import('fastify')
+  const gz = await import('@gazelle/fastify')
+  const lines = []
+  const f = Fastify({ logger: { level, stream: { write: (l) => lines.push(JSON.parse(l)) } } })
+  await f.register(gz.gazelle, { stack: stackOptions })
+  await f.listen({ port })
+  await f.close()
+  return lines
+}

@@ -3,11 +3,11 @@
 // Fastify's encapsulation, app.gazelle is visible on the root instance.
 import type { FastifyInstance } from 'fastify'
 import { invalidOption } from '@gazelle/stack'
-import type { Stack } from '@gazelle/stack'
+import type { LogLevel, Logger, Stack } from '@gazelle/stack'
 import { StackBinding } from './binding'
 import type { StackAddress } from './binding'
 import { resolveOptions } from './options'
-import type { GazelleFastifyOptions, Mode } from './options'
+import type { GazelleFastifyOptions, Mode, ResolvedOptions } from './options'
 import { bindServer, bindingOf } from './server-factory'
 
 /** app.gazelle */
@@ -23,7 +23,7 @@ export async function gazelle(fastify: FastifyInstance, options: GazelleFastifyO
   if (bindingOf(fastify.server)) {
     throw invalidOption('the Fastify server', 'bound to a stack once (by the plugin or by gazelleServerFactory, not both)', 'bound already')
   }
-  const binding = new StackBinding(fastify.server, resolved)
+  const binding = new StackBinding(fastify.server, withFastifyLogger(resolved, fastify))
   bindServer(fastify.server, binding)
   if (resolved.mode === 'replace') wrapListen(fastify)
   const stack = await binding.open()
@@ -31,12 +31,22 @@ export async function gazelle(fastify: FastifyInstance, options: GazelleFastifyO
   fastify.decorate('gazelle', info)
 }
 
-// What fastify-plugin would set: no encapsulation, a name, the Fastify major it needs.
-Object.assign(gazelle, {
-  [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: '@gazelle/fastify',
-  [Symbol.for('plugin-meta')]: { name: '@gazelle/fastify', fastify: '5.x' },
-})
+/** Pino's levels as the stack's (which has no trace or fatal); silent or none: no logger. */
+const LEVELS: Record<string, LogLevel> = { trace: 'debug', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'error' }
+
+/**
+ * A stack the plugin creates logs to Fastify's logger (a child with module: 'gazelle'), at
+ * Fastify's level, unless its options name a logger (or Fastify logs nothing). A stack
+ * given to the plugin keeps the logger it was created with.
+ */
+function withFastifyLogger(resolved: ResolvedOptions, fastify: FastifyInstance): ResolvedOptions {
+  const o = resolved.stackOptions
+  if (o === undefined || typeof o !== 'object' || o.logger !== undefined) return resolved
+  const level = LEVELS[String(fastify.log.level)]
+  if (level === undefined || typeof fastify.log.child !== 'function') return resolved
+  const logger = fastify.log.child({ module: 'gazelle' }) as unknown as Logger
+  return { ...resolved, stackOptions: { ...o, logger, logLevel: o.logLevel ?? level } }
+}
 
 /**
  * app.listen() hands Fastify a copy of its options: Fastify fills in host and cb on the

@@ -7,6 +7,9 @@ import { API_VERSION, EVENT_SLOTS, Ev, NativeBinding, PollMode, UdpOption } from
 
 let loaded: NativeBinding | undefined
 
+/** How to build the addon: in this repository's checkout, or in an app that installed it. */
+const BUILD_HINT = 'run `npm run setup` (in the gazelle-node repository) or `npm rebuild @gazelle/native` (in an app: it says what is missing)'
+
 function hint(message: string): string {
   if (/librte_|libdpdk|libnuma/.test(message)) return 'the DPDK shared libraries are missing'
   if (/Cannot find module/.test(message)) return 'the native addon is not built'
@@ -66,7 +69,7 @@ export function loadBinding(): NativeBinding {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err)
     throw new GazelleError(
       'ERR_GAZELLE_NO_DPDK',
-      `${hint(message)} (${message}): run \`npm run setup\``,
+      `${hint(message)} (${message}): ${BUILD_HINT}`,
       { cause: err },
     )
   }
@@ -74,7 +77,7 @@ export function loadBinding(): NativeBinding {
   if (mismatches.length) {
     throw new GazelleError(
       'ERR_GAZELLE_NO_DPDK',
-      `the native addon is out of date for this package (${mismatches.join('; ')}): run \`npm run setup\``,
+      `the native addon is out of date for this package (${mismatches.join('; ')}): ${BUILD_HINT}`,
     )
   }
   loaded = addon as unknown as NativeBinding

@@ -12,7 +12,7 @@ import type { NativeFaults } from './faults'
  * its own (native/src/common.h kApiVersion) and the constants below; binding.ts refuses an
  * addon that differs. Raise both with any change.
  */
-export const API_VERSION = 2
+export const API_VERSION = 3
 
 /**
  * The events callback: events start..start+count-1 of `state`, EVENT_SLOTS numbers each
@@ -199,6 +199,9 @@ export interface NativeBinding {
   captureTake(): Buffer
   /** SO_PEERCRED of a connected unix socket fd, or -errno. */
   peerCred(fd: number): { pid: number; uid: number; gid: number } | number
+  /** DPDK's log lines captured since the last call (process-wide), oldest first:
+   * [rte_log level (1 emergency .. 8 debug), text]; dropped: lines a full buffer lost. */
+  dpdkLogTake(): { lines: [number, string][]; dropped: number }
 
   // ---- the af_xdp device's host side: native/src/xdp.cc ----
   /** Before the port opens: removes a dead stack's program from the interface, checks

@@ -7,6 +7,7 @@ import { handleRequest } from './control/handlers'
 import { controlSocketPath } from './control/paths'
 import { ControlServer } from './control/server'
 import { deviceLabel } from './device-label'
+import { DpdkLogRelay } from './dpdk-log'
 import { HealthMonitor } from './health-monitor'
 import { StackLog } from './log'
 import { registerMetrics, unregisterMetrics } from './metrics'
@@ -24,6 +25,7 @@ export class StackOps {
   #isClosed: () => boolean
   #control: ControlServer | null = null
   #monitor: HealthMonitor | null = null
+  #dpdkLog: DpdkLogRelay
   #metrics = new Map<Registry, string[]>()
 
   private constructor(binding: NativeBinding, resolved: ResolvedOptions, mac: string, isClosed: () => boolean) {
@@ -33,6 +35,7 @@ export class StackOps {
     this.#isClosed = isClosed
     this.device = deviceLabel(resolved.device)
     this.log = new StackLog(resolved.ops.logger, resolved.ops.logLevel)
+    this.#dpdkLog = new DpdkLogRelay(binding, this.log)
     this.capture = new Capture(binding, (s) =>
       this.log.write('info', 'capture-done', s, `capture to ${s.path} done: ${s.packets} frames`))
   }
@@ -59,6 +62,7 @@ export class StackOps {
         memif: resolved.device.type === 'memif',
       }, ops.log, metricsLogInterval)
     }
+    ops.#dpdkLog.start() // what EAL and the port said while opening, then once a second
     ops.log.write('info', 'stack-open', { device: ops.device, ip: `${resolved.address}/${resolved.prefix}`,
       control: ops.#control?.path ?? null }, 'stack open')
     return ops
@@ -112,6 +116,7 @@ export class StackOps {
   close(): void {
     if (this.capture.running) this.capture.stop()
     this.#monitor?.stop()
+    this.#dpdkLog.stop()
     this.#control?.close()
     for (const [reg, names] of this.#metrics) unregisterMetrics(reg, names)
     this.#metrics.clear()

@@ -8,6 +8,7 @@ import { FaultOptions, resolveFaults } from './faults'
 import { checkHugepages, configureDevice, prepareDevice, releaseDevice } from './device'
 import { checkPrivileges } from './privileges'
 import { sweepLeftovers } from './leftovers'
+import { explainWithDpdkLines } from './dpdk-log'
 import { GazelleError, errnoException, openError, systemError } from './errors'
 import { invalidArgType, nodeError } from './node-errors'
 import { isIP } from 'node:net'
@@ -404,7 +405,10 @@ export async function createStack(options: StackOptions): Promise<Stack> {
           throw new GazelleError('ERR_GAZELLE_LINK_DOWN',
             `memif client: no memif server is listening on ${d.socket}: start the server's stack first`, { cause: err })
         }
-        throw openError(err)
+        // What DPDK logged while failing (captured, not on stderr) explains it.
+        const e = openError(err)
+        e.message = explainWithDpdkLines(e.message, binding.dpdkLogTake().lines)
+        throw e
       }
       undo.push(() => binding.stackClose())
       await configureDevice(resolved.device, resolved.ip)
