@@ -101,6 +101,8 @@ module.exports = tseslint.config(
       '@typescript-eslint/restrict-template-expressions': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       '@typescript-eslint/no-this-alias': 'off',
+      // `declare namespace` types a CommonJS export's properties (a plugin's d.ts idiom).
+      '@typescript-eslint/no-namespace': ['error', { allowDeclarations: true }],
       // The adapters wrap node's methods (keep the original, call it with .call(this)).
       '@typescript-eslint/unbound-method': 'off',
       // String(x) of user input in validation messages is what node does too.
