@@ -138,6 +138,7 @@ export class FakeBinding implements NativeBinding {
   captureStop(): void {}
   captureStatus(): NativeCaptureStatus { return { on: false, packets: 0, bytes: 0, dropped: 0, limit: 0, buffered: 0 } }
   captureTake(): Buffer { return Buffer.alloc(0) }
+  dpdkLogTake(): { lines: [number, string][]; dropped: number } { return { lines: [], dropped: 0 } }
   peerCred(): { pid: number; uid: number; gid: number } | number { return EBADF }
 
   xdpPrepare(): string { return '' }
