@@ -61,6 +61,8 @@ void gz_port_close(void);
 void gz_port_mac(uint8_t mac[6]);
 int gz_port_set_mac(const uint8_t mac[6]);
 bool gz_port_link_up(void);
+/* Keeps the link: a memif client reconnects while it is down (call often; rate-limited). */
+void gz_port_maintain(void);
 bool gz_port_tx_cksum_offload(void);
 /* Receives up to n mbufs (as void*, they are struct rte_mbuf*). */
 uint16_t gz_port_rx(void **mbufs, uint16_t n);
@@ -84,6 +86,7 @@ struct gz_port_counters {
   uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors;
   uint64_t tx_dropped;     /* frames dropped: the tx backlog was full */
   uint64_t tx_nombuf;      /* frames not made: the rest of the pool was receiving's */
+  uint64_t reconnects;     /* memif client: attempts to reconnect a link that was down */
   unsigned tx_backlog;     /* frames waiting for room in the tx ring */
   uint64_t rx_nombuf;
   unsigned pool_in_use, pool_free, pool_size;
@@ -196,6 +199,8 @@ int gz_tcp_local_port(uint32_t id);
 /* Returns bytes accepted (fewer than len: the send buffer is full, GZ_EV_WRITABLE
  * follows), or -EPIPE if id is no live connection. */
 long gz_tcp_write(uint32_t id, const void *data, size_t len);
+/* Bytes one gz_tcp_write takes whole now (<= 64 KiB; 0 if the send queue is full), or -EPIPE. */
+long gz_tcp_room(uint32_t id);
 int gz_tcp_shutdown(uint32_t id);
 int gz_tcp_close(uint32_t id);
 int gz_tcp_abort(uint32_t id);

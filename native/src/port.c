@@ -50,6 +50,9 @@ static struct {
   uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
   unsigned rx_reserve;    /* mbufs sending must leave to receiving (gz_port_alloc) */
   uint64_t tx_nombuf;     /* mbufs refused to tx: the rest of the pool is receiving's */
+  bool memif_client;      /* reconnects while its link is down (gz_port_maintain) */
+  uint64_t reconnect_tsc; /* when gz_port_maintain may try again */
+  uint64_t reconnects;    /* reconnection attempts */
 } port;
 
 static unsigned pool_counter;
@@ -206,6 +209,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   port.started = true;
   rte_eth_allmulticast_enable(port.id);
   port.tx_copies = strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
+  port.memif_client = strcmp(info.driver_name, "net_memif") == 0 && cfg->vdev_args && strstr(cfg->vdev_args, "role=client");
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
     if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
@@ -264,6 +268,33 @@ bool gz_port_link_up(void) {
 }
 
 bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
+
+/* A memif client whose server went away stays disconnected: DPDK's PMD connects to the
+ * socket only when the port starts. While the link is down, the port is stopped and
+ * started again every 250 ms, which connects anew: the link comes back within that of
+ * a server listening on the socket again (a restarted peer). Frames meanwhile wait in
+ * the tx backlog or are dropped with it (gz_port_flush), as on a cable pulled out. */
+#define RECONNECT_MS 250
+
+void gz_port_maintain(void) {
+  if (!port.memif_client || !port.started) return;
+  uint64_t now = rte_rdtsc();
+  if (now < port.reconnect_tsc) return;
+  port.reconnect_tsc = now + rte_get_tsc_hz() / 1000 * RECONNECT_MS;
+  if (gz_port_link_up()) return;
+  port.reconnects++;
+  /* Quiet: a failed attempt logs an error each time (the link's state is logged once,
+   * by the stack's health monitor). */
+  int types[2] = {rte_log_register("pmd.net.memif"), rte_log_register("lib.ethdev")};
+  int levels[2];
+  for (int i = 0; i < 2; i++) {
+    levels[i] = rte_log_get_level(types[i]);
+    rte_log_set_level(types[i], RTE_LOG_CRIT);
+  }
+  rte_eth_dev_stop(port.id);
+  rte_eth_dev_start(port.id);   /* fails while no server listens: tried again later */
+  for (int i = 0; i < 2; i++) rte_log_set_level(types[i], (uint32_t)levels[i]);
+}
 
 uint16_t gz_port_rx(void **mbufs, uint16_t n) {
   uint16_t got;
@@ -420,6 +451,7 @@ void gz_port_counters(struct gz_port_counters *c) {
   }
   c->tx_dropped = port.tx_dropped;
   c->tx_nombuf = port.tx_nombuf;
+  c->reconnects = port.reconnects;
   c->tx_backlog = port.tx_len;
   c->pool_size = port.pool->size;
   c->pool_free = rte_mempool_avail_count(port.pool);

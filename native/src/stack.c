@@ -22,6 +22,7 @@ static void run_timers(void) {
   next = tsc + gap;
   sys_check_timeouts();
   tcp_rtx_tmr();   /* retransmissions and loss probes, to the ms */
+  gz_port_maintain();
 }
 
 unsigned gz_stack_poll(void) {

@@ -32,6 +32,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "port", "txErrors", (double)c.tx_errors);
   fn(ctx, "port", "txDropped", (double)c.tx_dropped);
   fn(ctx, "port", "txNoMbuf", (double)c.tx_nombuf);
+  fn(ctx, "port", "reconnects", (double)c.reconnects);
   fn(ctx, "port", "txBacklog", c.tx_backlog);
   fn(ctx, "port", "rxNoMbuf", (double)c.rx_nombuf);
   fn(ctx, "port", "rxDropped", (double)gz_loop.rx_dropped);

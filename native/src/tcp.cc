@@ -38,6 +38,28 @@ long Write(const Napi::CallbackInfo &info) {
   return n;
 }
 
+// tcpWriteString(id, string, latin1) -> bytes the send buffer took: all of the string's,
+// or 0 when it does not fit now or is longer than kStringMax encoded (the caller writes it
+// as a Buffer then), or -errno. What node:http writes, headers and a small body in one
+// string, reaches the stack without a Buffer made for it in JS first (net.Socket's
+// writeUtf8String does the same for a kernel socket).
+constexpr size_t kStringMax = 16 * 1024;
+long WriteString(const Napi::CallbackInfo &info) {
+  static char buf[kStringMax];   // (only the thread of the env that owns the stack gets here)
+  napi_env env = info.Env();
+  bool latin1 = info[2].As<Napi::Boolean>().Value();
+  size_t n = 0;
+  napi_status st = latin1 ? napi_get_value_string_latin1(env, info[1], buf, sizeof buf, &n)
+                          : napi_get_value_string_utf8(env, info[1], buf, sizeof buf, &n);
+  if (st != napi_ok || n == 0 || n >= sizeof buf - 4) return 0;   // (maybe cut short)
+  uint32_t id = (uint32_t)Arg(info, 0);
+  long room = gz_tcp_room(id);
+  if (room <= 0 || (size_t)room < n) return room < 0 ? room : 0;
+  long done = gz_tcp_write(id, buf, n);   // one tcp_write: all or nothing
+  if (done > 0) Activity();
+  return done;
+}
+
 // shutdown, close, abort, pause, nodelay, keepalive: an op on an id, then a flush soon.
 template <int (*Op)(const Napi::CallbackInfo &)>
 long SocketOp(const Napi::CallbackInfo &info) {
@@ -68,6 +90,7 @@ void InitTcp(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpConnect", Napi::Function::New(env, TcpOp<Connect>));
   exports.Set("tcpLocalPort", Napi::Function::New(env, TcpOp<LocalPort>));
   exports.Set("tcpWrite", Napi::Function::New(env, TcpOp<Write>));
+  exports.Set("tcpWriteString", Napi::Function::New(env, TcpOp<WriteString>));
   exports.Set("tcpShutdown", Napi::Function::New(env, TcpOp<SocketOp<Shutdown>>));
   exports.Set("tcpClose", Napi::Function::New(env, TcpOp<SocketOp<Close>>));
   exports.Set("tcpAbort", Napi::Function::New(env, TcpOp<SocketOp<Abort>>));

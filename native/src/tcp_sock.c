@@ -326,6 +326,14 @@ long gz_tcp_write(uint32_t id, const void *data, size_t len) {
   return (long)done;
 }
 
+long gz_tcp_room(uint32_t id) {
+  struct sock *s = conn(id);
+  if (!s) return -EPIPE;
+  if (tcp_sndqueuelen(s->pcb) >= TCP_SND_QUEUELEN - 4) return 0;
+  size_t room = tcp_sndbuf(s->pcb);
+  return (long)(room > 0xFFFF ? 0xFFFF : room);
+}
+
 int gz_tcp_shutdown(uint32_t id) {
   struct sock *s = conn(id);
   if (!s) return -EBADF;

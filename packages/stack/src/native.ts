@@ -157,6 +157,8 @@ export interface NativeBinding {
    * -EPIPE: the id is no live connection (its Ev.Error may still be in this batch).
    */
   tcpWrite(id: number, buf: Buffer, offset: number, len: number): number
+  /** The whole string (UTF-8, or latin1) into the send buffer, or 0 (write it as a Buffer). */
+  tcpWriteString(id: number, str: string, latin1: boolean): number
   /** Half-close: FIN after queued data; receiving continues. */
   tcpShutdown(id: number): number
   /** Graceful close: queued data is still sent, then FIN. The id is free on return. */

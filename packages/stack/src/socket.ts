@@ -45,6 +45,11 @@ interface PendingWrite {
 
 type Callback = (err?: Error | null) => void
 
+/** The delay a Timeout was started with (node keeps it as _idleTimeout; -1 once cleared). */
+function getDelay(timer: NodeJS.Timeout): number {
+  return (timer as unknown as { _idleTimeout: number })._idleTimeout
+}
+
 const kPending = Symbol('pendingWrite')
 const kFinalCb = Symbol('deferredFinal')
 const kRxPaused = Symbol('rxPaused')
@@ -60,16 +65,27 @@ const kRemote = Symbol('remote')
 const kLocalPort = Symbol('localPort')
 const kRelease = Symbol('release')
 const kFlush = Symbol('flush')
-const kSend = Symbol('send')
+const kWriteNow = Symbol('writeNow')
+const kQueue = Symbol('queue')
 const kShutdownNow = Symbol('shutdownNow')
 const kDestroyResets = Symbol('destroyResets')
+const kWriteString = Symbol('writeString')
+
+/** Strings up to this many UTF-16 units go to the addon as they are (<= 3 bytes each in
+ * UTF-8: within its 16 KiB encoding buffer); longer ones are written as Buffers. */
+const STRING_MAX_CHARS = 5000
+
+function toBuffer(c: { chunk: Buffer | string, encoding: BufferEncoding }): Buffer {
+  return typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding) : c.chunk
+}
 
 function emitClose(socket: Socket, hadError: boolean): void {
   socket.emit('close', hadError)
 }
 
+// The timer outlives setTimeout(0) (see setTimeout): it fires only while enabled.
 function emitTimeout(socket: Socket): void {
-  socket.emit('timeout')
+  if (socket.timeout) socket.emit('timeout')
 }
 
 export class Socket extends Duplex {
@@ -108,6 +124,7 @@ export class Socket extends Duplex {
   constructor(stack: Stack, options: SocketOptions = {}) {
     super({
       allowHalfOpen: options.allowHalfOpen === true,
+      decodeStrings: false, // _write takes short strings as they are (like net.Socket)
       emitClose: false, // 'close' is emitted by _destroy, with hadError, like net.Socket
       autoDestroy: true,
       ...(options.readableHighWaterMark !== undefined && { readableHighWaterMark: options.readableHighWaterMark }),
@@ -207,21 +224,28 @@ export class Socket extends Duplex {
     if (callback !== undefined && typeof callback !== 'function') {
       throw invalidOption('callback', 'a function', callback)
     }
+    // node:http switches a keep-alive connection's timeout off for each request and on
+    // again after each response: disabling keeps the Timeout (emitTimeout ignores it) and
+    // the same delay again restarts it, rather than a new Timeout twice per request.
     this.timeout = msecs
-    clearTimeout(this[kTimer])
-    this[kTimer] = undefined
     if (msecs === 0) {
       if (callback) this.removeListener('timeout', callback)
-    } else {
-      this[kTimer] = setTimeout(emitTimeout, msecs, this).unref()
-      if (callback) this.once('timeout', callback)
+      return this
     }
+    const timer = this[kTimer]
+    if (timer !== undefined && getDelay(timer) === msecs) {
+      timer.refresh()
+    } else {
+      clearTimeout(timer)
+      this[kTimer] = setTimeout(emitTimeout, msecs, this).unref()
+    }
+    if (callback) this.once('timeout', callback)
     return this
   }
 
   /** Restarts the idle timer (node's name; http calls it). */
   _unrefTimer(): void {
-    this[kTimer]?.refresh()
+    if (this.timeout) this[kTimer]?.refresh()
   }
 
   ref(): this {
@@ -253,12 +277,34 @@ export class Socket extends Duplex {
     }
   }
 
-  _write(chunk: Buffer, _encoding: BufferEncoding, cb: Callback): void {
-    this[kSend]([chunk], cb)
+  // The usual case allocates nothing: each chunk goes to the stack at once and the send
+  // buffer takes it whole. node:http ends a response with two chunks (_writev): headers
+  // and body as one string, and an empty string.
+  _write(chunk: Buffer | string, encoding: BufferEncoding, cb: Callback): void {
+    if (typeof chunk === 'string') {
+      if (this[kWriteString](chunk, encoding)) return cb()
+      chunk = Buffer.from(chunk, encoding)
+    }
+    const n = this[kWriteNow](chunk)
+    if (n === chunk.length) return cb()
+    this[kQueue]([chunk], n, cb)
   }
 
-  _writev(chunks: { chunk: Buffer }[], cb: Callback): void {
-    this[kSend](chunks.map((c) => c.chunk), cb)
+  _writev(chunks: { chunk: Buffer | string, encoding: BufferEncoding }[], cb: Callback): void {
+    for (let i = 0; i < chunks.length; i++) {
+      let chunk = chunks[i].chunk
+      if (typeof chunk === 'string') {
+        if (chunk.length === 0 || this[kWriteString](chunk, chunks[i].encoding)) continue
+        chunk = Buffer.from(chunk, chunks[i].encoding)
+      }
+      const n = this[kWriteNow](chunk)
+      if (n === chunk.length) continue
+      const rest = [chunk]
+      for (let k = i + 1; k < chunks.length; k++) rest.push(toBuffer(chunks[k]))
+      this[kQueue](rest, n, cb)
+      return
+    }
+    cb()
   }
 
   _final(cb: Callback): void {
@@ -301,9 +347,38 @@ export class Socket extends Duplex {
 
   // ---- writing ----
 
-  [kSend](bufs: Buffer[], cb: Callback): void {
-    this[kPending] = { bufs, index: 0, offset: 0, cb }
-    if (!this.connecting) this[kFlush]()
+  /** A short string straight into the send buffer, whole; false: write it as a Buffer. */
+  [kWriteString](str: string, encoding: BufferEncoding): boolean {
+    const id = this[kId]
+    if (this.connecting || id === NO_ID || str.length === 0 || str.length > STRING_MAX_CHARS) return false
+    const latin1 = encoding === 'latin1' || encoding === 'binary'
+    if (!latin1 && encoding !== 'utf8' && encoding !== 'utf-8') return false
+    const n = this[kBinding].tcpWriteString(id, str, latin1)
+    if (n <= 0) return false // no room now, or an error: the Buffer path handles both
+    this[kBytesWritten] += n
+    this._unrefTimer()
+    return true
+  }
+
+  /** Hands a whole Buffer to the stack: the bytes it took, or < 0 (not connected yet, or
+   * -errno: the queued write's flush reports it). */
+  [kWriteNow](buf: Buffer): number {
+    const id = this[kId]
+    if (this.connecting || id === NO_ID) return -1
+    if (buf.length === 0) return 0
+    const n = this[kBinding].tcpWrite(id, buf, 0, buf.length)
+    if (n > 0) {
+      this[kBytesWritten] += n
+      this._unrefTimer()
+    }
+    return n
+  }
+
+  /** What the stack did not take: the pending write, the first buffer from `taken` on
+   * (taken < 0: none of it, and it is tried again now unless still connecting). */
+  [kQueue](bufs: Buffer[], taken: number, cb: Callback): void {
+    this[kPending] = { bufs, index: 0, offset: Math.max(taken, 0), cb }
+    if (taken < 0 && !this.connecting) this[kFlush]()
   }
 
   /** Hands the pending write to the stack until it is done or the send buffer is full. */

@@ -48,6 +48,25 @@ export default function connsRole(ctx) {
       })))
       return held.length
     },
+    // Writes bytes on every held connection and waits (at most timeoutMs) for each to
+    // echo them or fail; answers the outcomes by error code ('echoed' for an echo).
+    async connsWrite({ bytes = 100, timeoutMs = 60_000 }) {
+      const codes = {}
+      await Promise.all((ctx.held || []).map((sock) => new Promise((resolve) => {
+        let got = 0
+        const done = (code) => {
+          clearTimeout(timer)
+          codes[code] = (codes[code] || 0) + 1
+          resolve()
+        }
+        const timer = setTimeout(() => done('no answer'), timeoutMs)
+        sock.on('data', (d) => (got += d.length) >= bytes && done('echoed'))
+        sock.once('error', (e) => done(e.code || e.message))
+        sock.write(Buffer.alloc(bytes, 0x63))
+      })))
+      ctx.held = []
+      return codes
+    },
     // One connect: answers { ok } or { code, message } of its error.
     async connectOnce({ host, port }) {
       return new Promise((resolve) => {
