@@ -94,10 +94,21 @@ export class FakeBinding implements NativeBinding {
   tcpWrite(id: number, buf: Buffer, offset: number, len: number): number {
     this.#call('tcpWrite', id, len)
     if (this.dead.has(id)) return EPIPE
-    const n = Math.min(len, this.room.get(id) ?? len)
-    if (this.room.has(id)) this.room.set(id, this.room.get(id)! - n)
-    if (n > 0) this.written.set(id, [...(this.written.get(id) ?? []), Buffer.from(buf.subarray(offset, offset + n))])
-    return n
+    return this.#take(id, buf.subarray(offset, offset + Math.min(len, this.room.get(id) ?? len)))
+  }
+  /** What the send buffer takes: all of `bytes` (the caller fits them to the room). */
+  #take(id: number, bytes: Buffer): number {
+    if (this.room.has(id)) this.room.set(id, this.room.get(id)! - bytes.length)
+    if (bytes.length > 0) this.written.set(id, [...(this.written.get(id) ?? []), Buffer.from(bytes)])
+    return bytes.length
+  }
+  /** As the addon: the whole string or nothing (0: JS writes it as a Buffer). */
+  tcpWriteString(id: number, str: string, latin1: boolean): number {
+    this.#call('tcpWriteString', id, str.length)
+    if (this.dead.has(id)) return EPIPE
+    const buf = Buffer.from(str, latin1 ? 'latin1' : 'utf8')
+    if (buf.length > (this.room.get(id) ?? buf.length)) return 0
+    return this.#take(id, buf)
   }
   tcpShutdown(id: number): number { this.#call('tcpShutdown', id); return 0 }
   tcpClose(id: number): number { this.#call('tcpClose', id); return 0 }
