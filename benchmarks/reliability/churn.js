@@ -17,9 +17,7 @@ async function once (kind, seconds, rate, log) {
   const ns = new Namespaces(`gzh${process.pid}`)
   let srv = null
   try {
-    const names = ns.make(['a', 'b'])
-    wire.directWire(names)
-    if (kind === 'kernel') for (const side of ['a', 'b']) wire.kernelEnd(names[side], side)
+    const names = wire.directPair(ns, kind)
     const side = (s) => (kind === 'stack' ? { stack: wire.stackOptions(s) } : {})
     srv = await startServer(names.b, { transport: kind, serve: 'echo', port: PORT, ...side('b') })
     const cpu0 = cpuSeconds(srv.pid)

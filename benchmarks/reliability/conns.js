@@ -19,9 +19,7 @@ async function once (kind, count) {
   const ns = new Namespaces(`gzc${process.pid}`)
   let srv = null
   try {
-    const names = ns.make(['a', 'b'])
-    wire.directWire(names)
-    if (kind === 'kernel') for (const side of ['a', 'b']) wire.kernelEnd(names[side], side)
+    const names = wire.directPair(ns, kind)
     const socket = `/tmp/gzc-${process.pid}.memif`
     const side = (s) => (kind === 'stack'
       ? { stack: { device: { type: 'memif', role: s === 'b' ? 'server' : 'client', socket }, ip: `${wire.ENDS[s].ip}/24` } }

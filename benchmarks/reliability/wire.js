@@ -48,6 +48,15 @@ function directWire ({ a, b }) {
   for (const ns of [a, b]) inNs(ns, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1'])
 }
 
+/** Namespaces a and b (from ns, a Namespaces) joined by a plain veth pair; for `kind`
+ * 'kernel' both ends get their addresses (a stack end attaches to its veth end). */
+function directPair (ns, kind) {
+  const names = ns.make(['a', 'b'])
+  directWire(names)
+  if (kind === 'kernel') for (const side of ['a', 'b']) kernelEnd(names[side], side)
+  return names
+}
+
 /** Starts fault-relay in w with fault options like ['--loss', '3%']. */
 function startRelay (w, faults) {
   return spawn('ip', ['netns', 'exec', w, RELAY, ENDS.a.peer, ENDS.b.peer, ...faults], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -85,4 +94,4 @@ function stackOptions (side) {
   return { device: { type: 'af_packet', iface: ENDS[side].dev }, ip: `${ENDS[side].ip}/24` }
 }
 
-module.exports = { RELAY, ENDS, buildWire, directWire, startRelay, relayCounters, kernelEnd, stackOptions }
+module.exports = { RELAY, ENDS, buildWire, directWire, directPair, startRelay, relayCounters, kernelEnd, stackOptions }

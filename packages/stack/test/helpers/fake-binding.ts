@@ -5,7 +5,7 @@
 import { constants } from 'node:os'
 import {
   EVENT_SLOTS, Ev, EventsCallback, LatencyStage, NativeBinding, NativeCaptureStatus, NativeConnInfo,
-  NativeHistogram, NativeStackConfig, NativeUdpAddress, NativeXdpConfig, NativeXdpInfo, UdpCounters, UdpOption,
+  NativeHistogram, NativeStackConfig, NativeUdpAddress, NativeXdpInfo, UdpCounters, UdpOption,
 } from '../../src/native'
 import type { NativeFaults } from '../../src/faults'
 import type { Stack } from '../../src/stack'
@@ -94,20 +94,21 @@ export class FakeBinding implements NativeBinding {
   tcpWrite(id: number, buf: Buffer, offset: number, len: number): number {
     this.#call('tcpWrite', id, len)
     if (this.dead.has(id)) return EPIPE
-    const n = Math.min(len, this.room.get(id) ?? len)
-    if (this.room.has(id)) this.room.set(id, this.room.get(id)! - n)
-    if (n > 0) this.written.set(id, [...(this.written.get(id) ?? []), Buffer.from(buf.subarray(offset, offset + n))])
-    return n
+    return this.#take(id, buf.subarray(offset, offset + Math.min(len, this.room.get(id) ?? len)))
   }
+  /** What the send buffer takes: all of `bytes` (the caller fits them to the room). */
+  #take(id: number, bytes: Buffer): number {
+    if (this.room.has(id)) this.room.set(id, this.room.get(id)! - bytes.length)
+    if (bytes.length > 0) this.written.set(id, [...(this.written.get(id) ?? []), Buffer.from(bytes)])
+    return bytes.length
+  }
+  /** As the addon: the whole string or nothing (0: JS writes it as a Buffer). */
   tcpWriteString(id: number, str: string, latin1: boolean): number {
     this.#call('tcpWriteString', id, str.length)
     if (this.dead.has(id)) return EPIPE
     const buf = Buffer.from(str, latin1 ? 'latin1' : 'utf8')
-    // All or nothing, as the addon's: 0 sends the caller to the Buffer path.
-    if (this.room.has(id) && this.room.get(id)! < buf.length) return 0
-    if (this.room.has(id)) this.room.set(id, this.room.get(id)! - buf.length)
-    this.written.set(id, [...(this.written.get(id) ?? []), buf])
-    return buf.length
+    if (buf.length > (this.room.get(id) ?? buf.length)) return 0
+    return this.#take(id, buf)
   }
   tcpShutdown(id: number): number { this.#call('tcpShutdown', id); return 0 }
   tcpClose(id: number): number { this.#call('tcpClose', id); return 0 }
@@ -131,10 +132,10 @@ export class FakeBinding implements NativeBinding {
   udpSetOption(id: number, option: UdpOption, value: number): number { this.#call('udpSetOption', id, option, value); return 0 }
   udpGetOption(id: number, option: UdpOption): number { this.#call('udpGetOption', id, option); return 0 }
   udpMembership(id: number, group: number, join: boolean): number { this.#call('udpMembership', id, group, join); return 0 }
-  udpAddress(id: number): NativeUdpAddress | number {
+  udpAddress(): NativeUdpAddress | number {
     return { localIp: 0, localPort: 49152, remoteIp: 0, remotePort: 0, connected: false }
   }
-  udpCounters(id: number): UdpCounters | number {
+  udpCounters(): UdpCounters | number {
     return { rxDatagrams: 0, rxBytes: 0, rxDropped: 0, txDatagrams: 0, txBytes: 0, txErrors: 0 }
   }
 
@@ -144,16 +145,16 @@ export class FakeBinding implements NativeBinding {
   }
   stackLatencyReset(): void {}
   tcpList(): NativeConnInfo[] { return [] }
-  captureStart(limit: number, snaplen: number, bufferBytes: number): number { return 0 }
+  captureStart(): number { return 0 }
   captureStop(): void {}
   captureStatus(): NativeCaptureStatus { return { on: false, packets: 0, bytes: 0, dropped: 0, limit: 0, buffered: 0 } }
   captureTake(): Buffer { return Buffer.alloc(0) }
   dpdkLogTake(): { lines: [number, string][]; dropped: number } { return { lines: [], dropped: 0 } }
-  peerCred(fd: number): { pid: number; uid: number; gid: number } | number { return EBADF }
+  peerCred(): { pid: number; uid: number; gid: number } | number { return EBADF }
 
-  xdpPrepare(iface: string, programPath: string): string { return '' }
+  xdpPrepare(): string { return '' }
   xdpLoadLog(): string { return '' }
-  xdpStart(config: NativeXdpConfig): NativeXdpInfo { throw new Error('no af_xdp in the fake') }
+  xdpStart(): NativeXdpInfo { throw new Error('no af_xdp in the fake') }
   xdpStop(): void {}
   xdpInfo(): NativeXdpInfo { throw new Error('no af_xdp in the fake') }
   xdpMaxMtu(): number { return 3498 }
