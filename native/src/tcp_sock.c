@@ -528,7 +528,17 @@ bool gz_tcp_at_limit(void) { return tcp_pcb_count() >= pcb_limit; }
  * connection: the poll loop asks at each poll. */
 bool gz_tcp_in_flight(void) { return tcp_rtx_busy(); }
 
+/* A closed connection whose data waits on the peer's zero window is in persist, off the
+ * retransmission list: found by a walk of every connection, which only an unref'd stack
+ * lingering at exit or stack.close() asks for (not each poll), and only when no timer runs. */
+static bool detached_persisting(void) {
+  for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
+    if (pcb->callback_arg == NULL && pcb->persist_backoff > 0 && (pcb->unsent || pcb->unacked)) return true;
+  }
+  return false;
+}
+
 bool gz_tcp_lingering(void) {
   /* a closed connection's data and FIN are in flight until acked: its timer runs */
-  return closing_len || tcp_rtx_detached_busy();
+  return closing_len || tcp_rtx_detached_busy() || detached_persisting();
 }
