@@ -4,7 +4,13 @@
   },
   "target_defaults": {
     "include_dirs": ["lwip", "<(lwip)/include"],
-    "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fPIC"]
+    "cflags": ["-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fPIC"],
+    "conditions": [
+      ["'<!(node -p \"process.env.GAZELLE_ASAN || 0\")'=='1'", {
+        "cflags": ["-fsanitize=address", "-fno-omit-frame-pointer"],
+        "ldflags": ["-fsanitize=address"]
+      }]
+    ]
   },
   "targets": [
     {

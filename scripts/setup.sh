@@ -48,9 +48,19 @@ workspaces_linked() {
     [ -e "node_modules/$name" ] || return 1
   done
 }
-if [ ! -d node_modules/.bin ] || [ package.json -nt node_modules/.package-lock.json ] || ! workspaces_linked; then
+# A manifest or the lock newer than the last install (a merge that adds a dependency to a
+# package) means install again.
+manifests_changed() {
+  local f
+  for f in package.json package-lock.json native/package.json packages/*/package.json; do
+    [ "$f" -nt node_modules/.package-lock.json ] && return 0
+  done
+  return 1
+}
+if [ ! -d node_modules/.bin ] || manifests_changed || ! workspaces_linked; then
   log "npm install"
   npm install --no-audit --no-fund --loglevel=error
+  touch node_modules/.package-lock.json
 fi
 
 log "build"

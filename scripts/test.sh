@@ -4,6 +4,8 @@
 #   summary: N passed, N failed, N skipped      (test files)
 # Unit tests: packages/*/test/*.test.*, run from their package directory.
 # Integration tests: test/*.test.*, run from the repository root.
+# A whole run then type-checks the tests, lints (npm run lint) and checks the clean-up;
+# each of these counts as one passed or failed file in the summary.
 # Usage: bash scripts/test.sh [file...]        (default: all of them)
 # Env: GAZELLE_TEST_TIMEOUT (s per file, default 300), GAZELLE_TEST_VERBOSE=1 (child logs).
 set -uo pipefail
@@ -135,6 +137,18 @@ if [ $# -eq 0 ]; then
       say "FAILED: type-check of $what:"; head -30 "$log" | sed 's/^/    | /'
     fi
   done
+fi
+
+# Lint (eslint.config.js): bug patterns in the TypeScript and JavaScript, not layout.
+if [ $# -eq 0 ]; then
+  log="$logdir/lint.log"
+  t0=$(date +%s)
+  if (cd "$root" && npm run --silent lint) >"$log" 2>&1; then
+    passed=$((passed + 1)); say "passed: lint (npm run lint) in $(( $(date +%s) - t0 ))s"
+  else
+    failed=$((failed + 1)); failures+=("lint (npm run lint)")
+    say "FAILED: lint (npm run lint; eslint.config.js):"; head -60 "$log" | sed 's/^/    | /'
+  fi
 fi
 
 # Every test must clean up its taps, namespaces, memif sockets and hugepage files.

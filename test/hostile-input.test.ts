@@ -25,7 +25,7 @@ t.test('tap: a malformed-frame barrage is counted and dropped; the stack keeps s
   const barrage = execIn(netns, '/usr/bin/python3', [`${__dirname}/helpers/barrage.py`, name, mac!, hostIp, stackIp, String(port)], 120_000)
   const during: string[] = []
   let running = true
-  barrage.finally(() => (running = false))
+  void barrage.finally(() => (running = false))  // execIn resolves, never rejects
   while (running && during.length < 20) {
     during.push(await get())
     await new Promise((resolve) => setTimeout(resolve, 300))

@@ -41,6 +41,7 @@ for (const mode of ['import', 'require'] as LoadMode[]) {
     const app = startApp(t, { netns, script: 'servers/all.js', mode, env: { ...stackEnv(tap()), ...tls }, name: 'servers' })
     await app.waitFor(/^gazelle: 10\.20\.0\.2\/24 on tap:\S+ .*listen both/m, 30_000)
     for (const name of APPS) await app.waitFor(new RegExp(`^ready ${name} \\d+$`, 'm'), 30_000)
+    t.match(app.output(), /^http address at once: 7001$/m, 'server.address() answers right after listen(port), -r too')
     const before = (await ctlJson(['stats', String(app.pid)])).counters
 
     await t.test('node:http: curl through the tap reaches the stack half, 127.0.0.1 the kernel half', async (t) => {

@@ -15,8 +15,9 @@ const os = require('node:os')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
 const { vethPair } = require('../netns')
-const { kinds, serverLaunch } = require('./kinds')
+const { kinds, serverLaunch, stopServer } = require('./kinds')
 const { once } = require('../harness')
+const { runMain } = require('../serve')
 
 const PORT = 8080
 
@@ -90,18 +91,9 @@ async function main () {
     for (const [label, n] of parts) console.log(`  ${label.padEnd(40)} ${(n / requests).toFixed(0).padStart(8)}  ${(100 * n / total).toFixed(1)}%`)
     console.log(`\nprofile: callgrind_annotate ${last}`)
   } finally {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve))
-      if (server.connected) server.send('exit') // closes the stack: its hugepages go back
-      const timer = setTimeout(() => server.kill('SIGKILL'), 60_000)
-      await exited
-      clearTimeout(timer)
-    }
+    await stopServer(server)
     net.close()
   }
 }
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+runMain(main)

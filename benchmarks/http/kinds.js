@@ -118,4 +118,15 @@ function serverLaunch (kind, net, port) {
   }
 }
 
-module.exports = { kinds, serverLaunch }
+// Stops a server started with serverLaunch (if still running): 'exit' over IPC closes
+// its stack, so its hugepages go back; SIGKILL after a minute.
+async function stopServer (server) {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return
+  const exited = new Promise((resolve) => server.once('exit', resolve))
+  if (server.connected) server.send('exit')
+  const timer = setTimeout(() => server.kill('SIGKILL'), 60_000)
+  await exited
+  clearTimeout(timer)
+}
+
+module.exports = { kinds, serverLaunch, stopServer }

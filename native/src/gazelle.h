@@ -75,6 +75,8 @@ void gz_port_flush(void);
 bool gz_port_tx_kick_costly(void);   /* tx_burst ends in a system call (af_packet) */
 bool gz_port_tx_copies(void);        /* tx_burst copies frames out: external buffers are fine */
 unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring (or held by faults) */
+/* Frames the tx backlog holds (a power of two); UDP may fill half (udp_sock.c). */
+#define GZ_TX_BACKLOG 8192
 /* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
 void gz_port_request_cksum(void *mbuf);
 void *gz_port_alloc(void);

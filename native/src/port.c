@@ -25,7 +25,6 @@
 #include "lwip/pbuf.h"
 
 #define TX_BURST 32
-#define TX_BACKLOG 8192      /* power of two */
 #define TX_RETRIES 8
 #define XDP_HEADROOM 256     /* XDP_PACKET_HEADROOM: the kernel's, inside each AF_XDP frame */
 
@@ -45,7 +44,7 @@ static struct {
   bool started;           /* a probed (PCI) port: stopped at close, not removed */
   /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
-  struct rte_mbuf *tx[TX_BACKLOG];
+  struct rte_mbuf *tx[GZ_TX_BACKLOG];
   uint32_t tx_head, tx_len;
   uint64_t tx_dropped;
   uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
@@ -228,7 +227,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
  * nowhere to go: like a NIC, drop them rather than keep the poll loop spinning). */
 static void drop_backlog(void) {
   for (; port.tx_len; port.tx_len--, port.tx_head++) {
-    rte_pktmbuf_free(port.tx[port.tx_head & (TX_BACKLOG - 1)]);
+    rte_pktmbuf_free(port.tx[port.tx_head & (GZ_TX_BACKLOG - 1)]);
     port.tx_dropped++;
   }
 }
@@ -343,9 +342,9 @@ uint16_t gz_ooseq_pbufs_limit(void) {
 void gz_port_flush(void) {
   if (unlikely(gz_loop.faults_on)) gz_faults_tx_release();
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
-    uint32_t first = port.tx_head & (TX_BACKLOG - 1);
+    uint32_t first = port.tx_head & (GZ_TX_BACKLOG - 1);
     uint32_t n = port.tx_len;
-    if (n > TX_BACKLOG - first) n = TX_BACKLOG - first;   /* up to the wrap */
+    if (n > GZ_TX_BACKLOG - first) n = GZ_TX_BACKLOG - first;   /* up to the wrap */
     if (n > UINT16_MAX) n = UINT16_MAX;
     uint16_t sent = rte_eth_tx_burst(port.id, 0, port.tx + first, (uint16_t)n);
     port.tx_head += sent;
@@ -406,15 +405,15 @@ void gz_port_tx(void *mbuf) {
 
 void gz_port_tx_now(void *mbuf) {
   if (unlikely(gz_loop.capture_on)) gz_capture_frame(mbuf);
-  if (port.tx_len == TX_BACKLOG) {
+  if (port.tx_len == GZ_TX_BACKLOG) {
     gz_port_flush();
-    if (port.tx_len == TX_BACKLOG) {   /* the peer is not draining at all */
+    if (port.tx_len == GZ_TX_BACKLOG) {   /* the peer is not draining at all */
       rte_pktmbuf_free(mbuf);
       port.tx_dropped++;
       return;
     }
   }
-  port.tx[(port.tx_head + port.tx_len) & (TX_BACKLOG - 1)] = mbuf;
+  port.tx[(port.tx_head + port.tx_len) & (GZ_TX_BACKLOG - 1)] = mbuf;
   port.tx_len++;
   if (port.tx_len >= TX_BURST) gz_port_flush();
 }

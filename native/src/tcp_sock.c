@@ -524,21 +524,21 @@ void gz_tcp_set_limit(uint32_t max_connections) {
 
 bool gz_tcp_at_limit(void) { return tcp_pcb_count() >= pcb_limit; }
 
-/* Visits only the pcbs whose retransmission timer runs (LwIP patch 0004), not every
+/* Both visit only the pcbs whose retransmission timer runs (LwIP patch 0004), not every
  * connection: the poll loop asks at each poll. */
 bool gz_tcp_in_flight(void) { return tcp_rtx_busy(); }
 
-/* Asked only while an unref'd stack waits to exit (and at close). A closed connection
- * with data or a FIN in flight usually has its retransmission timer running (the quick
- * answer); one whose data waits on a zero window is off that list (persist timer), so
- * the rest of the connections are looked at too. */
-bool gz_tcp_lingering(void) {
-  if (closing_len || tcp_rtx_detached_busy()) return true;
+/* A closed connection whose data waits on the peer's zero window is in persist, off the
+ * retransmission list: found by a walk of every connection, which only an unref'd stack
+ * lingering at exit or stack.close() asks for (not each poll), and only when no timer runs. */
+static bool detached_persisting(void) {
   for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb; pcb = pcb->next) {
-    if (pcb->callback_arg != NULL) continue;        /* still a JS socket (GZ_ID_ARG) */
-    if (pcb->unsent || pcb->unacked || pcb->state == FIN_WAIT_1 ||
-        pcb->state == CLOSING || pcb->state == LAST_ACK)
-      return true;
+    if (pcb->callback_arg == NULL && pcb->persist_backoff > 0 && (pcb->unsent || pcb->unacked)) return true;
   }
   return false;
+}
+
+bool gz_tcp_lingering(void) {
+  /* a closed connection's data and FIN are in flight until acked: its timer runs */
+  return closing_len || tcp_rtx_detached_busy() || detached_persisting();
 }

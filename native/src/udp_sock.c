@@ -22,8 +22,8 @@
 #define DEFAULT_TTL 64
 #define DEFAULT_MULTICAST_TTL 1
 /* Sends are refused (JS queues them) while the port's tx backlog holds more
- * frames than this: half of port.c's backlog, the rest stays for TCP. */
-#define TX_BACKLOG_LIMIT 4096
+ * frames than this: half of it, the rest stays for TCP. */
+#define TX_BACKLOG_LIMIT (GZ_TX_BACKLOG / 2)
 #define MAX_DATAGRAM 65507   /* 65535 - IP header - UDP header */
 
 struct membership {

@@ -7,7 +7,6 @@ import * as fs from 'node:fs'
 import { cleanup, createNetns } from './cleanup'
 import { StackProcess } from './harness'
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const wire = require('../../benchmarks/reliability/wire.js')
 
 type T = Parameters<typeof StackProcess.start>[0]

@@ -603,7 +603,7 @@ const commands = {
   },
 }
 
-// ---------- UDP: node:dgram on kernel children, stack.createSocket on stack children ----------
+// ---------- shutdown: the parent went away, a signal, or the exit command ----------
 
 let shuttingDown = false
 async function shutdown(code) {

@@ -54,8 +54,19 @@ export class StackListenHandle {
       if (this.kernel.getsockname(out) === 0) this.#port = out.port as number // port 0: the kernel chose
     }
     const stack = this.router.stack
-    if (stack === null) process.nextTick(() => this.#fail(this.router.unavailable()))
-    else this.#listenStack(stack, backlog)
+    if (stack !== null) {
+      this.#listenStack(stack, backlog)
+    } else if (this.kernel && this.router.state === 'opening') {
+      // -r, both: the kernel half serves now (address() answers at once, as without the
+      // register); the stack half follows once the stack is open.
+      this.router.withStack((opened) => {
+        if (!this.#closed) this.#listenStack(opened, backlog)
+      }, (err) => {
+        if (this.router.config.fallback !== 'kernel') this.#fail(err)
+      })
+    } else {
+      process.nextTick(() => this.#fail(this.router.unavailable()))
+    }
     return 0
   }
 

@@ -132,22 +132,11 @@ function makeSystemError(
   let details = ''
   if (port !== undefined && port > 0) details = ` ${address}:${port}`
   else if (address) details = ` ${address}`
-  if (describe) {
-    const text = systemErrors.get(errno)?.[1]
-    const message = text === undefined ? `${syscall} ${code}${details}` : `${syscall} ${code}: ${text}${details}`
-    const err = new Error(message) as SystemError
-    err.code = code
-    err.errno = errno
-    err.syscall = syscall
-    if (address !== undefined) err.address = address
-    if (port) err.port = port
-    return err
-  }
-  const err = new Error(`${syscall} ${code}${details}`) as SystemError
-  err.errno = errno
-  err.code = code
-  err.syscall = syscall
-  if (address !== undefined) err.address = address
-  if (port) err.port = port
-  return err
+  const text = describe ? systemErrors.get(errno)?.[1] : undefined
+  const err = new Error(text === undefined ? `${syscall} ${code}${details}` : `${syscall} ${code}: ${text}${details}`)
+  // Node's field order: libuv's form puts the code first.
+  Object.assign(err, describe ? { code, errno, syscall } : { errno, code, syscall })
+  if (address !== undefined) (err as SystemError).address = address
+  if (port) (err as SystemError).port = port
+  return err as SystemError
 }

@@ -3,6 +3,7 @@
 import t from 'tap'
 import { contractMismatches } from '../src/binding'
 import { API_VERSION, EVENT_SLOTS, Ev, PollMode, UdpOption } from '../src/native'
+import { FakeBinding } from './helpers/fake-binding'
 
 const addon = require('@gazelle/native') as Record<string, unknown>
 
@@ -43,4 +44,13 @@ t.test('each constant that differs is named', async (t) => {
     'no PollMode table in the addon',
     'errno.EPIPE is 32 here, 1 in the addon',
   ])
+})
+
+t.test("the addon's functions are NativeBinding's, no more, no less", async (t) => {
+  // FakeBinding implements NativeBinding (the compiler checks it has every method).
+  const declared = Object.getOwnPropertyNames(FakeBinding.prototype)
+    .filter((k) => k !== 'constructor' && !['callsFor', 'sent', 'deliver'].includes(k))
+    .sort()
+  const exported = Object.keys(addon).filter((k) => typeof addon[k] === 'function').sort()
+  t.same(exported, declared)
 })

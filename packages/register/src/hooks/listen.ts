@@ -60,8 +60,9 @@ export function installListenHook(router: Router): void {
       router.notRoutable('cluster', `port ${port} is served to cluster workers (connections travel as kernel handles)`, { port })
       mode = 'kernel'
     }
-    if (mode !== 'kernel' && router.state === 'opening') {
-      // -r: listen once the stack is open, like a listen whose host lookup is pending.
+    if (mode === 'stack' && router.state === 'opening') {
+      // -r, stack only: listen once the stack is open, like a listen whose host lookup is
+      // pending. (Both: the kernel half listens now, see StackListenHandle.)
       const id = this._listeningId
       const retry = () => {
         if (this._listeningId === id && !this._handle) this._listen2(address, port, addressType, backlog, fd, flags)
@@ -69,7 +70,7 @@ export function installListenHook(router: Router): void {
       router.withStack(retry, retry)
       return
     }
-    if (mode !== 'kernel' && router.stack === null) {
+    if (mode !== 'kernel' && router.stack === null && router.state !== 'opening') {
       if (router.config.fallback === 'kernel') {
         mode = 'kernel'
       } else {
