@@ -12,7 +12,7 @@ need_root() { [ "$(id -u)" = 0 ] || { echo "setup: $1 needs root (run as root or
 # clang + libbpf-dev: the af_xdp device's XDP program (native/bpf) is compiled at build time
 apt_packages=(libdpdk-dev dpdk pkg-config build-essential python3 libnuma-dev
   iproute2 ethtool curl iputils-ping tcpdump procps tshark
-  nghttp2-client wrk openssl patch hping3 python3-scapy clang libbpf-dev
+  nghttp2-client wrk openssl patch hping3 python3-scapy clang libbpf-dev clang-format
   redis-server postgresql)   # real servers for @gazelle/register's client tests
 missing=()
 for p in "${apt_packages[@]}"; do

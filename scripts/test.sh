@@ -4,7 +4,8 @@
 #   summary: N passed, N failed, N skipped      (test files)
 # Unit tests: packages/*/test/*.test.*, run from their package directory.
 # Integration tests: test/*.test.*, run from the repository root.
-# A whole run then type-checks the tests, lints (npm run lint) and checks the clean-up;
+# A whole run then type-checks the tests, lints (npm run lint), checks the C/C++ layout
+# (npm run format:check) and checks the clean-up;
 # each of these counts as one passed or failed file in the summary.
 # Usage: bash scripts/test.sh [file...]        (default: all of them)
 # Env: GAZELLE_TEST_TIMEOUT (s per file, default 300), GAZELLE_TEST_VERBOSE=1 (child logs).
@@ -148,6 +149,17 @@ if [ $# -eq 0 ]; then
   else
     failed=$((failed + 1)); failures+=("lint (npm run lint)")
     say "FAILED: lint (npm run lint; eslint.config.js):"; head -60 "$log" | sed 's/^/    | /'
+  fi
+fi
+
+# Layout of the C/C++ sources (.clang-format): a file that differs fails the run.
+if [ $# -eq 0 ]; then
+  log="$logdir/format.log"
+  if (cd "$root" && npm run --silent format:check) >"$log" 2>&1; then
+    passed=$((passed + 1)); say "passed: format check (npm run format:check)"
+  else
+    failed=$((failed + 1)); failures+=("format check (npm run format:check)")
+    say "FAILED: format check (npm run format:check; npm run format rewrites the files):"; head -40 "$log" | sed 's/^/    | /'
   fi
 fi
 

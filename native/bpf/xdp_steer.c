@@ -106,8 +106,8 @@ int gz_steer(struct xdp_md *ctx) {
   }
 
   __u16 frag = bpf_ntohs(ip->frag_off);
-  struct gz_xdp_frag_key fk = { .saddr = ip->saddr, .id = ip->id, .protocol = ip->protocol };
-  if (frag & 0x1fff) {   /* a later fragment: goes where its first fragment went */
+  struct gz_xdp_frag_key fk = {.saddr = ip->saddr, .id = ip->id, .protocol = ip->protocol};
+  if (frag & 0x1fff) { /* a later fragment: goes where its first fragment went */
     return bpf_map_lookup_elem(&gz_frags, &fk) ? to_stack(ctx) : to_kernel();
   }
 
@@ -123,7 +123,7 @@ int gz_steer(struct xdp_md *ctx) {
     dport = bpf_ntohs(udp->dest);
   }
   if (!stack_port(cfg, ip->protocol, dport, unicast)) return to_kernel();
-  if (frag & 0x2000) {   /* more fragments follow: send them the same way */
+  if (frag & 0x2000) { /* more fragments follow: send them the same way */
     __u8 one = 1;
     bpf_map_update_elem(&gz_frags, &fk, &one, BPF_ANY);
   }

@@ -10,7 +10,6 @@
 
 #include "gazelle.h"
 
-
 struct pcap_record {
   uint32_t ts_sec, ts_nsec, incl_len, orig_len;
 };
@@ -43,7 +42,7 @@ void gz_capture_frame(const void *mbuf) {
   const struct rte_mbuf *m = mbuf;
   uint32_t incl = m->pkt_len < cap.snaplen ? m->pkt_len : cap.snaplen;
   if (cap.len + sizeof(struct pcap_record) + incl > cap.cap) {
-    cap.dropped++;   /* JS has not drained the buffer in time */
+    cap.dropped++; /* JS has not drained the buffer in time */
     return;
   }
   struct timespec ts;
@@ -65,7 +64,7 @@ void gz_capture_frame(const void *mbuf) {
 
 size_t gz_capture_take(void *dst, size_t max) {
   size_t n = cap.len;
-  if (n > max) {   /* whole records only */
+  if (n > max) { /* whole records only */
     n = 0;
     while (n < cap.len) {
       const struct pcap_record *r = (const void *)(cap.buf + n);

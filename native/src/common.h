@@ -24,12 +24,12 @@ uint32_t U32(const Napi::Object &o, const char *key);
 [[noreturn]] void ThrowCoded(Napi::Env env, const char *code, const char *message);
 
 // Each file registers its own exports.
-void InitLifecycle(Napi::Env env, Napi::Object exports);   // lifecycle.cc: stack*
-void InitTcp(Napi::Env env, Napi::Object exports);         // tcp.cc: tcp*
-void InitUdp(Napi::Env env, Napi::Object exports);         // udp.cc: udp*
-void InitOps(Napi::Env env, Napi::Object exports);         // ops.cc: latency, conns, capture
-void InitConstants(Napi::Env env, Napi::Object exports);   // constants.cc: apiVersion, constants
-void InitXdp(Napi::Env env, Napi::Object exports);         // xdp.cc: the af_xdp device's host side
+void InitLifecycle(Napi::Env env, Napi::Object exports);  // lifecycle.cc: stack*
+void InitTcp(Napi::Env env, Napi::Object exports);        // tcp.cc: tcp*
+void InitUdp(Napi::Env env, Napi::Object exports);        // udp.cc: udp*
+void InitOps(Napi::Env env, Napi::Object exports);        // ops.cc: latency, conns, capture
+void InitConstants(Napi::Env env, Napi::Object exports);  // constants.cc: apiVersion, constants
+void InitXdp(Napi::Env env, Napi::Object exports);        // xdp.cc: the af_xdp device's host side
 
 }  // namespace gz
 

@@ -22,10 +22,14 @@ Napi::Object Table(Napi::Env env, const Named (&entries)[N]) {
 }
 
 const Named kEvents[] = {
-    {"Accept", GZ_EV_ACCEPT},         {"Connected", GZ_EV_CONNECTED},
-    {"Data", GZ_EV_DATA},             {"Eof", GZ_EV_EOF},
-    {"Writable", GZ_EV_WRITABLE},     {"Error", GZ_EV_ERROR},
-    {"UdpMessage", GZ_EV_UDP_MESSAGE}, {"UdpWritable", GZ_EV_UDP_WRITABLE},
+    {"Accept", GZ_EV_ACCEPT},
+    {"Connected", GZ_EV_CONNECTED},
+    {"Data", GZ_EV_DATA},
+    {"Eof", GZ_EV_EOF},
+    {"Writable", GZ_EV_WRITABLE},
+    {"Error", GZ_EV_ERROR},
+    {"UdpMessage", GZ_EV_UDP_MESSAGE},
+    {"UdpWritable", GZ_EV_UDP_WRITABLE},
 };
 
 const Named kUdpOptions[] = {
@@ -43,12 +47,23 @@ const Named kPollModeNames[] = {{"Busy", kBusy}, {"Adaptive", kAdaptive}, {"Inte
 // The errno values the socket calls and Ev.Error carry (negated), by name: JS names them
 // with node's table, which must agree.
 const Named kErrno[] = {
-    {"EACCES", EACCES},         {"EADDRINUSE", EADDRINUSE}, {"EADDRNOTAVAIL", EADDRNOTAVAIL},
-    {"EAGAIN", EAGAIN},         {"EBADF", EBADF},           {"ECONNABORTED", ECONNABORTED},
-    {"ECONNREFUSED", ECONNREFUSED}, {"ECONNRESET", ECONNRESET}, {"EINVAL", EINVAL},
-    {"EIO", EIO},               {"EMSGSIZE", EMSGSIZE},     {"ENETUNREACH", ENETUNREACH},
-    {"ENOBUFS", ENOBUFS},       {"ENODEV", ENODEV},         {"ENOMEM", ENOMEM},
-    {"EPIPE", EPIPE},           {"ETIMEDOUT", ETIMEDOUT},
+    {"EACCES", EACCES},
+    {"EADDRINUSE", EADDRINUSE},
+    {"EADDRNOTAVAIL", EADDRNOTAVAIL},
+    {"EAGAIN", EAGAIN},
+    {"EBADF", EBADF},
+    {"ECONNABORTED", ECONNABORTED},
+    {"ECONNREFUSED", ECONNREFUSED},
+    {"ECONNRESET", ECONNRESET},
+    {"EINVAL", EINVAL},
+    {"EIO", EIO},
+    {"EMSGSIZE", EMSGSIZE},
+    {"ENETUNREACH", ENETUNREACH},
+    {"ENOBUFS", ENOBUFS},
+    {"ENODEV", ENODEV},
+    {"ENOMEM", ENOMEM},
+    {"EPIPE", EPIPE},
+    {"ETIMEDOUT", ETIMEDOUT},
 };
 
 }  // namespace

@@ -19,7 +19,7 @@
 
 static pthread_mutex_t ring_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gz_log_line ring[RING_LINES];
-static unsigned ring_head;   /* oldest line */
+static unsigned ring_head; /* oldest line */
 static unsigned ring_count;
 static uint64_t ring_dropped;
 static FILE *capture_stream;
@@ -29,7 +29,7 @@ static void push_line(int level, const char *text, size_t len) {
   while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) len--;
   if (len == 0) return;
   if (len >= GZ_LOG_LINE_MAX) len = GZ_LOG_LINE_MAX - 1;
-  if (ring_count == RING_LINES) {   /* full: the oldest line goes */
+  if (ring_count == RING_LINES) { /* full: the oldest line goes */
     ring_head = (ring_head + 1) % RING_LINES;
     ring_count--;
     ring_dropped++;
@@ -66,7 +66,7 @@ void gz_dpdk_log_capture(void) {
   echo_stderr = echo && strcmp(echo, "1") == 0;
   cookie_io_functions_t fns = {.read = NULL, .write = capture_write, .seek = NULL, .close = NULL};
   capture_stream = fopencookie(NULL, "w", fns);
-  if (!capture_stream) return;   /* DPDK keeps logging to stderr */
+  if (!capture_stream) return; /* DPDK keeps logging to stderr */
   setvbuf(capture_stream, NULL, _IOLBF, 0);
   rte_openlog_stream(capture_stream);
 }

@@ -26,15 +26,14 @@ int gz_eal_init(int argc, char **argv, struct gz_error *err) {
   cpu_set_t saved;
   bool have_affinity = sched_getaffinity(0, sizeof(saved), &saved) == 0;
 
-  gz_dpdk_log_capture();   /* EAL's own lines too: they explain a failure below */
+  gz_dpdk_log_capture(); /* EAL's own lines too: they explain a failure below */
   int rc = rte_eal_init(argc, argv);
   int saved_errno = rte_errno;
   if (have_affinity) sched_setaffinity(0, sizeof(saved), &saved);
 
   if (rc < 0) {
     /* JS adds what DPDK logged (dpdkLogTake) and what to do about it. */
-    return gz_fail(err, "ERR_GAZELLE_EAL", "DPDK EAL initialisation failed: %s",
-                   rte_strerror(saved_errno));
+    return gz_fail(err, "ERR_GAZELLE_EAL", "DPDK EAL initialisation failed: %s", rte_strerror(saved_errno));
   }
   eal_ready = true;
   /* EAL belongs to the process, not to the env (worker thread) that started it: it is
@@ -46,7 +45,7 @@ int gz_eal_init(int argc, char **argv, struct gz_error *err) {
 /* At process exit: the port if a stack is still open, then EAL and its runtime files. */
 static void eal_cleanup(void) {
   if (!eal_ready) return;
-  gz_port_close();   /* DPDK refuses to close a started port */
+  gz_port_close(); /* DPDK refuses to close a started port */
   char dir[PATH_MAX];
   snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
   rte_eal_cleanup();

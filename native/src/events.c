@@ -79,7 +79,9 @@ void gz_event_copy_part(const struct gz_event *ev, struct gz_event_cursor *c, vo
   }
 }
 
-struct gz_event *gz_events_at(size_t index) { return &events[index]; }
+struct gz_event *gz_events_at(size_t index) {
+  return &events[index];
+}
 
 uint32_t gz_events_generation(void) { return generation; }
 

@@ -10,13 +10,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FL_QUEUE 8192u           /* frames waiting out the delay */
-#define FL_HELD 16u              /* frames held back for reordering */
-#define FL_REORDER_HOLD_NS 2000000ull   /* a held frame leaves after this at most */
+#define FL_QUEUE 8192u                /* frames waiting out the delay */
+#define FL_HELD 16u                   /* frames held back for reordering */
+#define FL_REORDER_HOLD_NS 2000000ull /* a held frame leaves after this at most */
 
 struct fl_rates {
-  double drop, duplicate, reorder, corrupt;   /* probabilities per frame, 0..1 */
-  uint64_t delay_ns;                          /* every frame waits this long */
+  double drop, duplicate, reorder, corrupt; /* probabilities per frame, 0..1 */
+  uint64_t delay_ns;                        /* every frame waits this long */
 };
 
 struct fl_counters {
@@ -25,8 +25,8 @@ struct fl_counters {
 
 struct fl_item {
   void *p;
-  uint64_t due;     /* leaves at or after this time (ns) */
-  uint32_t gap;     /* held: leaves after this many later frames (0: ready) */
+  uint64_t due; /* leaves at or after this time (ns) */
+  uint32_t gap; /* held: leaves after this many later frames (0: ready) */
 };
 
 struct fault_line {
@@ -107,7 +107,7 @@ static inline void *fl_take_held(struct fault_line *l, uint32_t i) {
 
 /* The next frame to leave now, or NULL. */
 static inline void *fl_pop(struct fault_line *l, uint64_t now) {
-  for (uint32_t i = 0; i < l->nheld; i++) {   /* held frames whose turn came */
+  for (uint32_t i = 0; i < l->nheld; i++) { /* held frames whose turn came */
     if (l->held[i].gap == 0 || l->held[i].due <= now) return fl_take_held(l, i);
   }
   while (l->len && l->q[l->head % FL_QUEUE].due <= now) {
@@ -129,9 +129,7 @@ static inline void *fl_pop(struct fault_line *l, uint64_t now) {
 }
 
 /* Frames the line holds. */
-static inline uint32_t fl_count(const struct fault_line *l) {
-  return l->len + l->nheld;
-}
+static inline uint32_t fl_count(const struct fault_line *l) { return l->len + l->nheld; }
 
 /* ns until the next frame is due (0: one is ready), or -1 when the line is empty. */
 static inline int64_t fl_next_due(const struct fault_line *l, uint64_t now) {

@@ -65,8 +65,8 @@ static void checksum_now(struct rte_mbuf *m) {
     ((struct rte_udp_hdr *)l4)->dgram_cksum = 0;
     ((struct rte_udp_hdr *)l4)->dgram_cksum = rte_ipv4_udptcp_cksum(ip, l4);
   }
-  m->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM |
-                   RTE_MBUF_F_TX_IPV4);
+  m->ol_flags &=
+      ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM | RTE_MBUF_F_TX_IPV4);
 }
 
 /* One frame into a line: dropped, or queued once or twice (maybe corrupted). */

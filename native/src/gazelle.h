@@ -19,7 +19,7 @@ struct tcp_pcb;
  * on failure; JS names the error like Node (errnoException). Only opening the stack
  * fails with one of the package's own codes (ERR_GAZELLE_*) and a message: */
 struct gz_error {
-  const char *code;      /* "ERR_GAZELLE_DEVICE", "EADDRINUSE", ... */
+  const char *code; /* "ERR_GAZELLE_DEVICE", "EADDRINUSE", ... */
   char message[256];
 };
 int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
@@ -28,7 +28,7 @@ int gz_fail(struct gz_error *err, const char *code, const char *fmt, ...)
 /* ---- DPDK's log lines (dpdk_log.c): captured, drained by JS ---- */
 #define GZ_LOG_LINE_MAX 256
 struct gz_log_line {
-  int level;                    /* RTE_LOG_EMERG (1) .. RTE_LOG_DEBUG (8) */
+  int level; /* RTE_LOG_EMERG (1) .. RTE_LOG_DEBUG (8) */
   char text[GZ_LOG_LINE_MAX];
 };
 /* Points rte_log's stream at the ring (before rte_eal_init; once per process).
@@ -53,8 +53,8 @@ struct gz_port_config {
   uint16_t rx_desc;
   uint16_t tx_desc;
   uint16_t mtu;
-  bool rx_intr;          /* ask for rx interrupts (falls back to polling) */
-  uint16_t queues;       /* rx/tx queue pairs, polled in turn; 0 means 1 */
+  bool rx_intr;    /* ask for rx interrupts (falls back to polling) */
+  uint16_t queues; /* rx/tx queue pairs, polled in turn; 0 means 1 */
 };
 int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err);
 void gz_port_close(void);
@@ -69,51 +69,51 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n);
 /* Queues one mbuf for transmission; sent at gz_port_flush or when the buffer fills.
  * With fault injection on, it goes through the tx fault line first. */
 void gz_port_tx(void *mbuf);
-void gz_port_tx_now(void *mbuf);   /* queues it as it is (past the faults) */
-void *gz_port_copy(void *mbuf);    /* a copy from the pool, or NULL */
+void gz_port_tx_now(void *mbuf); /* queues it as it is (past the faults) */
+void *gz_port_copy(void *mbuf);  /* a copy from the pool, or NULL */
 void gz_port_flush(void);
-bool gz_port_tx_kick_costly(void);   /* tx_burst ends in a system call (af_packet) */
-bool gz_port_tx_copies(void);        /* tx_burst copies frames out: external buffers are fine */
-unsigned gz_port_tx_pending(void);   /* frames still waiting for the tx ring (or held by faults) */
+bool gz_port_tx_kick_costly(void); /* tx_burst ends in a system call (af_packet) */
+bool gz_port_tx_copies(void);      /* tx_burst copies frames out: external buffers are fine */
+unsigned gz_port_tx_pending(void); /* frames still waiting for the tx ring (or held by faults) */
 /* Frames the tx backlog holds (a power of two); UDP may fill half (udp_sock.c). */
 #define GZ_TX_BACKLOG 8192
 /* Marks an IPv4 frame for IP/TCP/UDP checksum offload (port has the capability). */
 void gz_port_request_cksum(void *mbuf);
 void *gz_port_alloc(void);
-int gz_port_rx_intr_fd(void);      /* -1 if the port has no rx interrupt */
+int gz_port_rx_intr_fd(void); /* -1 if the port has no rx interrupt */
 int gz_port_rx_intr_enable(bool on);
 struct gz_port_counters {
   uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_missed, rx_errors, tx_errors;
-  uint64_t tx_dropped;     /* frames dropped: the tx backlog was full */
-  uint64_t tx_nombuf;      /* frames not made: the rest of the pool was receiving's */
-  uint64_t reconnects;     /* memif client: attempts to reconnect a link that was down */
-  unsigned tx_backlog;     /* frames waiting for room in the tx ring */
+  uint64_t tx_dropped; /* frames dropped: the tx backlog was full */
+  uint64_t tx_nombuf;  /* frames not made: the rest of the pool was receiving's */
+  uint64_t reconnects; /* memif client: attempts to reconnect a link that was down */
+  unsigned tx_backlog; /* frames waiting for room in the tx ring */
   uint64_t rx_nombuf;
   unsigned pool_in_use, pool_free, pool_size;
 };
 void gz_port_counters(struct gz_port_counters *c);
-uint32_t gz_port_af_xdp_max_mtu(void);   /* largest MTU an AF_XDP frame holds */
+uint32_t gz_port_af_xdp_max_mtu(void); /* largest MTU an AF_XDP frame holds */
 
 /* ---- fault injection (faults.c): drops, duplicates, corrupts, delays and reorders
  * received and sent frames at given rates (fault_line.h); on while gz_loop.faults_on ---- */
 struct gz_fault_rates {
-  double drop, duplicate, reorder, corrupt;   /* probabilities per frame, 0..1 */
+  double drop, duplicate, reorder, corrupt; /* probabilities per frame, 0..1 */
   uint32_t delay_us;
 };
 struct gz_fault_counters {
   uint64_t frames, dropped, duplicated, reordered, delayed, corrupted;
 };
 void gz_faults_set(const struct gz_fault_rates *rx, const struct gz_fault_rates *tx, uint64_t seed);
-void gz_faults_reset(void);          /* off; frames held leave (tx) or are freed (rx) */
+void gz_faults_reset(void); /* off; frames held leave (tx) or are freed (rx) */
 unsigned gz_faults_rx(void **mbufs, unsigned got, unsigned max);
 void gz_faults_tx(void *mbuf);
-void gz_faults_tx_release(void);     /* delayed/reordered tx frames that are due */
+void gz_faults_tx_release(void); /* delayed/reordered tx frames that are due */
 unsigned gz_faults_held(void);
 void gz_faults_counters(struct gz_fault_counters *rx, struct gz_fault_counters *tx);
 
 /* ---- netif (netif.c): the LwIP side of the port ---- */
-int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
-                  uint16_t mtu, bool tx_cksum_offload, struct gz_error *err);
+int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6], uint16_t mtu,
+                  bool tx_cksum_offload, struct gz_error *err);
 void gz_netif_close(void);
 /* A link that cannot corrupt frames (memif, both ends agreeing): no checksums at all. */
 void gz_netif_skip_checksums(void);
@@ -134,9 +134,9 @@ void gz_sipkey_random(struct gz_sipkey *key);
 
 /* ---- LwIP's memory (lwip_mem.c): size-class pools behind mem_malloc ---- */
 struct gz_mem_counters {
-  uint64_t reserved_bytes;   /* in chunks taken from the system */
+  uint64_t reserved_bytes; /* in chunks taken from the system */
   uint64_t chunks;
-  uint64_t in_use;           /* blocks LwIP holds */
+  uint64_t in_use; /* blocks LwIP holds */
 };
 void gz_mem_counters(struct gz_mem_counters *c);
 /* Returns the chunks to the system if LwIP holds no block (after a stack closed). */
@@ -157,17 +157,17 @@ enum gz_event_type {
   GZ_EV_EOF = 4,
   GZ_EV_WRITABLE = 5,
   GZ_EV_ERROR = 6,
-  GZ_EV_UDP_MESSAGE = 16,   /* a datagram: data, b = source ip * 65536 + port */
-  GZ_EV_UDP_WRITABLE = 17,  /* a UDP socket whose send was refused may send again */
+  GZ_EV_UDP_MESSAGE = 16,  /* a datagram: data, b = source ip * 65536 + port */
+  GZ_EV_UDP_WRITABLE = 17, /* a UDP socket whose send was refused may send again */
 };
 struct gz_event {
   uint8_t type;
   uint32_t id;
-  int64_t a;             /* new id, -errno (ERROR), local port, free bytes */
-  double b;              /* packed remote address for ACCEPT */
-  struct pbuf *data;     /* DATA: chain owned by the event until delivered */
-  struct pbuf *tail;     /* DATA: its last pbuf (appending stays O(1)) */
-  uint32_t len;          /* DATA: bytes in the chain (pbuf tot_len is 16 bits) */
+  int64_t a;         /* new id, -errno (ERROR), local port, free bytes */
+  double b;          /* packed remote address for ACCEPT */
+  struct pbuf *data; /* DATA: chain owned by the event until delivered */
+  struct pbuf *tail; /* DATA: its last pbuf (appending stays O(1)) */
+  uint32_t len;      /* DATA: bytes in the chain (pbuf tot_len is 16 bits) */
 };
 /* Where a copy out of an event's data stopped (gz_event_copy_part). */
 struct gz_event_cursor {
@@ -193,8 +193,8 @@ void gz_events_free(void);
 
 /* ---- TCP socket table (tcp_sock.c): ids or counts >= 0, -errno on failure ----
  * -EBADF: the id is no socket (or not a connection, where one is needed). */
-int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog);    /* the listener's id */
-int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port);   /* the socket's id */
+int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog);          /* the listener's id */
+int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port); /* the socket's id */
 int gz_tcp_local_port(uint32_t id);
 /* Returns bytes accepted (fewer than len: the send buffer is full, GZ_EV_WRITABLE
  * follows), or -EPIPE if id is no live connection. */
@@ -212,7 +212,7 @@ int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms);
 void gz_tcp_flush(void);
 /* Per-connection state, like `ss -ti` (gazellectl conns). */
 struct gz_tcp_info {
-  int state;                 /* LwIP enum tcp_state */
+  int state; /* LwIP enum tcp_state */
   uint32_t local_ip, remote_ip;
   uint16_t local_port, remote_port;
   uint32_t snd_wnd, rcv_wnd, cwnd, ssthresh, snd_buf, mss;
@@ -238,7 +238,7 @@ void gz_tcp_recycle_ids(void);
 /* A socket-table id as the argument LwIP hands to a pcb's callbacks: id + 1, because a
  * pcb without an owner has NULL (detached: JS closed it), and socket 0 must not look so. */
 #define GZ_ID_ARG(id) ((void *)((uintptr_t)(id) + 1))
-#define GZ_ARG_ID(arg) ((uint32_t)((uintptr_t)(arg) - 1))   /* UINT32_MAX for NULL: no socket */
+#define GZ_ARG_ID(arg) ((uint32_t)((uintptr_t)(arg)-1)) /* UINT32_MAX for NULL: no socket */
 
 /* ---- ids (idtable.c): socket-table ids, reused only from the next batch on ---- */
 struct gz_ids {
@@ -246,9 +246,9 @@ struct gz_ids {
   uint32_t free_len, free_cap, released_len, released_cap;
   uint32_t next;
 };
-int64_t gz_ids_take(struct gz_ids *t);          /* -1 if none is left */
+int64_t gz_ids_take(struct gz_ids *t); /* -1 if none is left */
 void gz_ids_release(struct gz_ids *t, uint32_t id);
-void gz_ids_recycle(struct gz_ids *t);          /* released ids become free */
+void gz_ids_recycle(struct gz_ids *t); /* released ids become free */
 void gz_ids_reset(struct gz_ids *t);
 
 /* ---- UDP socket table (udp_sock.c): 0 or a count on success, -errno on failure ---- */
@@ -261,9 +261,9 @@ enum gz_udp_option {
   GZ_UDP_TTL = 1,
   GZ_UDP_MULTICAST_TTL = 2,
   GZ_UDP_MULTICAST_LOOP = 3,
-  GZ_UDP_MULTICAST_IF = 4,     /* host-order IPv4 address, 0 for the default */
-  GZ_UDP_RECV_BUFFER = 5,      /* bytes of datagrams one batch holds for the socket */
-  GZ_UDP_SEND_BUFFER = 6,      /* bytes the socket may send between two polls */
+  GZ_UDP_MULTICAST_IF = 4, /* host-order IPv4 address, 0 for the default */
+  GZ_UDP_RECV_BUFFER = 5,  /* bytes of datagrams one batch holds for the socket */
+  GZ_UDP_SEND_BUFFER = 6,  /* bytes the socket may send between two polls */
 };
 struct gz_udp_address {
   uint32_t local_ip, remote_ip;
@@ -273,7 +273,7 @@ struct gz_udp_address {
 struct gz_udp_counters {
   uint64_t rx_datagrams, rx_bytes, rx_dropped, tx_datagrams, tx_bytes, tx_errors;
 };
-int gz_udp_open(bool reuse_addr);                        /* returns the id */
+int gz_udp_open(bool reuse_addr);                         /* returns the id */
 int gz_udp_bind(uint32_t id, uint32_t ip, uint16_t port); /* returns the port bound */
 int gz_udp_connect(uint32_t id, uint32_t ip, uint16_t port);
 int gz_udp_disconnect(uint32_t id);
@@ -301,11 +301,11 @@ struct gz_poll_counters {
  * latency marks of the poll in progress and the capture switch the port tests. */
 struct gz_loop_state {
   struct gz_poll_counters poll;
-  uint64_t rx_dropped;      /* malformed or unroutable frames dropped (netif.c) */
-  uint64_t lat_rx_tsc;      /* first frame received in this poll; 0: none */
-  uint64_t lat_write_tsc;   /* oldest JS write not yet handed to the tx ring; 0: none */
-  bool capture_on;          /* capture.c copies frames while set (one branch when off) */
-  bool faults_on;           /* faults.c injects faults while set (one branch when off) */
+  uint64_t rx_dropped;    /* malformed or unroutable frames dropped (netif.c) */
+  uint64_t lat_rx_tsc;    /* first frame received in this poll; 0: none */
+  uint64_t lat_write_tsc; /* oldest JS write not yet handed to the tx ring; 0: none */
+  bool capture_on;        /* capture.c copies frames while set (one branch when off) */
+  bool faults_on;         /* faults.c injects faults while set (one branch when off) */
 };
 extern struct gz_loop_state gz_loop;
 /* Receives, runs LwIP input and timers; returns packets received. */
@@ -333,7 +333,7 @@ uint64_t gz_lat_tsc(void);
 void gz_lat_record(int stage, uint64_t start_tsc, uint64_t end_tsc);
 const struct gz_lat_hist *gz_lat_get(int stage);
 void gz_lat_reset(void);
-uint64_t gz_port_tx_handed(void);   /* frames the tx ring has taken, ever */
+uint64_t gz_port_tx_handed(void); /* frames the tx ring has taken, ever */
 
 /* pcap capture of rx/tx frames into a memory buffer that JS drains to a file.
  * The port checks gz_loop.capture_on (one branch when off). */
@@ -342,7 +342,7 @@ struct gz_capture_stats {
   uint64_t packets, bytes, dropped, limit;
   size_t buffered;
 };
-int gz_capture_start(size_t buffer_bytes, uint64_t limit, uint32_t snaplen);   /* 0 or -ENOMEM */
+int gz_capture_start(size_t buffer_bytes, uint64_t limit, uint32_t snaplen); /* 0 or -ENOMEM */
 void gz_capture_stop(void);
 void gz_capture_frame(const void *mbuf);
 /* Moves up to max buffered bytes (whole records) to dst; returns the bytes moved. */
@@ -353,8 +353,8 @@ void gz_capture_free(void);
 /* Every TCP pcb LwIP holds (listening, active, TIME_WAIT), like `ss -ta`. */
 struct gz_conn_info {
   struct gz_tcp_info tcp;
-  int32_t id;           /* socket-table id, -1 when JS has let go of it */
-  double age_ms;        /* since the socket-table entry was made; -1 unknown */
+  int32_t id;    /* socket-table id, -1 when JS has let go of it */
+  double age_ms; /* since the socket-table entry was made; -1 unknown */
 };
 typedef void (*gz_conn_fn)(void *ctx, const struct gz_conn_info *info);
 void gz_tcp_list(gz_conn_fn fn, void *ctx);

@@ -16,15 +16,15 @@ namespace {
 
 void CloseStack() {
   LoopStop();
-  gz_events_free();    // undelivered data holds mbufs: return them before the pool goes
+  gz_events_free();  // undelivered data holds mbufs: return them before the pool goes
   gz_tcp_close_all();
   gz_udp_close_all();
-  gz_capture_free();   // frames are copied out of mbufs: nothing here outlives the pool
+  gz_capture_free();  // frames are copied out of mbufs: nothing here outlives the pool
   gz_lat_reset();
   gz_port_flush();
   gz_netif_close();
   gz_port_close();
-  gz_mem_release();   // LwIP's pools, if it holds nothing more
+  gz_mem_release();  // LwIP's pools, if it holds nothing more
   LoopRelease();
 }
 
@@ -33,8 +33,9 @@ void CloseStack() {
 void Teardown(napi_async_cleanup_hook_handle hook, void *arg) {
   napi_env env = static_cast<napi_env>(arg);
   if (LoopOpen(env)) CloseStack();
-  LoopEnvClose(env, [](void *h) { napi_remove_async_cleanup_hook(static_cast<napi_async_cleanup_hook_handle>(h)); },
-               hook);
+  LoopEnvClose(
+      env, [](void *h) { napi_remove_async_cleanup_hook(static_cast<napi_async_cleanup_hook_handle>(h)); },
+      hook);
 }
 
 // The claim on the process's stack, given back unless the stack opened.
@@ -69,8 +70,7 @@ void ApplyFaults(Napi::Value v) {
 
 bool ParseMac(const std::string &s, uint8_t mac[6]) {
   unsigned v[6];
-  if (sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-    return false;
+  if (sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) return false;
   for (int i = 0; i < 6; i++) mac[i] = (uint8_t)v[i];
   return true;
 }
@@ -121,8 +121,8 @@ Napi::Value StackOpen(const Napi::CallbackInfo &info) {
   if (PollModeNeedsInterrupt(mode) && intr_fd < 0) {
     gz_netif_close();
     gz_port_close();
-    gz_fail(&err, "ERR_GAZELLE_NO_INTERRUPT",
-            "%s has no rx interrupt: use poll 'adaptive' or 'busy'", vdev_name.c_str());
+    gz_fail(&err, "ERR_GAZELLE_NO_INTERRUPT", "%s has no rx interrupt: use poll 'adaptive' or 'busy'",
+            vdev_name.c_str());
     ThrowCoded(env, err);
   }
 

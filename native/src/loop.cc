@@ -20,19 +20,19 @@ namespace gz {
 namespace {
 
 struct PollPolicy {
-  bool (*keep_spinning)(uint64_t now);   // after a poll: spin on, or sleep
-  bool yields_when_idle;   // sched_yield on empty polls while spinning
-  bool uses_interrupt;     // sleeps on the port's rx interrupt when it has one
-  bool needs_interrupt;    // refuses a port without one
-  bool uses_spin_window;   // spin_ns applies
-  bool inner_spin;         // an empty poll is repeated before going back to libuv
+  bool (*keep_spinning)(uint64_t now);  // after a poll: spin on, or sleep
+  bool yields_when_idle;                // sched_yield on empty polls while spinning
+  bool uses_interrupt;                  // sleeps on the port's rx interrupt when it has one
+  bool needs_interrupt;                 // refuses a port without one
+  bool uses_spin_window;                // spin_ns applies
+  bool inner_spin;                      // an empty poll is repeated before going back to libuv
 };
 
 // A run of events for one socket, handed to JS in one call (see Deliver).
 struct Run {
   uint32_t start, count;
-  napi_value slab;   // undefined if the run carries no payload
-  napi_value big;    // undefined, or the run's large payloads
+  napi_value slab;  // undefined if the run carries no payload
+  napi_value big;   // undefined, or the run's large payloads
 };
 
 constexpr size_t kSlabSize = 16 * 1024;
@@ -42,7 +42,7 @@ constexpr size_t kSlabSize = 16 * 1024;
 struct EventBuffers {
   Napi::Reference<Napi::Value> state;
   double *slots = nullptr;
-  size_t capacity = 0;          // events
+  size_t capacity = 0;  // events
   Napi::Reference<Napi::Value> slab;
   uint8_t *slab_data = nullptr;
   size_t slab_used = kSlabSize;  // none yet: the first run makes one
@@ -53,11 +53,11 @@ struct EventBuffers {
 struct EnvLoop {
   napi_env env = nullptr;
   uv_loop_t *uv = nullptr;
-  uv_idle_t spin;          // runs a poll every loop iteration while traffic flows
-  uv_timer_t sleep;        // wakes a sleeping stack for input and LwIP timers
+  uv_idle_t spin;    // runs a poll every loop iteration while traffic flows
+  uv_timer_t sleep;  // wakes a sleeping stack for input and LwIP timers
   bool handles_ready = false;
-  unsigned closing = 0;    // handles whose close callback is still to come
-  void (*done)(void *) = nullptr;   // set when the env goes away
+  unsigned closing = 0;            // handles whose close callback is still to come
+  void (*done)(void *) = nullptr;  // set when the env goes away
   void *done_arg = nullptr;
   Napi::FunctionReference on_events;
   Napi::ObjectReference resource;
@@ -69,23 +69,23 @@ struct EnvLoop {
 std::atomic<EnvLoop *> owner{nullptr};
 
 struct Loop {
-  EnvLoop *el = nullptr;   // the owner, while open
-  uv_poll_t *intr = nullptr;   // wakes it on an rx interrupt, where the port has one
+  EnvLoop *el = nullptr;      // the owner, while open
+  uv_poll_t *intr = nullptr;  // wakes it on an rx interrupt, where the port has one
   bool open = false;
   bool in_poll = false;
   bool spinning = false;
   bool sleeping = false;
   bool refd = false;
-  bool lingering = false;   // unref'd, but closed connections still sending
-  bool output_waiting = false;   // JS wrote (or connected, closed) outside a poll
+  bool lingering = false;       // unref'd, but closed connections still sending
+  bool output_waiting = false;  // JS wrote (or connected, closed) outside a poll
   uint64_t linger_until = 0;
   const PollPolicy *policy = nullptr;
   int intr_fd = -1;
   uint64_t spin_ns = 200000;
   uint64_t idle_ms = 1;
   uint64_t last_activity = 0;
-  uint32_t empty_polls = 0;   // polls without traffic since last_activity
-  std::vector<Run> runs;   // Deliver's, kept to reuse its memory
+  uint32_t empty_polls = 0;  // polls without traffic since last_activity
+  std::vector<Run> runs;     // Deliver's, kept to reuse its memory
 };
 
 Loop loop;
@@ -98,7 +98,7 @@ constexpr uint32_t kMinEmptyPolls = 256;
 // sockets still get their turn.
 constexpr uint32_t kInnerPolls = 64;
 constexpr uint32_t kYieldAfterEmptyPolls = 16;
-constexpr uint64_t kInFlightSpinNs = 20000000;   // 20 ms
+constexpr uint64_t kInFlightSpinNs = 20000000;  // 20 ms
 
 // Since the last traffic, or JS activity.
 uint64_t Quiet(uint64_t now) { return now < loop.last_activity ? 0 : now - loop.last_activity; }
@@ -169,9 +169,10 @@ void StartSleeping() {
       gz_loop.poll.wakeups++;
       RunPoll();
     });
-    period = 10;   // only LwIP's timers need the clock now
+    period = 10;  // only LwIP's timers need the clock now
   }
-  uv_timer_start(&loop.el->sleep, [](uv_timer_t *) { RunPoll(); }, period, period);
+  uv_timer_start(
+      &loop.el->sleep, [](uv_timer_t *) { RunPoll(); }, period, period);
   loop.sleeping = true;
   gz_loop.poll.sleeps++;
 }
@@ -251,7 +252,7 @@ void FillEvent(Napi::Env env, size_t i, Run &run) {
     if (len <= kSlabSize - bufs.slab_used) {
       gz_event_copy_data(&ev, bufs.slab_data + bufs.slab_used);
       s[4] = (double)bufs.slab_used;
-      bufs.slab_used += (len + 7) & ~(size_t)7;   // views stay 8-byte aligned
+      bufs.slab_used += (len + 7) & ~(size_t)7;  // views stay 8-byte aligned
       return;
     }
   }
@@ -291,7 +292,7 @@ void Deliver(size_t count) {
     runs.push_back(run);
     start = i;
   }
-  gz_events_clear();   // data is copied: the pbufs (and their mbufs) go back now
+  gz_events_clear();  // data is copied: the pbufs (and their mbufs) go back now
   gz_loop.poll.events += count;
   gz_loop.poll.batches += runs.size();
   uint64_t js_start = gz_lat_tsc();
@@ -299,7 +300,7 @@ void Deliver(size_t count) {
   napi_value undefined = env.Undefined();
   napi_value state = el.bufs.state.Value();
   for (size_t i = 0; i < runs.size() && loop.open; i++) {
-    if (i > 0) gz_stack_flush(false);   // the caller flushes after the last run
+    if (i > 0) gz_stack_flush(false);  // the caller flushes after the last run
     const Run &run = runs[i];
     napi_value args[5] = {state, Napi::Number::New(env, run.start), Napi::Number::New(env, run.count),
                           run.slab ? run.slab : undefined, run.big ? run.big : undefined};
@@ -398,7 +399,7 @@ void LoopEnvClose(napi_env env, void (*done)(void *), void *arg) {
     delete el;
     return done(arg);
   }
-  el->done = done;   // the last close callback calls it
+  el->done = done;  // the last close callback calls it
   el->done_arg = arg;
 }
 
@@ -418,10 +419,9 @@ void LoopStart(Napi::Env env, const LoopConfig &cfg, Napi::Function on_events) {
     uv_timer_init(el->uv, &el->sleep);
     el->handles_ready = true;
   }
-  if (!el->async_context) {   // kept for the env: close may run inside a callback
+  if (!el->async_context) {  // kept for the env: close may run inside a callback
     el->resource = Napi::Persistent(Napi::Object::New(env));
-    napi_async_init(env, el->resource.Value(), Napi::String::New(env, "GazelleStack"),
-                    &el->async_context);
+    napi_async_init(env, el->resource.Value(), Napi::String::New(env, "GazelleStack"), &el->async_context);
   }
   el->on_events = Napi::Persistent(on_events);
   loop.el = el;
@@ -446,7 +446,7 @@ void LoopStop() {
   EnvLoop *el = loop.el;
   uv_idle_stop(&el->spin);
   uv_timer_stop(&el->sleep);
-  if (loop.intr) {   // the next stack's port has another fd, or none
+  if (loop.intr) {  // the next stack's port has another fd, or none
     uv_poll_stop(loop.intr);
     Close(el, (uv_handle_t *)loop.intr);
     loop.intr = nullptr;
@@ -482,7 +482,7 @@ void Activity() {
 }
 
 void AfterTcpClose() {
-  if (!loop.refd) UpdateLinger(gz_now_ns());   // JS often unrefs just before closing
+  if (!loop.refd) UpdateLinger(gz_now_ns());  // JS often unrefs just before closing
 }
 
 }  // namespace gz

@@ -22,9 +22,9 @@ constexpr size_t kEventSlots = 6;
 
 struct LoopConfig {
   PollMode mode;
-  int intr_fd;         // the port's rx interrupt fd, -1: none (or a mode that needs none)
-  uint64_t spin_ns;    // adaptive: keep spinning this long after the last traffic
-  uint64_t idle_ms;    // sleep period when idle (also LwIP's timer granularity)
+  int intr_fd;       // the port's rx interrupt fd, -1: none (or a mode that needs none)
+  uint64_t spin_ns;  // adaptive: keep spinning this long after the last traffic
+  uint64_t idle_ms;  // sleep period when idle (also LwIP's timer granularity)
 };
 
 // Whether a poll mode sleeps on the port's rx interrupt (when the port has one),

@@ -65,7 +65,7 @@ uint32_t gz_random_u32(void) {
   static unsigned left;
   if (left == 0) {
     int rc = gz_random_bytes(pool, sizeof(pool));
-    if (rc != 0) {   /* no way to return an error to LwIP, and no safe fallback */
+    if (rc != 0) { /* no way to return an error to LwIP, and no safe fallback */
       fprintf(stderr, "gazelle: no random numbers (getrandom, /dev/urandom): %s\n", strerror(-rc));
       abort();
     }

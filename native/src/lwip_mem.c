@@ -15,7 +15,7 @@
 
 #include "gazelle.h"
 
-#define HEADER 16          /* keeps blocks 16-byte aligned; holds the class */
+#define HEADER 16 /* keeps blocks 16-byte aligned; holds the class */
 #define CHUNK_BYTES (256 * 1024)
 #define LARGE ((uint32_t)-1)
 
@@ -23,8 +23,8 @@
  * header pbufs (~100-200 B) and payload pbufs up to the MSS plus headers (1.5 KB at a
  * 1500 MTU, 9 KB at 9000, 64 KB at most on memif: pbuf lengths are 16-bit). */
 static const uint32_t class_size[] = {
-  48, 96, 176, 256, 384, 576, 848, 1264, 1552, 1888, 2832, 4240, 6352, 9088, 13616, 20416,
-  30624, 45936, 65664,
+    48,   96,   176,  256,  384,   576,   848,   1264,  1552,  1888,
+    2832, 4240, 6352, 9088, 13616, 20416, 30624, 45936, 65664,
 };
 #define CLASSES (sizeof(class_size) / sizeof(class_size[0]))
 
@@ -42,12 +42,12 @@ static struct gz_mem_counters counters;
 
 static unsigned class_of(size_t size) {
   unsigned lo = 0, hi = CLASSES;
-  while (lo < hi) {   /* the smallest class that fits */
+  while (lo < hi) { /* the smallest class that fits */
     unsigned mid = (lo + hi) / 2;
     if (class_size[mid] >= size) hi = mid;
     else lo = mid + 1;
   }
-  return lo;   /* CLASSES: too large for any */
+  return lo; /* CLASSES: too large for any */
 }
 
 /* A chunk of blocks of class c onto its free list. */
@@ -73,7 +73,7 @@ static int grow(unsigned c) {
 
 void *gz_mem_malloc(size_t size) {
   unsigned c = class_of(size);
-  if (c == CLASSES) {   /* not from LwIP's usual sizes: the C library serves it */
+  if (c == CLASSES) { /* not from LwIP's usual sizes: the C library serves it */
     uint8_t *p = malloc(HEADER + size);
     if (!p) return NULL;
     *(uint32_t *)p = LARGE;
@@ -109,7 +109,7 @@ void gz_mem_free(void *p) {
 }
 
 void gz_mem_release(void) {
-  if (counters.in_use) return;   /* LwIP still holds blocks (a later stack frees them) */
+  if (counters.in_use) return; /* LwIP still holds blocks (a later stack frees them) */
   while (chunks) {
     struct chunk *next = chunks->next;
     free(chunks);

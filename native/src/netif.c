@@ -25,7 +25,7 @@ static struct netif netif;
 static bool netif_added;
 static bool lwip_ready;
 static bool tx_cksum_offload;
-static bool tx_lends;   /* frames in one pbuf go out as external buffers (tx_lend) */
+static bool tx_lends; /* frames in one pbuf go out as external buffers (tx_lend) */
 
 static void rx_pbuf_free(struct pbuf *p) {
   struct rx_pbuf *rp = (struct rx_pbuf *)p;
@@ -38,8 +38,8 @@ static struct pbuf *rx_pbuf(struct rte_mbuf *m) {
   struct rx_pbuf *rp = rte_mbuf_to_priv(m);
   rp->custom.custom_free_function = rx_pbuf_free;
   rp->mbuf = m;
-  return pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->custom,
-                             rte_pktmbuf_mtod(m, void *), m->data_len);
+  return pbuf_alloced_custom(PBUF_RAW, m->data_len, PBUF_REF, &rp->custom, rte_pktmbuf_mtod(m, void *),
+                             m->data_len);
 }
 
 /* A frame in a chain of mbufs (memif above a 9000 MTU) as a chain of custom pbufs,
@@ -57,7 +57,7 @@ static struct pbuf *rx_chain(struct rte_mbuf *m) {
     m->next = NULL;
     m->nb_segs = 1;
     m->pkt_len = m->data_len;
-    struct pbuf *q = rx_pbuf(m);   /* cannot fail: the pbuf lives in the mbuf */
+    struct pbuf *q = rx_pbuf(m); /* cannot fail: the pbuf lives in the mbuf */
     if (head) pbuf_cat(head, q);
     else head = q;
     m = next;
@@ -162,7 +162,7 @@ static err_t frame_out(struct pbuf *p) {
  * RTO. A held TCP segment is busy for LwIP (its pbuf is referenced): not rewritten. */
 static struct {
   struct pbuf **q;
-  uint32_t head, len, cap;   /* cap: a power of two */
+  uint32_t head, len, cap; /* cap: a power of two */
 } held;
 
 static err_t hold(struct pbuf *p) {
@@ -200,14 +200,14 @@ static void drop_held(void) {
 }
 
 static err_t linkoutput(struct netif *nif, struct pbuf *p) {
-  if (unlikely(gz_neigh_intercept(p->payload, p->len))) return ERR_OK;   /* af_xdp: the kernel resolves */
-  if (held.len) return hold(p);   /* behind frames already held: in order */
+  if (unlikely(gz_neigh_intercept(p->payload, p->len))) return ERR_OK; /* af_xdp: the kernel resolves */
+  if (held.len) return hold(p); /* behind frames already held: in order */
   err_t e = frame_out(p);
   return e == ERR_MEM ? hold(p) : e;
 }
 
 static err_t igmp_filter(struct netif *nif, const ip4_addr_t *group, enum netif_mac_filter_action a) {
-  return ERR_OK;   /* the port is all-multicast */
+  return ERR_OK; /* the port is all-multicast */
 }
 
 static err_t netif_setup(struct netif *nif) {
@@ -221,9 +221,9 @@ static err_t netif_setup(struct netif *nif) {
   return ERR_OK;
 }
 
-int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6],
-                  uint16_t mtu, bool cksum_offload, struct gz_error *err) {
-  gz_isn_rekey();   /* each stack its own secret for its sequence numbers */
+int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[6], uint16_t mtu,
+                  bool cksum_offload, struct gz_error *err) {
+  gz_isn_rekey(); /* each stack its own secret for its sequence numbers */
   if (!lwip_ready) {
     lwip_init();
     lwip_ready = true;
@@ -239,13 +239,12 @@ int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[
   memcpy(netif.hwaddr, mac, 6);
   netif.mtu = mtu;
   tx_cksum_offload = cksum_offload;
-  tx_lends = gz_port_tx_copies() && !cksum_offload;   /* offload requests write the headers */
+  tx_lends = gz_port_tx_copies() && !cksum_offload; /* offload requests write the headers */
   /* Received checksums are always checked: a corrupt frame is counted and dropped. */
-  NETIF_SET_CHECKSUM_CTRL(&netif, cksum_offload
-                                      ? NETIF_CHECKSUM_CHECK_IP | NETIF_CHECKSUM_CHECK_UDP |
-                                            NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_ICMP |
-                                            NETIF_CHECKSUM_GEN_ICMP
-                                      : NETIF_CHECKSUM_ENABLE_ALL);
+  NETIF_SET_CHECKSUM_CTRL(&netif, cksum_offload ? NETIF_CHECKSUM_CHECK_IP | NETIF_CHECKSUM_CHECK_UDP |
+                                                      NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_ICMP |
+                                                      NETIF_CHECKSUM_GEN_ICMP
+                                                : NETIF_CHECKSUM_ENABLE_ALL);
   netif_set_default(&netif);
   netif_set_up(&netif);
   netif_set_link_up(&netif);
@@ -253,9 +252,7 @@ int gz_netif_open(uint32_t ip, uint32_t netmask, uint32_t gw, const uint8_t mac[
   return 0;
 }
 
-void gz_netif_skip_checksums(void) {
-  NETIF_SET_CHECKSUM_CTRL(&netif, NETIF_CHECKSUM_DISABLE_ALL);
-}
+void gz_netif_skip_checksums(void) { NETIF_SET_CHECKSUM_CTRL(&netif, NETIF_CHECKSUM_DISABLE_ALL); }
 
 void gz_netif_close(void) {
   drop_held();

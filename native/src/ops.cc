@@ -36,9 +36,8 @@ Napi::Value StackLatencyReset(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-const char *kStates[] = {"CLOSED",      "LISTEN",     "SYN_SENT",   "SYN_RCVD",
-                         "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2", "CLOSE_WAIT",
-                         "CLOSING",     "LAST_ACK",   "TIME_WAIT"};
+const char *kStates[] = {"CLOSED",     "LISTEN",     "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
+                         "FIN_WAIT_2", "CLOSE_WAIT", "CLOSING",  "LAST_ACK", "TIME_WAIT"};
 
 Napi::Value TcpList(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();

@@ -26,7 +26,7 @@
 
 #define TX_BURST 32
 #define TX_RETRIES 8
-#define XDP_HEADROOM 256     /* XDP_PACKET_HEADROOM: the kernel's, inside each AF_XDP frame */
+#define XDP_HEADROOM 256 /* XDP_PACKET_HEADROOM: the kernel's, inside each AF_XDP frame */
 
 static struct {
   bool open;
@@ -35,13 +35,13 @@ static struct {
   struct rte_mempool *pool;
   bool tx_cksum;
   bool rx_intr;
-  int wake_fd;            /* net_af_packet: its packet socket stands in for an rx interrupt */
-  bool tx_kick_costly;    /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
-  bool tx_copies;         /* net_memif, net_af_packet: tx_burst copies every frame out */
+  int wake_fd;         /* net_af_packet: its packet socket stands in for an rx interrupt */
+  bool tx_kick_costly; /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
+  bool tx_copies;      /* net_memif, net_af_packet: tx_burst copies every frame out */
   bool probed;
-  uint16_t queues;        /* rx/tx queue pairs (af_xdp: one socket each) */
+  uint16_t queues; /* rx/tx queue pairs (af_xdp: one socket each) */
   uint16_t next_rxq;
-  bool started;           /* a probed (PCI) port: stopped at close, not removed */
+  bool started; /* a probed (PCI) port: stopped at close, not removed */
   /* Frames waiting for the tx ring: a FIFO that survives a full ring, so a
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
   struct rte_mbuf *tx[GZ_TX_BACKLOG];
@@ -68,8 +68,9 @@ static unsigned pool_counter;
 uint32_t gz_port_af_xdp_max_mtu(void) {
   uint32_t mtu = 4096;
   while (mtu > RTE_ETHER_MIN_MTU &&
-         rte_mempool_calc_obj_size(sizeof(struct rte_mbuf) + MBUF_PRIV + RTE_PKTMBUF_HEADROOM + XDP_HEADROOM +
-                                       mtu + FRAME_EXTRA, 0, NULL) > (size_t)getpagesize())
+         rte_mempool_calc_obj_size(
+             sizeof(struct rte_mbuf) + MBUF_PRIV + RTE_PKTMBUF_HEADROOM + XDP_HEADROOM + mtu + FRAME_EXTRA, 0,
+             NULL) > (size_t)getpagesize())
     mtu -= 2;
   return mtu;
 }
@@ -124,9 +125,8 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   port.probed = rte_eth_dev_get_port_by_name(cfg->vdev_name, &port.id) == 0;
   int rc = port.probed ? 0 : rte_vdev_init(cfg->vdev_name, cfg->vdev_args);
   if (rc < 0) {
-    return gz_fail(err, "ERR_GAZELLE_DEVICE",
-                   "could not create device %s (%s): %s", cfg->vdev_name, cfg->vdev_args,
-                   rte_strerror(-rc));
+    return gz_fail(err, "ERR_GAZELLE_DEVICE", "could not create device %s (%s): %s", cfg->vdev_name,
+                   cfg->vdev_args, rte_strerror(-rc));
   }
   port.open = true;
   if (rte_eth_dev_get_port_by_name(cfg->vdev_name, &port.id) != 0)
@@ -152,29 +152,26 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
     if (gz_port_af_xdp_max_mtu() < max_mtu) max_mtu = gz_port_af_xdp_max_mtu();
   }
   if (cfg->mtu > max_mtu && strcmp(info.driver_name, "net_memif") != 0) {
-    gz_fail(err, "ERR_GAZELLE_MTU", "MTU %u is above the largest %s takes (%u)%s", cfg->mtu, port.vdev, max_mtu,
-            af_xdp ? ": AF_XDP frames in DPDK 22.11 are one page, without multi-buffer" : "");
+    gz_fail(err, "ERR_GAZELLE_MTU", "MTU %u is above the largest %s takes (%u)%s", cfg->mtu, port.vdev,
+            max_mtu, af_xdp ? ": AF_XDP frames in DPDK 22.11 are one page, without multi-buffer" : "");
     gz_port_close();
     return -1;
   }
   if (room < RTE_MBUF_DEFAULT_DATAROOM) room = RTE_MBUF_DEFAULT_DATAROOM;
   port.pool = rte_pktmbuf_pool_create(pool_name, cfg->mbufs, 256, priv,
-                                      (uint16_t)(room + RTE_PKTMBUF_HEADROOM),
-                                      (int)rte_socket_id());
+                                      (uint16_t)(room + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
   if (!port.pool) {
-    return port_fail(err, "ERR_GAZELLE_NO_HUGEPAGES", "mbuf pool allocation (hugepages)",
-                     rte_errno);
+    return port_fail(err, "ERR_GAZELLE_NO_HUGEPAGES", "mbuf pool allocation (hugepages)", rte_errno);
   }
 
-  uint64_t cksum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
-                   RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+  uint64_t cksum =
+      RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
   struct rte_eth_conf conf;
   memset(&conf, 0, sizeof(conf));
   /* net_memif advertises a 1514-byte frame yet carries larger ones (buffers are
    * chained): ethdev gets what the PMD claims, the netif the MTU asked for. */
   conf.rxmode.mtu = cfg->mtu;
-  if (conf.rxmode.mtu > max_mtu && strcmp(info.driver_name, "net_memif") == 0)
-    conf.rxmode.mtu = max_mtu;
+  if (conf.rxmode.mtu > max_mtu && strcmp(info.driver_name, "net_memif") == 0) conf.rxmode.mtu = max_mtu;
   if ((info.tx_offload_capa & cksum) == cksum) {
     conf.txmode.offloads |= cksum;
     port.tx_cksum = true;
@@ -184,7 +181,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
 
   rc = rte_eth_dev_configure(port.id, port.queues, port.queues, &conf);
   if (rc < 0 && conf.intr_conf.rxq) {
-    conf.intr_conf.rxq = 0;     /* this port cannot interrupt: poll it */
+    conf.intr_conf.rxq = 0; /* this port cannot interrupt: poll it */
     rc = rte_eth_dev_configure(port.id, port.queues, port.queues, &conf);
   }
   port.rx_intr = conf.intr_conf.rxq == 1;
@@ -208,8 +205,10 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (rc < 0) return port_fail(err, "ERR_GAZELLE_DEVICE", "rte_eth_dev_start", rc);
   port.started = true;
   rte_eth_allmulticast_enable(port.id);
-  port.tx_copies = strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
-  port.memif_client = strcmp(info.driver_name, "net_memif") == 0 && cfg->vdev_args && strstr(cfg->vdev_args, "role=client");
+  port.tx_copies =
+      strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
+  port.memif_client =
+      strcmp(info.driver_name, "net_memif") == 0 && cfg->vdev_args && strstr(cfg->vdev_args, "role=client");
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
     if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
@@ -234,7 +233,7 @@ static void drop_backlog(void) {
 
 void gz_port_close(void) {
   if (!port.open) return;
-  gz_faults_reset();   /* frames it holds are the pool's */
+  gz_faults_reset(); /* frames it holds are the pool's */
   gz_port_flush();
   drop_backlog();
   uint16_t id;
@@ -292,7 +291,7 @@ void gz_port_maintain(void) {
     rte_log_set_level(types[i], RTE_LOG_CRIT);
   }
   rte_eth_dev_stop(port.id);
-  rte_eth_dev_start(port.id);   /* fails while no server listens: tried again later */
+  rte_eth_dev_start(port.id); /* fails while no server listens: tried again later */
   for (int i = 0; i < 2; i++) rte_log_set_level(types[i], (uint32_t)levels[i]);
 }
 
@@ -300,7 +299,7 @@ uint16_t gz_port_rx(void **mbufs, uint16_t n) {
   uint16_t got;
   if (likely(port.queues == 1)) {
     got = rte_eth_rx_burst(port.id, 0, (struct rte_mbuf **)mbufs, n);
-  } else {   /* every queue in turn, starting from a different one each time */
+  } else { /* every queue in turn, starting from a different one each time */
     got = 0;
     for (uint16_t i = 0; i < port.queues && got < n; i++) {
       uint16_t q = (uint16_t)((port.next_rxq + i) % port.queues);
@@ -344,13 +343,13 @@ void gz_port_flush(void) {
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (GZ_TX_BACKLOG - 1);
     uint32_t n = port.tx_len;
-    if (n > GZ_TX_BACKLOG - first) n = GZ_TX_BACKLOG - first;   /* up to the wrap */
+    if (n > GZ_TX_BACKLOG - first) n = GZ_TX_BACKLOG - first; /* up to the wrap */
     if (n > UINT16_MAX) n = UINT16_MAX;
     uint16_t sent = rte_eth_tx_burst(port.id, 0, port.tx + first, (uint16_t)n);
     port.tx_head += sent;
     port.tx_len -= sent;
     port.tx_handed += sent;
-    if (sent < n) stalls++;   /* ring full: retry a little, then leave it for the next poll */
+    if (sent < n) stalls++; /* ring full: retry a little, then leave it for the next poll */
   }
   if (port.tx_len && !gz_port_link_up()) drop_backlog();
 }
@@ -381,7 +380,7 @@ void gz_port_request_cksum(void *mbuf) {
   struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)) {
     ip->hdr_checksum = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);   /* fragments: software, no L4 offload */
+    ip->hdr_checksum = rte_ipv4_cksum(ip); /* fragments: software, no L4 offload */
     return;
   }
   m->l2_len = sizeof(*eth);
@@ -407,7 +406,7 @@ void gz_port_tx_now(void *mbuf) {
   if (unlikely(gz_loop.capture_on)) gz_capture_frame(mbuf);
   if (port.tx_len == GZ_TX_BACKLOG) {
     gz_port_flush();
-    if (port.tx_len == GZ_TX_BACKLOG) {   /* the peer is not draining at all */
+    if (port.tx_len == GZ_TX_BACKLOG) { /* the peer is not draining at all */
       rte_pktmbuf_free(mbuf);
       port.tx_dropped++;
       return;
@@ -431,7 +430,7 @@ int gz_port_rx_intr_fd(void) {
 }
 
 int gz_port_rx_intr_enable(bool on) {
-  if (port.wake_fd >= 0) return 0;   /* a socket is always armed */
+  if (port.wake_fd >= 0) return 0; /* a socket is always armed */
   return on ? rte_eth_dev_rx_intr_enable(port.id, 0) : rte_eth_dev_rx_intr_disable(port.id, 0);
 }
 

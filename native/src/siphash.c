@@ -8,17 +8,27 @@
 #include "gazelle.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                 \
-  do {                                                                           \
-    v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);                    \
-    v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                                       \
-    v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                                       \
-    v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);                    \
+#define SIPROUND       \
+  do {                 \
+    v0 += v1;          \
+    v1 = ROTL(v1, 13); \
+    v1 ^= v0;          \
+    v0 = ROTL(v0, 32); \
+    v2 += v3;          \
+    v3 = ROTL(v3, 16); \
+    v3 ^= v2;          \
+    v0 += v3;          \
+    v3 = ROTL(v3, 21); \
+    v3 ^= v0;          \
+    v2 += v1;          \
+    v1 = ROTL(v1, 17); \
+    v1 ^= v2;          \
+    v2 = ROTL(v2, 32); \
   } while (0)
 
 static uint64_t le64(const uint8_t *p) {
   uint64_t v;
-  memcpy(&v, p, 8);   /* x86-64: little-endian */
+  memcpy(&v, p, 8); /* x86-64: little-endian */
   return v;
 }
 
@@ -51,7 +61,7 @@ uint64_t gz_siphash(const struct gz_sipkey *key, const void *data, size_t len) {
 
 void gz_sipkey_random(struct gz_sipkey *key) {
   int rc = gz_random_bytes(key->k, sizeof(key->k));
-  if (rc != 0) {   /* no safe key without it, and callers have no error path */
+  if (rc != 0) { /* no safe key without it, and callers have no error path */
     fprintf(stderr, "gazelle: no random numbers (getrandom, /dev/urandom): %s\n", strerror(-rc));
     abort();
   }

@@ -7,7 +7,7 @@
 #include "lwip/timeouts.h"
 
 #define RX_BURST 32
-#define MAX_BURSTS 8     /* bound the work of one poll so JS gets its turn */
+#define MAX_BURSTS 8 /* bound the work of one poll so JS gets its turn */
 
 struct gz_loop_state gz_loop;
 
@@ -21,7 +21,7 @@ static void run_timers(void) {
   if (!gap) gap = rte_get_tsc_hz() / 10000;
   next = tsc + gap;
   sys_check_timeouts();
-  tcp_rtx_tmr();   /* retransmissions and loss probes, to the ms */
+  tcp_rtx_tmr(); /* retransmissions and loss probes, to the ms */
   gz_port_maintain();
 }
 

@@ -5,8 +5,6 @@
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/stats.h"
 
-
-
 static void proto(gz_stat_fn fn, void *ctx, const char *group, const struct stats_proto *p) {
   fn(ctx, group, "xmit", p->xmit);
   fn(ctx, group, "recv", p->recv);
@@ -65,7 +63,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "poll", "sleeps", (double)gz_loop.poll.sleeps);
   fn(ctx, "poll", "wakeups", (double)gz_loop.poll.wakeups);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
-  fn(ctx, "tcp", "pcbs", tcp_pcb_count());          /* connections LwIP keeps, TIME-WAIT included */
+  fn(ctx, "tcp", "pcbs", tcp_pcb_count()); /* connections LwIP keeps, TIME-WAIT included */
   fn(ctx, "tcp", "timeWait", tcp_tw_count());
   /* loss recovery (LwIP patches 0001, 0002) */
   fn(ctx, "tcp", "recoveries", tcp_recovery_stats.recoveries);

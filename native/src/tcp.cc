@@ -45,17 +45,17 @@ long Write(const Napi::CallbackInfo &info) {
 // writeUtf8String does the same for a kernel socket).
 constexpr size_t kStringMax = 16 * 1024;
 long WriteString(const Napi::CallbackInfo &info) {
-  static char buf[kStringMax];   // (only the thread of the env that owns the stack gets here)
+  static char buf[kStringMax];  // (only the thread of the env that owns the stack gets here)
   napi_env env = info.Env();
   bool latin1 = info[2].As<Napi::Boolean>().Value();
   size_t n = 0;
   napi_status st = latin1 ? napi_get_value_string_latin1(env, info[1], buf, sizeof buf, &n)
                           : napi_get_value_string_utf8(env, info[1], buf, sizeof buf, &n);
-  if (st != napi_ok || n == 0 || n >= sizeof buf - 4) return 0;   // (maybe cut short)
+  if (st != napi_ok || n == 0 || n >= sizeof buf - 4) return 0;  // (maybe cut short)
   uint32_t id = (uint32_t)Arg(info, 0);
   long room = gz_tcp_room(id);
   if (room <= 0 || (size_t)room < n) return room < 0 ? room : 0;
-  long done = gz_tcp_write(id, buf, n);   // one tcp_write: all or nothing
+  long done = gz_tcp_write(id, buf, n);  // one tcp_write: all or nothing
   if (done > 0) Activity();
   return done;
 }

@@ -26,8 +26,8 @@ struct tuple {
 
 static u32_t hash(int which, const ip_addr_t *local_ip, const ip_addr_t *remote_ip, u16_t local_port,
                   u16_t remote_port, u32_t data) {
-  struct tuple in = {ip4_addr_get_u32(ip_2_ip4(local_ip)), ip4_addr_get_u32(ip_2_ip4(remote_ip)),
-                     local_port, remote_port, data};
+  struct tuple in = {ip4_addr_get_u32(ip_2_ip4(local_ip)), ip4_addr_get_u32(ip_2_ip4(remote_ip)), local_port,
+                     remote_port, data};
   return (u32_t)gz_siphash(key(which), &in, sizeof(in));
 }
 
@@ -41,7 +41,6 @@ u32_t tcp_tuple_hash(const ip_addr_t *local_ip, const ip_addr_t *remote_ip, u16_
   return hash(KEY_TUPLE, local_ip, remote_ip, local_port, remote_port, 0);
 }
 
-u32_t tcp_port_hash(const ip_addr_t *local_ip, const ip_addr_t *remote_ip, u16_t remote_port,
-                    u8_t which) {
+u32_t tcp_port_hash(const ip_addr_t *local_ip, const ip_addr_t *remote_ip, u16_t remote_port, u8_t which) {
   return hash(which ? KEY_PORT_SLOT : KEY_PORT_OFFSET, local_ip, remote_ip, 0, remote_port, 0);
 }

@@ -18,15 +18,15 @@ struct sock {
   struct tcp_pcb *pcb;
   uint8_t kind;
   uint8_t state;
-  bool paused;           /* JS is not reading: do not reopen the receive window */
-  bool want_writable;    /* a write came up short: tell JS when there is room */
-  bool dirty;            /* written since the last flush: needs tcp_output */
-  bool fin_pending;      /* shutdown ran out of memory: retry at flush */
-  uint32_t unacked;      /* bytes delivered while paused, acked on resume */
+  bool paused;        /* JS is not reading: do not reopen the receive window */
+  bool want_writable; /* a write came up short: tell JS when there is room */
+  bool dirty;         /* written since the last flush: needs tcp_output */
+  bool fin_pending;   /* shutdown ran out of memory: retry at flush */
+  uint32_t unacked;   /* bytes delivered while paused, acked on resume */
   uint32_t next_dirty;
-  uint32_t data_event;   /* index of this batch's DATA event, to append segments to */
-  uint32_t data_gen;     /* batch generation data_event belongs to (0: none) */
-  uint64_t created_ns;   /* for the age column of gazellectl conns */
+  uint32_t data_event; /* index of this batch's DATA event, to append segments to */
+  uint32_t data_gen;   /* batch generation data_event belongs to (0: none) */
+  uint64_t created_ns; /* for the age column of gazellectl conns */
 };
 
 #define NONE UINT32_MAX
@@ -36,7 +36,7 @@ struct sock {
 static struct sock *socks;
 static uint32_t capacity;
 static uint32_t live;
-static struct gz_ids ids;   /* ids closed during a batch are reused from the next poll on */
+static struct gz_ids ids; /* ids closed during a batch are reused from the next poll on */
 static uint32_t dirty_head = NONE;
 /* pcbs whose tcp_close ran out of memory; retried at flush. */
 static struct tcp_pcb **closing;
@@ -134,7 +134,7 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
     bytes = gz_event_add_data(gz_events_at(s->data_event), p);
   } else {
     struct gz_event *ev = gz_events_push(GZ_EV_DATA, id);
-    if (!ev) return ERR_MEM;   /* LwIP keeps the data and offers it again */
+    if (!ev) return ERR_MEM; /* LwIP keeps the data and offers it again */
     bytes = gz_event_add_data(ev, p);
     s->data_event = (uint32_t)(gz_events_count() - 1);
     s->data_gen = gz_events_generation();
@@ -144,15 +144,14 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err) 
    * credit would be lost for good. */
   if (s->paused) s->unacked += bytes;
   else recved(pcb, bytes);
-  mark_dirty(id);   /* the delayed ACK goes out at the end of this poll */
+  mark_dirty(id); /* the delayed ACK goes out at the end of this poll */
   return ERR_OK;
 }
 
 static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
   uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
-  if (s && s->want_writable &&
-      (tcp_sndbuf(pcb) >= WRITABLE_THRESHOLD || pcb->unacked == NULL)) {
+  if (s && s->want_writable && (tcp_sndbuf(pcb) >= WRITABLE_THRESHOLD || pcb->unacked == NULL)) {
     s->want_writable = false;
     struct gz_event *ev = gz_events_push(GZ_EV_WRITABLE, id);
     if (ev) ev->a = tcp_sndbuf(pcb);
@@ -163,20 +162,13 @@ static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len) {
 static void on_err(void *arg, err_t err) {
   uint32_t id = GZ_ARG_ID(arg);
   struct sock *s = conn(id);
-  if (!s) return;               /* pcb is already freed by LwIP */
+  if (!s) return; /* pcb is already freed by LwIP */
   int code;
   switch (err) {
-    case ERR_RST:
-      code = s->state == CONN_CONNECTING ? -ECONNREFUSED : -ECONNRESET;
-      break;
-    case ERR_ABRT:              /* retransmissions or keepalive probes ran out */
-      code = -ETIMEDOUT;
-      break;
-    case ERR_CLSD:
-      code = -ECONNRESET;
-      break;
-    default:
-      code = -ECONNABORTED;
+    case ERR_RST: code = s->state == CONN_CONNECTING ? -ECONNREFUSED : -ECONNRESET; break;
+    case ERR_ABRT: /* retransmissions or keepalive probes ran out */ code = -ETIMEDOUT; break;
+    case ERR_CLSD: code = -ECONNRESET; break;
+    default: code = -ECONNABORTED;
   }
   s->pcb = NULL;
   sock_release(id);
@@ -207,8 +199,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err) {
   s->pcb = newpcb;
   attach((uint32_t)id, newpcb);
   ev->a = id;
-  ev->b = (double)lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&newpcb->remote_ip))) * 65536.0 +
-          newpcb->remote_port;
+  ev->b = (double)lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&newpcb->remote_ip))) * 65536.0 + newpcb->remote_port;
   return ERR_OK;
 }
 
@@ -237,9 +228,9 @@ static bool port_taken(uint32_t ip, uint16_t port) {
 int gz_tcp_listen(uint32_t ip, uint16_t port, int backlog) {
   if (port && port_taken(ip, port)) return -EADDRINUSE;
   struct tcp_pcb *pcb = tcp_new();
-  if (!pcb) return -ENOMEM;   /* out of TCP control blocks */
-  ip_set_option(pcb, SOF_REUSEADDR);   /* like node: TIME_WAIT does not block a restart */
-  err_t e = gz_xdp_tcp_bind(pcb, ip, port);   /* tcp_bind, with af_xdp's port sharing */
+  if (!pcb) return -ENOMEM;                 /* out of TCP control blocks */
+  ip_set_option(pcb, SOF_REUSEADDR);        /* like node: TIME_WAIT does not block a restart */
+  err_t e = gz_xdp_tcp_bind(pcb, ip, port); /* tcp_bind, with af_xdp's port sharing */
   if (e != ERR_OK) {
     tcp_abort(pcb);
     return e == ERR_USE ? -EADDRINUSE : -EINVAL;
@@ -268,11 +259,11 @@ int gz_tcp_connect(uint32_t ip, uint16_t port, uint16_t local_port) {
   /* at the connection limit (maxConnections, TIME-WAIT included): EMFILE, as for a
    * process at its open-files limit */
   if (!pcb) return gz_tcp_at_limit() ? -EMFILE : -ENOMEM;
-  if (local_port || gz_xdp_active()) {   /* af_xdp: the stack's ephemeral range */
+  if (local_port || gz_xdp_active()) { /* af_xdp: the stack's ephemeral range */
     err_t e = gz_xdp_tcp_bind(pcb, 0, local_port);
     if (e != ERR_OK) {
       tcp_abort(pcb);
-      return local_port ? -EADDRINUSE : -EADDRNOTAVAIL;   /* no free port in the ephemeral range */
+      return local_port ? -EADDRINUSE : -EADDRNOTAVAIL; /* no free port in the ephemeral range */
     }
   }
   int id = sock_alloc();
@@ -364,7 +355,7 @@ int gz_tcp_close(uint32_t id) {
     if (tcp_close(pcb) != ERR_OK) close_later(pcb);
     else tcp_output(pcb);
   }
-  s->dirty = false;    /* the dirty walk skips freed slots */
+  s->dirty = false; /* the dirty walk skips freed slots */
   sock_release(id);
   return 0;
 }
@@ -424,7 +415,7 @@ static void pcb_info(const struct tcp_pcb *pcb, struct gz_tcp_info *info) {
   info->state = pcb->state;
   info->local_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->local_ip)));
   info->local_port = pcb->local_port;
-  if (pcb->state == LISTEN) return;   /* a tcp_pcb_listen: only the common fields exist */
+  if (pcb->state == LISTEN) return; /* a tcp_pcb_listen: only the common fields exist */
   info->remote_ip = lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)));
   info->remote_port = pcb->remote_port;
   info->snd_wnd = pcb->snd_wnd;
@@ -444,7 +435,7 @@ void gz_tcp_conn_info(const struct tcp_pcb *pcb, uint64_t now, struct gz_conn_in
   pcb_info(pcb, &c->tcp);
   uint32_t id = GZ_ARG_ID(pcb->callback_arg);
   if (id >= capacity || socks[id].kind == SOCK_FREE || socks[id].pcb != pcb) {
-    c->id = -1;   /* JS let go of it: closing, or in TIME_WAIT */
+    c->id = -1; /* JS let go of it: closing, or in TIME_WAIT */
     c->age_ms = -1;
     return;
   }

@@ -27,7 +27,9 @@ long OpUdpClose(const Napi::CallbackInfo &i) { return gz_udp_close(Arg(i, 0)); }
 long OpUdpSetOption(const Napi::CallbackInfo &i) {
   return gz_udp_set_option(Arg(i, 0), (gz_udp_option)Arg(i, 1), Arg(i, 2));
 }
-long OpUdpGetOption(const Napi::CallbackInfo &i) { return gz_udp_get_option(Arg(i, 0), (gz_udp_option)Arg(i, 1)); }
+long OpUdpGetOption(const Napi::CallbackInfo &i) {
+  return gz_udp_get_option(Arg(i, 0), (gz_udp_option)Arg(i, 1));
+}
 
 // udpMembership(id, group, join): the IGMP report goes out with the next flush.
 long OpUdpMembership(const Napi::CallbackInfo &i) {
@@ -66,7 +68,7 @@ long OpUdpSend(const Napi::CallbackInfo &info) {
 // udpAddress(id) -> { localIp, localPort, remoteIp, remotePort, connected } or -errno
 Napi::Value UdpAddress(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  struct gz_udp_address a{};
+  struct gz_udp_address a {};
   int rc = LoopOpen(env) ? gz_udp_address(Arg(info, 0), &a) : -EBADF;
   if (rc < 0) return Napi::Number::New(env, rc);
   Napi::Object o = Napi::Object::New(env);
@@ -80,7 +82,7 @@ Napi::Value UdpAddress(const Napi::CallbackInfo &info) {
 
 Napi::Value UdpCounters(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
-  struct gz_udp_counters c{};
+  struct gz_udp_counters c {};
   int rc = LoopOpen(env) ? gz_udp_counters(Arg(info, 0), &c) : -EBADF;
   if (rc < 0) return Napi::Number::New(env, rc);
   Napi::Object o = Napi::Object::New(env);

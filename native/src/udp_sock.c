@@ -24,7 +24,7 @@
 /* Sends are refused (JS queues them) while the port's tx backlog holds more
  * frames than this: half of it, the rest stays for TCP. */
 #define TX_BACKLOG_LIMIT (GZ_TX_BACKLOG / 2)
-#define MAX_DATAGRAM 65507   /* 65535 - IP header - UDP header */
+#define MAX_DATAGRAM 65507 /* 65535 - IP header - UDP header */
 
 struct membership {
   uint32_t group;
@@ -33,19 +33,18 @@ struct membership {
 struct udp_sock {
   struct udp_pcb *pcb;
   bool live;
-  bool broadcast;        /* SO_BROADCAST: may send to broadcast addresses */
-  bool blocked;          /* a send was refused: JS waits for GZ_EV_UDP_WRITABLE */
-  bool touched;          /* in the touched list (sent since the last flush) */
-  uint32_t recv_buffer;  /* bytes of datagrams one batch may hold for this socket */
-  uint32_t send_buffer;  /* bytes this socket may send between two flushes */
-  uint32_t batch_gen;    /* batch generation batch_bytes counts for */
+  bool broadcast;       /* SO_BROADCAST: may send to broadcast addresses */
+  bool blocked;         /* a send was refused: JS waits for GZ_EV_UDP_WRITABLE */
+  bool touched;         /* in the touched list (sent since the last flush) */
+  uint32_t recv_buffer; /* bytes of datagrams one batch may hold for this socket */
+  uint32_t send_buffer; /* bytes this socket may send between two flushes */
+  uint32_t batch_gen;   /* batch generation batch_bytes counts for */
   uint32_t batch_bytes;
-  uint32_t sent_bytes;   /* since the last flush */
+  uint32_t sent_bytes; /* since the last flush */
   struct membership *groups;
   uint32_t ngroups;
   struct gz_udp_counters counters;
 };
-
 
 static struct udp_sock *socks;
 static uint32_t capacity;
@@ -53,19 +52,13 @@ static uint32_t live;
 static struct gz_ids ids;
 static uint32_t *touched;
 static uint32_t touched_len, touched_cap;
-static uint64_t rx_dropped_total;   /* datagrams over a socket's receive buffer */
+static uint64_t rx_dropped_total; /* datagrams over a socket's receive buffer */
 
-static struct udp_sock *sock(uint32_t id) {
-  return id < capacity && socks[id].live ? &socks[id] : NULL;
-}
+static struct udp_sock *sock(uint32_t id) { return id < capacity && socks[id].live ? &socks[id] : NULL; }
 
-static void ip_from_host(ip_addr_t *out, uint32_t ip) {
-  ip_addr_set_ip4_u32(out, lwip_htonl(ip));
-}
+static void ip_from_host(ip_addr_t *out, uint32_t ip) { ip_addr_set_ip4_u32(out, lwip_htonl(ip)); }
 
-static uint32_t ip_to_host(const ip_addr_t *ip) {
-  return lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(ip)));
-}
+static uint32_t ip_to_host(const ip_addr_t *ip) { return lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(ip))); }
 
 static int from_lwip(err_t e) {
   switch (e) {
@@ -73,7 +66,7 @@ static int from_lwip(err_t e) {
     case ERR_USE: return -EADDRINUSE;
     case ERR_RTE: return -ENETUNREACH;
     case ERR_MEM:
-    case ERR_BUF: return -EAGAIN;   /* out of pbufs or mbufs for now: retried after a poll */
+    case ERR_BUF: return -EAGAIN; /* out of pbufs or mbufs for now: retried after a poll */
     case ERR_VAL:
     case ERR_ARG: return -EINVAL;
     default: return -EIO;
@@ -96,7 +89,7 @@ static void on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
   }
   struct gz_event *ev = NULL;
   if (s->batch_bytes + p->tot_len <= s->recv_buffer) ev = gz_events_push(GZ_EV_UDP_MESSAGE, id);
-  if (!ev) {   /* JS would hold more than its receive buffer, or no memory: drop, like a full socket */
+  if (!ev) { /* JS would hold more than its receive buffer, or no memory: drop, like a full socket */
     s->counters.rx_dropped++;
     rx_dropped_total++;
     pbuf_free(p);
@@ -148,7 +141,7 @@ int gz_udp_open(bool reuse_addr) {
 int gz_udp_bind(uint32_t id, uint32_t ip, uint16_t port) {
   struct udp_sock *s = sock(id);
   if (!s) return -EBADF;
-  int rc = from_lwip(gz_xdp_udp_bind(s->pcb, ip, port));   /* udp_bind, with af_xdp's port sharing */
+  int rc = from_lwip(gz_xdp_udp_bind(s->pcb, ip, port)); /* udp_bind, with af_xdp's port sharing */
   return rc < 0 ? rc : s->pcb->local_port;
 }
 
@@ -208,7 +201,7 @@ void gz_udp_recycle_ids(void) { gz_ids_recycle(&ids); }
 void gz_udp_close_all(void) {
   for (uint32_t i = 0; i < capacity; i++) {
     if (!socks[i].live) continue;
-    free(socks[i].groups);   /* the netif and its IGMP groups go with the stack */
+    free(socks[i].groups); /* the netif and its IGMP groups go with the stack */
     udp_remove(socks[i].pcb);
   }
   free(socks);
@@ -229,7 +222,7 @@ static void touch(uint32_t id) {
   if (touched_len == touched_cap) {
     uint32_t n = touched_cap ? touched_cap * 2 : 64;
     uint32_t *p = realloc(touched, n * sizeof(*touched));
-    if (!p) return;   /* its budget then resets at its next touch */
+    if (!p) return; /* its budget then resets at its next touch */
     touched = p;
     touched_cap = n;
   }
@@ -254,8 +247,7 @@ long gz_udp_send(uint32_t id, uint32_t ip, uint16_t port, const struct gz_iov *i
   else ip_from_host(&dst, ip);
   if (!s->broadcast && is_broadcast(&dst)) return -EACCES;
   /* The socket's send buffer is what it may hand the port between two polls. */
-  if ((s->sent_bytes && s->sent_bytes + len > s->send_buffer) ||
-      gz_port_tx_pending() > TX_BACKLOG_LIMIT) {
+  if ((s->sent_bytes && s->sent_bytes + len > s->send_buffer) || gz_port_tx_pending() > TX_BACKLOG_LIMIT) {
     s->blocked = true;
     touch(id);
     return -EAGAIN;
@@ -307,7 +299,7 @@ void gz_udp_flush(void) {
     s->sent_bytes = 0;
     if (s->blocked && room && gz_events_push(GZ_EV_UDP_WRITABLE, id)) s->blocked = false;
     if (s->blocked) {
-      touched[kept++] = id;   /* still refused: ask again at the next flush */
+      touched[kept++] = id; /* still refused: ask again at the next flush */
       continue;
     }
     s->touched = false;
@@ -322,9 +314,7 @@ int gz_udp_set_option(uint32_t id, enum gz_udp_option opt, uint32_t value) {
   if (!s) return -EBADF;
   struct udp_pcb *pcb = s->pcb;
   switch (opt) {
-    case GZ_UDP_BROADCAST:
-      s->broadcast = value != 0;
-      return 0;
+    case GZ_UDP_BROADCAST: s->broadcast = value != 0; return 0;
     case GZ_UDP_TTL:
       if (value < 1 || value > 255) return -EINVAL;
       pcb->ttl = (u8_t)value;

@@ -14,7 +14,8 @@ Napi::Value XdpPrepare(const Napi::CallbackInfo &info) {
   std::string prog = info[1].As<Napi::String>().Utf8Value();
   char note[256];
   gz_error err{};
-  if (gz_xdp_prepare(ifname.c_str(), prog.c_str(), note, sizeof(note), &err) != 0) ThrowCoded(info.Env(), err);
+  if (gz_xdp_prepare(ifname.c_str(), prog.c_str(), note, sizeof(note), &err) != 0)
+    ThrowCoded(info.Env(), err);
   return Napi::String::New(info.Env(), note);
 }
 

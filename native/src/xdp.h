@@ -32,15 +32,15 @@ const char *gz_xdp_load_log(void);
 /* ---- once the port is open: the PMD attached the program and inserted its sockets ---- */
 struct gz_xdp_params {
   const char *ifname;
-  uint32_t ip, netmask;          /* the stack's address, host order */
-  bool take_all;                 /* every frame of the queue, no bifurcation */
-  uint16_t ephemeral_lo, ephemeral_hi;   /* bifurcation: the stack's ephemeral ports */
+  uint32_t ip, netmask;                /* the stack's address, host order */
+  bool take_all;                       /* every frame of the queue, no bifurcation */
+  uint16_t ephemeral_lo, ephemeral_hi; /* bifurcation: the stack's ephemeral ports */
 };
 struct gz_xdp_info {
-  bool active, take_all, zero_copy, native;   /* native: driver-mode XDP (else generic) */
+  bool active, take_all, zero_copy, native; /* native: driver-mode XDP (else generic) */
   uint32_t prog_id, sockets;
   uint16_t ephemeral_lo, ephemeral_hi;
-  bool reserved;                 /* the range is in ip_local_reserved_ports */
+  bool reserved; /* the range is in ip_local_reserved_ports */
 };
 int gz_xdp_start(const struct gz_xdp_params *p, struct gz_error *err);
 /* After the port closed (the PMD removed the program): ports back to the kernel. */

@@ -20,17 +20,17 @@
 #include "lwip/timeouts.h"
 #include "xdp.h"
 
-#define FAST_MS 1        /* while a lookup is outstanding */
-#define SLOW_MS 20       /* otherwise: neighbour changes */
-#define REVALIDATE_MS 30000   /* a stale entry of ours is confirmed by the kernel this often */
+#define FAST_MS 1           /* while a lookup is outstanding */
+#define SLOW_MS 20          /* otherwise: neighbour changes */
+#define REVALIDATE_MS 30000 /* a stale entry of ours is confirmed by the kernel this often */
 #define MAX_WANTED ARP_TABLE_SIZE
 
 struct wanted {
-  uint32_t ip;           /* network order */
-  bool added;            /* a static entry is in LwIP's table */
-  bool asked;            /* waiting for the kernel's answer to our lookup */
-  bool resolving;        /* waiting for the kernel's ARP exchange */
-  bool stale;            /* the kernel has not confirmed the address lately */
+  uint32_t ip;    /* network order */
+  bool added;     /* a static entry is in LwIP's table */
+  bool asked;     /* waiting for the kernel's answer to our lookup */
+  bool resolving; /* waiting for the kernel's ARP exchange */
+  bool stale;     /* the kernel has not confirmed the address lately */
 };
 
 static struct {
@@ -74,7 +74,7 @@ static void send_request(uint16_t type, uint16_t flags, uint8_t ntf, uint32_t ip
   req.h.nlmsg_len = sizeof(req);
   req.h.nlmsg_type = type;
   req.h.nlmsg_flags = NLM_F_REQUEST | flags;
-  req.h.nlmsg_seq = ip;    /* an error reply names the address by its seq */
+  req.h.nlmsg_seq = ip; /* an error reply names the address by its seq */
   req.nd.ndm_family = AF_INET;
   req.nd.ndm_ifindex = nb.ifindex;
   req.nd.ndm_state = NUD_NONE;
@@ -108,14 +108,14 @@ static void resolve(struct wanted *w) {
 bool gz_neigh_intercept(const void *frame, size_t len) {
   if (!nb.on || len < 42) return false;
   const uint8_t *f = frame;
-  if (f[12] != 0x08 || f[13] != 0x06 || f[20] != 0 || f[21] != 1) return false;   /* ARP request */
+  if (f[12] != 0x08 || f[13] != 0x06 || f[20] != 0 || f[21] != 1) return false; /* ARP request */
   uint32_t target, sender;
   memcpy(&sender, f + 28, 4);
   memcpy(&target, f + 38, 4);
-  if (target == sender) return true;   /* a gratuitous ARP: the kernel announces the address */
+  if (target == sender) return true; /* a gratuitous ARP: the kernel announces the address */
   struct wanted *w = find(target);
   if (!w) {
-    if (nb.n == MAX_WANTED) {          /* full: give up the oldest added entry */
+    if (nb.n == MAX_WANTED) { /* full: give up the oldest added entry */
       forget(&nb.w[nb.next_evict % nb.n]);
       nb.next_evict++;
     }
@@ -130,7 +130,8 @@ static const uint16_t VALID = NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE 
 
 static void on_neigh(const struct nlmsghdr *h) {
   const struct ndmsg *nd = NLMSG_DATA(h);
-  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)) || nd->ndm_family != AF_INET || nd->ndm_ifindex != nb.ifindex) return;
+  if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*nd)) || nd->ndm_family != AF_INET || nd->ndm_ifindex != nb.ifindex)
+    return;
   uint32_t ip = 0;
   const uint8_t *mac = NULL;
   int len = (int)RTM_PAYLOAD(h);
@@ -142,19 +143,19 @@ static void on_neigh(const struct nlmsghdr *h) {
   struct wanted *w = find(ip);
   if (!w) return;
   if (h->nlmsg_type == RTM_DELNEIGH) {
-    forget(w);    /* LwIP asks again when it needs the address */
+    forget(w); /* LwIP asks again when it needs the address */
   } else if ((nd->ndm_state & VALID) && mac) {
     ip4_addr_t a;
     struct eth_addr e;
     ip4_addr_set_u32(&a, ip);
     memcpy(e.addr, mac, 6);
-    if (etharp_add_static_entry(&a, &e) == ERR_OK) w->added = true;   /* sends what LwIP queued */
+    if (etharp_add_static_entry(&a, &e) == ERR_OK) w->added = true; /* sends what LwIP queued */
     w->asked = w->resolving = false;
     w->stale = (nd->ndm_state & NUD_STALE) != 0;
   } else if (w->asked && !(nd->ndm_state & NUD_INCOMPLETE)) {
-    resolve(w);    /* no address known (none, or failed): the kernel tries again */
+    resolve(w); /* no address known (none, or failed): the kernel tries again */
   } else if (nd->ndm_state & NUD_FAILED) {
-    forget(w);     /* no answer, or an address we used stopped answering */
+    forget(w); /* no answer, or an address we used stopped answering */
   }
 }
 

@@ -31,15 +31,15 @@
 struct claim {
   uint8_t proto;
   uint16_t port;
-  int holder;     /* the kernel socket that keeps the port for us */
+  int holder; /* the kernel socket that keeps the port for us */
 };
 
 static struct {
   bool on;
-  uint32_t ip;             /* host order */
+  uint32_t ip; /* host order */
   uint16_t lo, hi;
   uint16_t next_tcp, next_udp;
-  uint8_t kernel_used[8192];   /* ports kernel sockets held when the stack started */
+  uint8_t kernel_used[8192]; /* ports kernel sockets held when the stack started */
   struct claim *claims;
   unsigned nclaims, cap;
 } ports;
@@ -52,7 +52,7 @@ static void scan_kernel_ports(const char *path, uint8_t *bits) {
   FILE *f = fopen(path, "r");
   if (!f) return;
   char line[512];
-  if (!fgets(line, sizeof(line), f)) goto out;   /* header */
+  if (!fgets(line, sizeof(line), f)) goto out; /* header */
   while (fgets(line, sizeof(line), f)) {
     unsigned ip, port;
     if (sscanf(line, " %*u: %x:%x", &ip, &port) == 2) set_bit(bits, (uint16_t)port);
@@ -178,7 +178,7 @@ int8_t gz_xdp_tcp_bind(struct tcp_pcb *pcb, uint32_t ip, uint16_t port) {
   if (!ports.on) return tcp_bind(pcb, &addr, port);
   if (port == 0) return bind_ephemeral(&ports.next_tcp, tcp_try, pcb, &addr);
   if (claim(IPPROTO_TCP, port) != 0) return ERR_USE;
-  return tcp_bind(pcb, &addr, port);   /* a claim LwIP refuses goes at the next sweep */
+  return tcp_bind(pcb, &addr, port); /* a claim LwIP refuses goes at the next sweep */
 }
 
 int8_t gz_xdp_udp_bind(struct udp_pcb *pcb, uint32_t ip, uint16_t port) {

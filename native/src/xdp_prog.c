@@ -141,7 +141,7 @@ uint64_t gz_pid_start_time(uint32_t pid) {
   size_t n = fread(buf, 1, sizeof(buf) - 1, f);
   fclose(f);
   buf[n] = 0;
-  char *p = strrchr(buf, ')');   /* the command name may hold spaces and parentheses */
+  char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
   if (!p) return 0;
   /* fields after the name: state(3) ppid(4) ... starttime(22) */
   for (int field = 2; field < 22 && p; field++) p = strchr(p + 1, ' ');
@@ -150,7 +150,7 @@ uint64_t gz_pid_start_time(uint32_t pid) {
 
 static bool owner_alive(const struct gz_xdp_config *c) {
   if (c->owner_pid == 0) return false;
-  if (c->owner_pid == (uint32_t)getpid()) return xdp.active;   /* our own, from a closed stack */
+  if (c->owner_pid == (uint32_t)getpid()) return xdp.active; /* our own, from a closed stack */
   return gz_pid_start_time(c->owner_pid) == c->owner_start;
 }
 
@@ -163,20 +163,25 @@ static uint32_t mode_flags(uint8_t attach_mode) {
 }
 
 /* An XDP program already on the interface: ours from a dead stack is removed. */
-static int clear_stale(const char *ifname, int ifindex, char *note, size_t note_len,
-                       struct gz_error *err) {
+static int clear_stale(const char *ifname, int ifindex, char *note, size_t note_len, struct gz_error *err) {
   struct bpf_xdp_query_opts q;
   memset(&q, 0, sizeof(q));
   q.sz = sizeof(q);
   if (bpf_xdp_query(ifindex, 0, &q) != 0) {
     int e = errno;
-    if (e == EPERM) return gz_fail(err, "ERR_GAZELLE_NOT_ROOT", "querying XDP on %s: %s: run as root", ifname, strerror(e));
+    if (e == EPERM)
+      return gz_fail(err, "ERR_GAZELLE_NOT_ROOT", "querying XDP on %s: %s: run as root", ifname, strerror(e));
     return gz_fail(err, "ERR_GAZELLE_XDP_UNSUPPORTED", "querying XDP on %s: %s", ifname, strerror(e));
   }
   if (q.attach_mode == XDP_ATTACHED_NONE) return 0;
-  uint32_t id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
+  uint32_t id = q.prog_id       ? q.prog_id
+                : q.drv_prog_id ? q.drv_prog_id
+                : q.skb_prog_id ? q.skb_prog_id
+                                : q.hw_prog_id;
   int fd = bpf_prog_get_fd_by_id(id);
-  if (fd < 0) return gz_fail(err, "ERR_GAZELLE_NOT_ROOT", "opening XDP program %u on %s: %s", id, ifname, strerror(errno));
+  if (fd < 0)
+    return gz_fail(err, "ERR_GAZELLE_NOT_ROOT", "opening XDP program %u on %s: %s", id, ifname,
+                   strerror(errno));
   struct bpf_prog_info info;
   uint32_t none[1];
   int rc = prog_info(fd, &info, none, 0);
@@ -206,11 +211,12 @@ static int clear_stale(const char *ifname, int ifindex, char *note, size_t note_
   rc = bpf_xdp_detach(ifindex, mode_flags(q.attach_mode) | XDP_FLAGS_REPLACE, &opts);
   int e = errno;
   close(fd);
-  if (rc != 0 && e != EEXIST) {   /* EEXIST: replaced meanwhile: someone else took care of it */
+  if (rc != 0 && e != EEXIST) { /* EEXIST: replaced meanwhile: someone else took care of it */
     return gz_fail(err, "ERR_GAZELLE_XDP_BUSY", "could not remove the XDP program left on %s by pid %u: %s",
                    ifname, c.owner_pid, strerror(e));
   }
-  snprintf(note, note_len, "removed the XDP program (id %u) that pid %u left on %s when it exited without closing its stack",
+  snprintf(note, note_len,
+           "removed the XDP program (id %u) that pid %u left on %s when it exited without closing its stack",
            id, c.owner_pid, ifname);
   return 0;
 }
@@ -239,7 +245,8 @@ static int trial_load(const char *ifname, int ifindex, const char *prog_path, st
   if (!obj) {
     int e = errno;
     libbpf_set_print(old);
-    return gz_fail(err, "ERR_GAZELLE_XDP_PROGRAM", "could not open the XDP program %s: %s", prog_path, strerror(e));
+    return gz_fail(err, "ERR_GAZELLE_XDP_PROGRAM", "could not open the XDP program %s: %s", prog_path,
+                   strerror(e));
   }
   if (bpf_object__load(obj) != 0) {
     int e = errno;
@@ -251,7 +258,8 @@ static int trial_load(const char *ifname, int ifindex, const char *prog_path, st
     struct bpf_program *prog = bpf_object__next_program(obj, NULL);
     struct bpf_map *xsks = bpf_object__find_map_by_name(obj, "xsks_map");
     if (!prog || !xsks) {
-      rc = gz_fail(err, "ERR_GAZELLE_XDP_PROGRAM", "%s has no XDP program or no map named xsks_map", prog_path);
+      rc = gz_fail(err, "ERR_GAZELLE_XDP_PROGRAM", "%s has no XDP program or no map named xsks_map",
+                   prog_path);
     } else if (bpf_xdp_attach(ifindex, bpf_program__fd(prog), XDP_FLAGS_UPDATE_IF_NOEXIST, NULL) != 0) {
       int e = errno;
       char last[160];
@@ -270,7 +278,7 @@ static int trial_load(const char *ifname, int ifindex, const char *prog_path, st
 int gz_xdp_prepare(const char *ifname, const char *prog_path, char *note, size_t note_len,
                    struct gz_error *err) {
   note[0] = 0;
-  gz_xdp_release_sockets();   /* no port is open: any AF_XDP socket left is a closed port's */
+  gz_xdp_release_sockets(); /* no port is open: any AF_XDP socket left is a closed port's */
   int ifindex = (int)if_nametoindex(ifname);
   if (!ifindex) return gz_fail(err, "ERR_GAZELLE_DEVICE_NOT_FOUND", "no network interface named %s", ifname);
   if (check_af_xdp(err) != 0) return -1;
@@ -329,7 +337,8 @@ int gz_xdp_start(const struct gz_xdp_params *p, struct gz_error *err) {
   memset(&q, 0, sizeof(q));
   q.sz = sizeof(q);
   if (!xdp.ifindex || bpf_xdp_query(xdp.ifindex, 0, &q) != 0 || q.attach_mode == XDP_ATTACHED_NONE)
-    return gz_fail(err, "ERR_GAZELLE_DEVICE", "the XDP program is not attached to %s after the port started", p->ifname);
+    return gz_fail(err, "ERR_GAZELLE_DEVICE", "the XDP program is not attached to %s after the port started",
+                   p->ifname);
   xdp.prog_id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
   xdp.native = q.attach_mode == XDP_ATTACHED_DRV || q.attach_mode == XDP_ATTACHED_HW;
   struct found_maps m;
@@ -365,7 +374,8 @@ int gz_xdp_start(const struct gz_xdp_params *p, struct gz_error *err) {
   if (bpf_map_update_elem(xdp.config_fd, &zero, c, BPF_ANY) != 0) {
     int e = errno;
     gz_xdp_stop();
-    return gz_fail(err, "ERR_GAZELLE_XDP_PROGRAM", "writing the XDP program's configuration: %s", strerror(e));
+    return gz_fail(err, "ERR_GAZELLE_XDP_PROGRAM", "writing the XDP program's configuration: %s",
+                   strerror(e));
   }
   return 0;
 }

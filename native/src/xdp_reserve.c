@@ -31,7 +31,7 @@ struct holder {
   uint16_t lo, hi;
 };
 
-static bool held;   /* this process has a range in the state file */
+static bool held; /* this process has a range in the state file */
 
 int gz_ports_parse(const char *text, uint8_t bits[BITS]) {
   memset(bits, 0, BITS);
@@ -128,7 +128,8 @@ static int update(const struct holder *self) {
       unsigned long long start;
       if (strncmp(line, "managed ", 8) == 0) {
         gz_ports_parse(line + 8, managed);
-      } else if (sscanf(line, "holder %u %llu %u %u", &h.pid, &start, &lo, &hi) == 4 && lo <= hi && hi <= 65535) {
+      } else if (sscanf(line, "holder %u %llu %u %u", &h.pid, &start, &lo, &hi) == 4 && lo <= hi &&
+                 hi <= 65535) {
         h.start = start;
         h.lo = (uint16_t)lo;
         h.hi = (uint16_t)hi;
@@ -148,7 +149,7 @@ static int update(const struct holder *self) {
     bool changed = false;
     for (unsigned i = 0; i < BITS; i++) {
       uint8_t admin = current[i] & (uint8_t)~managed[i];
-      want[i] &= (uint8_t)~admin;              /* the administrator's ports are not ours */
+      want[i] &= (uint8_t)~admin; /* the administrator's ports are not ours */
       uint8_t next = admin | want[i];
       changed |= next != current[i];
       current[i] = next;

@@ -89,11 +89,13 @@ static int open_port(const char *ifname) {
     fprintf(stderr, "fault-relay: no interface %s\n", ifname);
     exit(1);
   }
-  struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)idx};
+  struct sockaddr_ll sll = {
+      .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = (int)idx};
   if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) die("bind");
   int one = 1;
   /* What this socket sends must not come back as received (kernel >= 4.20). */
-  if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0) die("PACKET_IGNORE_OUTGOING");
+  if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+    die("PACKET_IGNORE_OUTGOING");
   int buf = 32 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
   setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf));
@@ -153,13 +155,12 @@ static void print_counters(void) {
   for (int i = 0; i < 2; i++) {
     const struct dir *d = &dirs[i];
     const struct fl_counters *c = &d->line.c;
-    printf("{\"dir\":\"%s\",\"received\":%llu,\"sent\":%llu,\"dropped\":%llu,\"duplicated\":%llu,"
-           "\"reordered\":%llu,\"corrupted\":%llu,\"delayed\":%llu,\"overflow\":%llu,\"txErrors\":%llu}\n",
-           d->name, (unsigned long long)d->received, (unsigned long long)d->sent,
-           (unsigned long long)c->dropped, (unsigned long long)c->duplicated,
-           (unsigned long long)c->reordered, (unsigned long long)c->corrupted,
-           (unsigned long long)c->delayed, (unsigned long long)c->overflow,
-           (unsigned long long)d->tx_errors);
+    printf(
+        "{\"dir\":\"%s\",\"received\":%llu,\"sent\":%llu,\"dropped\":%llu,\"duplicated\":%llu,"
+        "\"reordered\":%llu,\"corrupted\":%llu,\"delayed\":%llu,\"overflow\":%llu,\"txErrors\":%llu}\n",
+        d->name, (unsigned long long)d->received, (unsigned long long)d->sent, (unsigned long long)c->dropped,
+        (unsigned long long)c->duplicated, (unsigned long long)c->reordered, (unsigned long long)c->corrupted,
+        (unsigned long long)c->delayed, (unsigned long long)c->overflow, (unsigned long long)d->tx_errors);
   }
   fflush(stdout);
 }
