@@ -40,7 +40,9 @@ function percentile (sorted, p) {
 function logLatency (file, skipUs) {
   const rows = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split('\t').map(Number))
   if (!rows.length) return { p50us: NaN, p99us: NaN }
-  const first = Math.min(...rows.map((r) => r[0]))
+  // (a loop, not Math.min(...rows): a fast server logs more rows than a call takes arguments)
+  let first = Infinity
+  for (const r of rows) if (r[0] < first) first = r[0]
   const times = rows.filter((r) => r[0] >= first + skipUs).map((r) => r[2]).sort((a, b) => a - b)
   return { p50us: percentile(times, 0.5), p99us: percentile(times, 0.99) }
 }
