@@ -57,6 +57,11 @@ static struct {
 
 static unsigned pool_counter;
 
+/* A memif client retries its connection every 250 ms while its link is down
+ * (gz_port_maintain); each attempt's handshake gets that long before the next. */
+#define RECONNECT_MS 250
+static uint64_t reconnect_after(void) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * RECONNECT_MS; }
+
 /* The private area holds the LwIP custom pbuf that wraps the mbuf on rx. */
 #define MBUF_PRIV RTE_ALIGN(sizeof(struct pbuf_custom) + sizeof(void *), RTE_MBUF_PRIV_ALIGN)
 /* Frame bytes around the MTU that one mbuf makes room for. */
@@ -209,6 +214,9 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
       strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
   port.memif_client =
       strcmp(info.driver_name, "net_memif") == 0 && cfg->vdev_args && strstr(cfg->vdev_args, "role=client");
+  /* The handshake the start began runs on DPDK's interrupt thread: a stop in the middle
+   * of it (the first poll, the link not up yet) freed what that thread was using. */
+  port.reconnect_tsc = reconnect_after();
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
     if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
@@ -273,13 +281,10 @@ bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
  * started again every 250 ms, which connects anew: the link comes back within that of
  * a server listening on the socket again (a restarted peer). Frames meanwhile wait in
  * the tx backlog or are dropped with it (gz_port_flush), as on a cable pulled out. */
-#define RECONNECT_MS 250
-
 void gz_port_maintain(void) {
   if (!port.memif_client || !port.started) return;
-  uint64_t now = rte_rdtsc();
-  if (now < port.reconnect_tsc) return;
-  port.reconnect_tsc = now + rte_get_tsc_hz() / 1000 * RECONNECT_MS;
+  if (rte_rdtsc() < port.reconnect_tsc) return;
+  port.reconnect_tsc = reconnect_after();
   if (gz_port_link_up()) return;
   port.reconnects++;
   /* Quiet: a failed attempt logs an error each time (the link's state is logged once,
