@@ -1,21 +1,12 @@
 // Finding running stacks: the control sockets in the control directory, named <pid>.sock.
 import * as fs from 'node:fs'
 import { join } from 'node:path'
-import { pidOfSocketName } from '@gazelle/stack'
+import { pidOfSocketName, processAlive } from '@gazelle/stack'
 import { CtlError } from './client'
 
 export interface Target {
   pid: number | undefined
   path: string
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /** Control sockets of live processes in dir (leftovers of dead ones are skipped). */
@@ -31,7 +22,7 @@ export function discover(dir: string): Target[] {
   const out: Target[] = []
   for (const name of names) {
     const pid = pidOfSocketName(name)
-    if (pid !== undefined && alive(pid)) out.push({ pid, path: join(dir, name) })
+    if (pid !== undefined && processAlive(pid)) out.push({ pid, path: join(dir, name) })
   }
   return out.sort((a, b) => a.pid! - b.pid!)
 }

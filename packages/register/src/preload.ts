@@ -5,7 +5,7 @@
 // --import awaits the stack (a failure stops the process before the app runs); -r cannot
 // await, so sockets and listeners that route wait for the stack in the meantime.
 import { isMainThread } from 'node:worker_threads'
-import { createStack, deviceLabel, GazelleError } from '@gazelle/stack'
+import { createStack, deviceLabel, GazelleError, processAlive } from '@gazelle/stack'
 import { loadConfig } from './config/resolve'
 import type { ResolvedConfig } from './config/types'
 import { flagFromEnv } from './config/env'
@@ -35,15 +35,6 @@ export interface RegisterState {
 const kState = Symbol.for('gazelle.register.state')
 const LAUNCHER = /(?:^|[\\/])(?:npm-cli|npx-cli|npm|npx|yarn|pnpm|corepack)(?:\.c?js)?$/
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Why this process must not open the stack, or null. */
 function processSkip(config: ResolvedConfig, env: NodeJS.ProcessEnv): string | null {
   const script = process.argv[1] ?? ''
@@ -51,7 +42,7 @@ function processSkip(config: ResolvedConfig, env: NodeJS.ProcessEnv): string | n
     return config.process.test(script) ? null : `the script ${script || '(none)'} does not match GAZELLE_PROCESS ${config.process}`
   }
   const owner = Number(env.GAZELLE_STACK_OWNER)
-  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
     return `process ${owner} owns the stack (GAZELLE_STACK_OWNER); set GAZELLE_PROCESS to open one here`
   }
   if (LAUNCHER.test(script)) return `${script} is a package manager; the script it runs opens the stack`

@@ -31,7 +31,7 @@ export type { FaultOptions, FaultRates } from './faults'
 // Operators: control socket protocol, logger, metrics
 export { defaultControlDir, controlSocketPath, pidOfSocketName } from './control/paths'
 export { LATENCY_STAGES } from './control/protocol'
-export { findLeftovers, sweepLeftovers, dpdkRuntimeDir } from './leftovers'
+export { findLeftovers, sweepLeftovers, dpdkRuntimeDir, processAlive } from './leftovers'
 export type { Leftover, LeftoverDirs } from './leftovers'
 export type {
   ControlRequest, ControlResponse, ControlCommand, InfoResult, StatsResult, ConnEntry, LatencyResult, CaptureStatus,

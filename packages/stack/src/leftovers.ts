@@ -35,7 +35,8 @@ export function pidOfPrefix(name: string): number | undefined {
   return m ? Number(m[1]) : undefined
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, as another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
@@ -86,13 +87,13 @@ export function findLeftovers(dirs: LeftoverDirs = {}): Leftover[] {
   const control = dirs.control ?? defaultControlDir()
   for (const name of list(control)) {
     const pid = pidOfSocketName(name)
-    if (pid !== undefined && pid !== process.pid && !alive(pid)) out.push({ path: join(control, name), pid, kind: 'control socket' })
+    if (pid !== undefined && pid !== process.pid && !processAlive(pid)) out.push({ path: join(control, name), pid, kind: 'control socket' })
   }
   const runtime = dirs.dpdkRuntime ?? dpdkRuntimeDir()
   for (const name of list(runtime)) {
     const pid = pidOfPrefix(name)
     const path = join(runtime, name)
-    if (pid === undefined || pid === process.pid || alive(pid)) continue
+    if (pid === undefined || pid === process.pid || processAlive(pid)) continue
     // DPDK's primary process keeps a write lock on <dir>/config while it runs.
     if (!fs.existsSync(join(path, 'config')) || free(join(path, 'config'))) out.push({ path, pid, kind: 'DPDK runtime directory' })
   }
@@ -101,7 +102,7 @@ export function findLeftovers(dirs: LeftoverDirs = {}): Leftover[] {
     for (const name of list(huge)) {
       const pid = pidOfPrefix(name)
       const path = join(huge, name)
-      if (pid !== undefined && pid !== process.pid && !alive(pid) && free(path)) out.push({ path, pid, kind: 'hugepage file' })
+      if (pid !== undefined && pid !== process.pid && !processAlive(pid) && free(path)) out.push({ path, pid, kind: 'hugepage file' })
     }
   }
   return out

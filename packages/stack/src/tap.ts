@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { GazelleError } from './errors'
+import { processAlive } from './leftovers'
 import { parseCidr, prefixToNetmask } from './ip'
 import { Claim, claim, claimWithin, holderOf } from './netns-claim'
 import type { TapDeviceOptions } from './options'
@@ -16,15 +17,6 @@ const claims = new Map<string, Claim>()
 /** Held around "check the routes, add the address" so two stacks cannot interleave them. */
 const ADDRESS_LOCK = 'address-setup'
 const ADDRESS_LOCK_MS = 5000
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 function interfaceExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`)
@@ -37,7 +29,7 @@ function claimName(name: string): string {
 function ownerText(pid: number | undefined): string {
   if (pid === undefined) return ''
   if (pid === process.pid) return ', made by this process'
-  return alive(pid) ? `, made by gazelle process ${pid} (still running)` : `, made by gazelle process ${pid}, which is no longer running`
+  return processAlive(pid) ? `, made by gazelle process ${pid} (still running)` : `, made by gazelle process ${pid}, which is no longer running`
 }
 
 function clashError(device: Readonly<TapDeviceOptions>, clash: Clash): GazelleError {
