@@ -1,6 +1,6 @@
-// The published types: each package's test/fixtures/usage.ts (a user's code, with
-// @ts-expect-error on mistakes) compiles against that package's built dist/index.d.ts,
-// resolved by package name as an app would. One subtest per package that has a fixture.
+// The published types: each package's test/fixtures/usage.ts (a user's code, its
+// mistakes marked as expected errors) compiles against that package's built
+// dist/index.d.ts, resolved by package name as an app would. One subtest per package that has a fixture.
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
