@@ -216,14 +216,14 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
         if (!measurement) continue
         total++
         measured.add(key)
-        if (measurement.starved) reasons.push(`${key}: ${measurement.starved}`)
+        if (measurement.starved) reasons.push(`${key ? key + ': ' : ''}${measurement.starved}`)
         else valid.add(key)
       }
     }
     if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements left out (${reasons.join('; ')})`)
     const missing = keys.filter((k) => measured.has(k) && !valid.has(k))
     if (missing.length) {
-      const err = new Error(`failed run: no measurement of ${missing.join(', ')} on the ${side} side got its CPU ` +
+      const err = new Error(`failed run: no measurement${missing.map((k) => k && ` of ${k}`).join(',')} on the ${side} side got its CPU ` +
         `(run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
       err.report = lines.join('\n')
       throw err
