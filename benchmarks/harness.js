@@ -88,10 +88,11 @@ function median (values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-async function stop (child) {
+// Waits (at most 5 s, then kills) for a child to exit; asks a server to ('exit').
+async function stop (child, ask = true) {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  if (child.connected) child.send('exit')
+  if (ask && child.connected) child.send('exit', () => {})   // a channel closing meanwhile is no error
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited
   clearTimeout(timer)
@@ -114,9 +115,10 @@ let maxWait = usage.DEFAULT_MAX_WAIT
 async function measure (suite, transport, port, clientArgs, where = {}) {
   const sock = socketPath(suite)
   const server = start(`${suite}/server.js`, [transport, String(port), sock], where.serverNs, { env: where.env, role: 'server' })
+  let client = null
   try {
     await once(server, `${transport} server start`)
-    const client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env, role: 'client' })
+    client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env, role: 'client' })
     const first = await once(client, `${transport} ${suite} client`)
     if (!first.measuring) throw new Error(`${transport} ${suite} client: expected { measuring }, got ${JSON.stringify(first)}`)
     const t0 = process.env.GAZELLE_BENCH_THREADS === '1' ? threads.snapshotAll() : null
@@ -130,7 +132,9 @@ async function measure (suite, transport, port, clientArgs, where = {}) {
     result.starved = usage.starvation({ client: result.clientWait, server: window.wait }, maxWait)
     return result
   } finally {
-    await stop(server)
+    // The client closes its stack after sending its result (outside the server's window);
+    // the next measurement starts when both are gone.
+    await Promise.all([stop(server), client && stop(client, false)])
   }
 }
 
