@@ -227,7 +227,8 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
     if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements left out (${reasons.join('; ')})`)
     const missing = keys.filter((k) => measured.has(k) && !valid.has(k))
     if (missing.length) {
-      const err = new Error(`failed run: no measurement${missing.map((k) => k && ` of ${k}`).join(',')} on the ${side} side got its CPU ` +
+      const named = missing.filter(Boolean)
+      const err = new Error(`failed run: no measurement${named.length ? ` of ${named.join(', ')}` : ''} on the ${side} side got its CPU ` +
         `(run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
       err.report = lines.join('\n')
       throw err
