@@ -45,11 +45,13 @@ function setNodeArgs (args) {
 // spinning stacks otherwise share cores with each other's helper threads as the
 // scheduler places them.
 let pinned = false
+let pinnedAny = false   // a process was pinned (suites that start theirs without a role are not)
 function setPin (on) {
   pinned = on
 }
 function cpuFor (role) {
   if (!pinned || !role) return null
+  pinnedAny = true
   return role === 'server' ? String(os.availableParallelism() - 1) : '0'
 }
 
@@ -242,7 +244,7 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
 // How the processes ran, when not as Node starts them by default (--pin, --node-args).
 function conditions () {
   const parts = []
-  if (pinned) parts.push(`Every side's client pinned to CPU 0 and server to CPU ${os.availableParallelism() - 1} (all threads; --pin).`)
+  if (pinnedAny) parts.push(`Every side's client pinned to CPU 0 and server to CPU ${os.availableParallelism() - 1} (all threads; --pin).`)
   if (benchNodeArgs.length) parts.push(`Every process (both sides) ran with \`${benchNodeArgs.join(' ')}\`.`)
   return parts.length ? parts.join(' ') + ' ' : ''
 }
