@@ -45,11 +45,13 @@ function setNodeArgs (args) {
 // spinning stacks otherwise share cores with each other's helper threads as the
 // scheduler places them.
 let pinned = false
+let pinnedAny = false   // a process was pinned (suites that start theirs without a role are not)
 function setPin (on) {
   pinned = on
 }
 function cpuFor (role) {
   if (!pinned || !role) return null
+  pinnedAny = true
   return role === 'server' ? String(os.availableParallelism() - 1) : '0'
 }
 
@@ -88,10 +90,11 @@ function median (values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-async function stop (child) {
+// Waits (at most 5 s, then kills) for a child to exit; asks a server to ('exit').
+async function stop (child, ask = true) {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  if (child.connected) child.send('exit')
+  if (ask && child.connected) child.send('exit', () => {})   // a channel closing meanwhile is no error
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited
   clearTimeout(timer)
@@ -114,9 +117,10 @@ let maxWait = usage.DEFAULT_MAX_WAIT
 async function measure (suite, transport, port, clientArgs, where = {}) {
   const sock = socketPath(suite)
   const server = start(`${suite}/server.js`, [transport, String(port), sock], where.serverNs, { env: where.env, role: 'server' })
+  let client = null
   try {
     await once(server, `${transport} server start`)
-    const client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env, role: 'client' })
+    client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env, role: 'client' })
     const first = await once(client, `${transport} ${suite} client`)
     if (!first.measuring) throw new Error(`${transport} ${suite} client: expected { measuring }, got ${JSON.stringify(first)}`)
     const t0 = process.env.GAZELLE_BENCH_THREADS === '1' ? threads.snapshotAll() : null
@@ -130,7 +134,9 @@ async function measure (suite, transport, port, clientArgs, where = {}) {
     result.starved = usage.starvation({ client: result.clientWait, server: window.wait }, maxWait)
     return result
   } finally {
-    await stop(server)
+    // The client closes its stack after sending its result (outside the server's window);
+    // the next measurement starts when both are gone.
+    await Promise.all([stop(server), client && stop(client, false)])
   }
 }
 
@@ -223,7 +229,8 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
     if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements left out (${reasons.join('; ')})`)
     const missing = keys.filter((k) => measured.has(k) && !valid.has(k))
     if (missing.length) {
-      const err = new Error(`failed run: no measurement${missing.map((k) => k && ` of ${k}`).join(',')} on the ${side} side got its CPU ` +
+      const named = missing.filter(Boolean)
+      const err = new Error(`failed run: no measurement${named.length ? ` of ${named.join(', ')}` : ''} on the ${side} side got its CPU ` +
         `(run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
       err.report = lines.join('\n')
       throw err
@@ -237,7 +244,7 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
 // How the processes ran, when not as Node starts them by default (--pin, --node-args).
 function conditions () {
   const parts = []
-  if (pinned) parts.push(`Every side's client pinned to CPU 0 and server to CPU ${os.availableParallelism() - 1} (all threads; --pin).`)
+  if (pinnedAny) parts.push(`Every side's client pinned to CPU 0 and server to CPU ${os.availableParallelism() - 1} (all threads; --pin).`)
   if (benchNodeArgs.length) parts.push(`Every process (both sides) ran with \`${benchNodeArgs.join(' ')}\`.`)
   return parts.length ? parts.join(' ') + ' ' : ''
 }

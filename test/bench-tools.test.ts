@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 
 const load = createRequire(__filename)
 const { parseWrk, parseH2load } = load('../benchmarks/http/loadgen.js')
-const { ratioTable, starvedReport, setMaxWait, setPin, setNodeArgs } = load('../benchmarks/harness.js')
+const { ratioTable, starvedReport, setMaxWait, setPin, setNodeArgs, start } = load('../benchmarks/harness.js')
 const usage = load('../benchmarks/usage.js')
 const threads = load('../benchmarks/threads.js')
 
@@ -69,6 +69,10 @@ t.test('--pin and --node-args apply to every side and are named under the table'
   setPin(true)
   setNodeArgs(['--single-threaded-gc'])
   t.teardown(() => { setPin(false); setNodeArgs([]) })
+  // a process the harness starts with a role is pinned (usage.js only defines a module: it exits at once)
+  const child = start('usage.js', [], undefined, { role: 'client' })
+  const [code] = await new Promise<[number | null]>((resolve) => child.once('exit', (c: number | null) => resolve([c])))
+  t.equal(code, 0, 'taskset started the pinned process')
   const samples = { kernel: [{ sat: { rps: 1, starved: null } }], stack: [{ sat: { rps: 2, starved: null } }] }
   const report = starvedReport(samples, ['sat'])
   t.match(report, /client pinned to CPU 0 and server to CPU \d+/)

@@ -100,8 +100,8 @@ async function main () {
   const [transport, port, socketPath, mode, amount] = process.argv.slice(2)
   const t = await open(transport, 'client', socketPath)
   const result = mode === 'rtt' ? await rtt(t, Number(port), Number(amount)) : await bulk(t, Number(port), Number(amount))
+  process.send(result)   // first: the server's measured window ends with this
   await t.close()
-  process.send(result)
   process.disconnect()
 }
 

@@ -77,8 +77,8 @@ async function main () {
   const [transport, port, socketPath, messages, window] = process.argv.slice(2)
   const t = await open(transport, 'client', socketPath)
   const result = await requestResponse(t, Number(port), Number(messages), Number(window))
+  process.send(result)   // first: the server's measured window ends with this
   await t.close()
-  process.send(result)
   process.disconnect()
 }
 
