@@ -54,7 +54,7 @@ async function conns (api, cfg, report) {
 
 /** One connection of the churn: connects, sends bytes, waits for them echoed, ends and
  * waits for 'close'. Resolves null, or the error code. */
-function churnOne (api, host, port, payload, timeoutMs, onStuck) {
+function churnOne (api, host, port, payload, timeoutMs, onStuck = () => {}) {
   return new Promise((resolve) => {
     const sock = api.connect({ host, port })
     let got = 0

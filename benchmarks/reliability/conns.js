@@ -61,8 +61,8 @@ function serverStats (srv) {
     lines(srv, (l) => {
       if (!l.includes('"connections"')) return
       clearTimeout(timer)
-      const { tcp, port } = JSON.parse(l)
-      resolve(tcp ? { tcp, port } : null)
+      const { stats } = JSON.parse(l)
+      resolve(stats ? { tcp: stats.tcp, port: stats.port } : null)
     })
     srv.kill('SIGUSR2')
   })
