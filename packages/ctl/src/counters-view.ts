@@ -57,8 +57,8 @@ export function formatCounters(c: Counters, kind: Kind): string[] {
     ]),
     ...grid('TCP', [
       [`recoveries${per}`, n('tcp', 'recoveries')], [`fast rexmits${per}`, n('tcp', 'fastRetransmits')], [`timeouts${per}`, n('tcp', 'timeouts')],
-      [`loss probes${per}`, n('tcp', 'lossProbes')], [`syn cookies${per}`, n('tcp', 'synCookiesSent')],
-      [`cookie conns${per}`, n('tcp', 'synCookiesAccepted')],
+      [`loss probes${per}`, n('tcp', 'lossProbes')], [`undone${per}`, n('tcp', 'spuriousRecoveries')],
+      [`syn cookies${per}`, n('tcp', 'synCookiesSent')], [`cookie conns${per}`, n('tcp', 'synCookiesAccepted')],
     ]),
     ...(v('faults', 'active') || v('faults', 'rxDropped') || v('faults', 'txDropped')
       ? grid('Faults', [
