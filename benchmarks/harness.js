@@ -10,8 +10,10 @@
 // marked starved (left out of the medians, and counted in the table's footer).
 const { fork, spawn } = require('node:child_process')
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const usage = require('./usage')
+const threads = require('./threads')
 
 const TIMEOUT_MS = 60_000
 
@@ -32,15 +34,40 @@ function once (child, what, timeoutMs = TIMEOUT_MS) {
 
 const children = new Set()
 
+// Node/V8 flags every benchmark process gets, on both sides (run.js --node-args).
+let benchNodeArgs = []
+function setNodeArgs (args) {
+  benchNodeArgs = args
+}
+
+// run.js --pin: each process of a measurement, all its threads, on a core of its own
+// (client on the first, server on the last), the same for every side. On 2 cores two
+// spinning stacks otherwise share cores with each other's helper threads as the
+// scheduler places them.
+let pinned = false
+let pinnedAny = false   // a process was pinned (suites that start theirs without a role are not)
+function setPin (on) {
+  pinned = on
+}
+function cpuFor (role) {
+  if (!pinned || !role) return null
+  pinnedAny = true
+  return role === 'server' ? String(os.availableParallelism() - 1) : '0'
+}
+
 // A benchmark program (path relative to benchmarks/), in network namespace `netns` if given.
-// opts: nodeArgs (before the script, e.g. --import @gazelle/register), env (added).
+// opts: nodeArgs (before the script, e.g. --import @gazelle/register), env (added),
+// role ('client' or 'server': the core it is pinned to under --pin).
 function start (script, args, netns, opts = {}) {
   const file = path.join(__dirname, script)
-  const nodeArgs = opts.nodeArgs || []
+  const nodeArgs = [...benchNodeArgs, ...(opts.nodeArgs || [])]
   const env = { ...process.env, ...opts.env }
-  const child = netns
-    ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs, file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env })
-    : fork(file, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: nodeArgs, env })
+  const stdio = ['ignore', 'inherit', 'inherit', 'ipc']
+  const cpu = cpuFor(opts.role)
+  const command = [...(netns ? ['ip', 'netns', 'exec', netns] : []), ...(cpu ? ['taskset', '-c', cpu] : [])]
+  const child = command.length
+    ? spawn(command[0], [...command.slice(1), process.execPath, ...nodeArgs, file, ...args], { stdio, env })
+    : fork(file, args, { stdio, execArgv: nodeArgs, env })
   children.add(child)
   child.once('exit', () => children.delete(child))
   return child
@@ -63,10 +90,11 @@ function median (values) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-async function stop (child) {
+// Waits (at most 5 s, then kills) for a child to exit; asks a server to ('exit').
+async function stop (child, ask = true) {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise((resolve) => child.once('exit', resolve))
-  if (child.connected) child.send('exit')
+  if (ask && child.connected) child.send('exit', () => {})   // a channel closing meanwhile is no error
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited
   clearTimeout(timer)
@@ -88,19 +116,27 @@ let maxWait = usage.DEFAULT_MAX_WAIT
 // where: { serverNs, clientNs, env } to run them in network namespaces (tcp-veth).
 async function measure (suite, transport, port, clientArgs, where = {}) {
   const sock = socketPath(suite)
-  const server = start(`${suite}/server.js`, [transport, String(port), sock], where.serverNs, { env: where.env })
+  const server = start(`${suite}/server.js`, [transport, String(port), sock], where.serverNs, { env: where.env, role: 'server' })
+  let client = null
   try {
     await once(server, `${transport} server start`)
-    const client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env })
+    client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env, role: 'client' })
     const first = await once(client, `${transport} ${suite} client`)
     if (!first.measuring) throw new Error(`${transport} ${suite} client: expected { measuring }, got ${JSON.stringify(first)}`)
+    const t0 = process.env.GAZELLE_BENCH_THREADS === '1' ? threads.snapshotAll() : null
     const { result, window } = await serverWindow(server, transport, () => once(client, `${transport} ${suite} client result`))
+    if (t0) {
+      const names = { [server.pid]: 'server', [client.pid]: 'client', [process.pid]: 'harness' }
+      console.error(`${suite} ${transport} ${clientArgs[0]}: ` + threads.format(threads.busiest(t0, threads.snapshotAll(), names)))
+    }
     result.serverCpu = window.cpu
     result.serverWait = window.wait
     result.starved = usage.starvation({ client: result.clientWait, server: window.wait }, maxWait)
     return result
   } finally {
-    await stop(server)
+    // The client closes its stack after sending its result (outside the server's window);
+    // the next measurement starts when both are gone.
+    await Promise.all([stop(server), client && stop(client, false)])
   }
 }
 
@@ -186,22 +222,31 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
         if (!measurement) continue
         total++
         measured.add(key)
-        if (measurement.starved) reasons.push(`${key}: ${measurement.starved}`)
+        if (measurement.starved) reasons.push(`${key ? key + ': ' : ''}${measurement.starved}`)
         else valid.add(key)
       }
     }
     if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements left out (${reasons.join('; ')})`)
     const missing = keys.filter((k) => measured.has(k) && !valid.has(k))
     if (missing.length) {
-      const err = new Error(`failed run: no measurement of ${missing.join(', ')} on the ${side} side got its CPU ` +
+      const named = missing.filter(Boolean)
+      const err = new Error(`failed run: no measurement${named.length ? ` of ${named.join(', ')}` : ''} on the ${side} side got its CPU ` +
         `(run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
       err.report = lines.join('\n')
       throw err
     }
   }
-  const rule = `Medians of the measurements whose processes waited at most ${(maxWait * 100).toFixed(0)}% of the run ` +
+  const rule = `${conditions()}Medians of the measurements whose processes waited at most ${(maxWait * 100).toFixed(0)}% of the run ` +
     'for a CPU (/proc schedstat), with the spread (min-max) in brackets.'
   return lines.length ? `${rule} Left out:\n${lines.join('\n')}` : `${rule} None left out.`
+}
+
+// How the processes ran, when not as Node starts them by default (--pin, --node-args).
+function conditions () {
+  const parts = []
+  if (pinnedAny) parts.push(`Every side's client pinned to CPU 0 and server to CPU ${os.availableParallelism() - 1} (all threads; --pin).`)
+  if (benchNodeArgs.length) parts.push(`Every process (both sides) ran with \`${benchNodeArgs.join(' ')}\`.`)
+  return parts.length ? parts.join(' ') + ' ' : ''
 }
 
 // Each side's CPU and run-queue wait, for a round's log line.
@@ -221,5 +266,5 @@ function getMaxWait () {
 
 module.exports = {
   once, start, socketPath, median, stop, measure, measuring, finish, serverWindow,
-  ratioTable, starvedReport, cpuText, setMaxWait, getMaxWait, fmt
+  ratioTable, starvedReport, cpuText, setMaxWait, getMaxWait, setNodeArgs, setPin, fmt
 }

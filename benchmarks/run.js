@@ -1,13 +1,16 @@
 'use strict'
-// npm run bench -- <suite> [--rounds N] [--max-wait SHARE] [--write] [suite options]
+// npm run bench -- <suite> [--rounds N] [--max-wait SHARE] [--pin] [--node-args FLAGS] [--write] [suite options]
 // Runs the same programs over the kernel and over @gazelle/stack, alternating, in one
 // run; prints medians with their spread and the stack/kernel ratio. A measurement whose
 // processes waited more than --max-wait (default 0.1) of the run for a CPU is left out;
 // if a side has none left the run fails. --write records the table in
-// benchmarks/RESULTS.md.
+// benchmarks/RESULTS.md. --pin puts each measurement's client on CPU 0 and server on the
+// last CPU (every side alike); --node-args gives every benchmark process (every side)
+// these Node/V8 flags, e.g. "--single-threaded-gc". GAZELLE_BENCH_THREADS=1 prints, per
+// measurement, which threads of the machine ran and waited (benchmarks/threads.js).
 const { parseArgs } = require('node:util')
 const { writeResults } = require('./results')
-const { setMaxWait } = require('./harness')
+const { setMaxWait, setNodeArgs, setPin } = require('./harness')
 
 const suites = {
   tcp: require('./tcp/suite'),
@@ -28,7 +31,7 @@ function usage (message) {
   if (message) console.error(message)
   const lines = Object.entries(suites).map(([name, s]) =>
     `  ${name}${Object.keys(s.options || {}).map((o) => ` [--${o} ${s.options[o].hint || 'VALUE'}]`).join('')}`)
-  console.error(`usage: npm run bench -- <suite> [--rounds N] [--max-wait SHARE] [--write]\n${lines.join('\n')}`)
+  console.error(`usage: npm run bench -- <suite> [--rounds N] [--max-wait SHARE] [--pin] [--node-args FLAGS] [--write]\n${lines.join('\n')}`)
   process.exit(2)
 }
 
@@ -45,6 +48,8 @@ async function main () {
         rounds: { type: 'string', default: '3' },
         'max-wait': { type: 'string', default: '0.1' },
         write: { type: 'boolean', default: false },
+        pin: { type: 'boolean', default: false },
+        'node-args': { type: 'string', default: '' },
         ...suiteOptions
       }
     }))
@@ -56,6 +61,8 @@ async function main () {
   const maxWait = Number(values['max-wait'])
   if (!(maxWait > 0 && maxWait <= 1)) usage(`--max-wait must be a share in (0, 1], got ${values['max-wait']}`)
   setMaxWait(maxWait)
+  setPin(values.pin)
+  setNodeArgs(values['node-args'].split(/\s+/).filter(Boolean))
   const table = await suite.run({ rounds, log: (line) => console.log(line), options: values })
   console.log('\n' + table)
   if (values.write) writeResults(name, table)

@@ -4,11 +4,13 @@
 // a win that is not one.
 import t from 'tap'
 import { createRequire } from 'node:module'
+import { spawn } from 'node:child_process'
 
 const load = createRequire(__filename)
 const { parseWrk, parseH2load } = load('../benchmarks/http/loadgen.js')
-const { ratioTable, starvedReport, setMaxWait } = load('../benchmarks/harness.js')
+const { ratioTable, starvedReport, setMaxWait, setPin, setNodeArgs, start } = load('../benchmarks/harness.js')
 const usage = load('../benchmarks/usage.js')
+const threads = load('../benchmarks/threads.js')
 
 const WRK = `Running 10s test @ http://10.40.0.2:8080/
   1 threads and 32 connections
@@ -61,4 +63,55 @@ t.test('starved measurements are left out of medians; a side with none valid fai
 
   samples.kernel = samples.kernel.map(({ sat }) => ({ sat: { ...sat, starved: 'client waited 40% of the run for a CPU' } }))
   t.throws(() => starvedReport(samples, ['sat']), /failed run: no measurement of sat on the kernel side got its CPU/)
+})
+
+t.test('--pin and --node-args apply to every side and are named under the table', async (t) => {
+  setPin(true)
+  setNodeArgs(['--single-threaded-gc'])
+  t.teardown(() => { setPin(false); setNodeArgs([]) })
+  // a process the harness starts with a role is pinned (usage.js only defines a module: it exits at once)
+  const child = start('usage.js', [], undefined, { role: 'client' })
+  const [code] = await new Promise<[number | null]>((resolve) => child.once('exit', (c: number | null) => resolve([c])))
+  t.equal(code, 0, 'taskset started the pinned process')
+  const samples = { kernel: [{ sat: { rps: 1, starved: null } }], stack: [{ sat: { rps: 2, starved: null } }] }
+  const report = starvedReport(samples, ['sat'])
+  t.match(report, /client pinned to CPU 0 and server to CPU \d+/)
+  t.match(report, /ran with `--single-threaded-gc`/)
+})
+
+// Pinning gives each side a core of its own; work that lands on that core anyway must
+// still show as run-queue wait, or a pinned side that lost its CPU would count as valid.
+t.test('a process pinned to a core shared with a busy process is seen waiting', async (t) => {
+  const spin = (ms: number) => `const u=require(${JSON.stringify(require.resolve('../benchmarks/usage.js'))});` +
+    `const a=u.snapshot();const e=Date.now()+${ms};while(Date.now()<e){};console.log(JSON.stringify(u.since(a)))`
+  const run = (ms: number) => new Promise<string>((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '0', process.execPath, '-e', spin(ms)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => { out += d })
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))))
+  })
+  const [, measured] = await Promise.all([run(1500), run(1000)])
+  const u = JSON.parse(measured)
+  t.ok(u.wait > 0.2, `waited ${(u.wait * 100).toFixed(0)}% of its run sharing CPU 0 with a spinning process`)
+  t.match(usage.starvation({ server: u.wait }), /server waited \d+% of the run for a CPU/)
+})
+
+t.test('threads: who ran and who waited, the named processes first', async (t) => {
+  const snap = (at: bigint, threads: Array<[string, number, number, number]>) => ({
+    at,
+    threads: new Map(threads.map(([key, run, wait, slices]) => {
+      const [pid, tid] = key.split('/')
+      return [key, { pid, tid, comm: 'node', run, wait, slices }]
+    }))
+  })
+  const a = snap(0n, [['10/10', 0, 0, 0], ['10/11', 0, 0, 0], ['20/20', 0, 0, 0], ['30/30', 0, 0, 0]])
+  const b = snap(1_000_000_000n, [['10/10', 800e6, 150e6, 900], ['10/11', 30e6, 5e6, 12], ['20/20', 500e6, 0, 40], ['30/30', 1e6, 0, 1]])
+  const { rows, restRun } = threads.busiest(a, b, { 10: 'client' })
+  t.same(rows.map((r: { who: string, tid: string }) => `${r.who} ${r.tid}`), ['client 10', 'client 11', 'pid 20 20'])
+  t.equal(rows[0].main, true)
+  t.equal(rows[1].main, false)
+  t.ok(Math.abs(rows[0].wait - 0.15) < 1e-9 && rows[0].slices === 900)
+  t.ok(Math.abs(restRun - 0.5) < 1e-9, 'other processes: 0.5 of a core (the 0.1% thread is below the cut)')
+  t.match(threads.format(threads.busiest(a, b, { 10: 'client' })), /80\.0%\s+15\.0%\s+900\s+client main node \(10\)/)
 })

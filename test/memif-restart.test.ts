@@ -20,8 +20,8 @@ t.test('memif: a peer restart brings the link back; old connections end with ECO
   }
   const startClient = async () => {
     const p = await StackProcess.start(t, { name: 'restart-client' })
-    await p.createStack({ device: { type: 'memif', role: 'client', socket }, ip: `${CLIENT_IP}/24` })
-    await p.use('conns')
+    await p.use('conns', 'ops')
+    await p.call('createStackWithLog', { options: { device: { type: 'memif', role: 'client', socket }, ip: `${CLIENT_IP}/24`, logLevel: 'info' } }, 60_000)
     return p
   }
   const linkUp = async (p: StackProcess) => (await p.call('stats')).port.linkUp === 1
@@ -34,13 +34,24 @@ t.test('memif: a peer restart brings the link back; old connections end with ECO
   await server.stop()
   await waitFor(async () => !(await linkUp(client)), 10_000, 'the client to see the link down')
   t.pass('the client saw the link go down')
+  await waitFor(async () => (await client.call('logRecords')).some((r: any) => r.event === 'memif-reconnecting' && r.attempts > 0),
+    10_000, 'the client to log its reconnection attempts')
+  t.pass('the client logged its reconnection attempts while the link was down')
 
   server = await startServer()
   const restartedAt = Date.now()
   await server.call('listen', { mode: 'echo', port })
   await waitFor(() => linkUp(client), 15_000, 'the client link to come back')
   t.pass(`the client's link came back ${Date.now() - restartedAt} ms after the new server's stack opened`)
-  t.ok((await client.call('stats')).port.reconnects > 0, 'the client counted its reconnection attempts')
+  const { text, stats } = await client.call('metricsText')
+  t.ok(stats.port.reconnects > 0, 'the client counted its reconnection attempts')
+  const metric = text.split('\n').find((l: string) => l.startsWith('gazelle_memif_reconnects_total{'))
+  t.equal(Number(metric?.split(' ').pop()), stats.port.reconnects, 'and Prometheus has them (gazelle_memif_reconnects_total)')
+  const logs: any[] = await waitFor(async () => {
+    const l: any[] = await client.call('logRecords')
+    return l.some((r) => r.event === 'memif-connect' && r.reconnects > 0) ? l : null
+  }, 10_000, 'memif-connect with its reconnection attempts in the log')
+  t.ok(logs.some((r) => r.event === 'memif-disconnect'), 'the client logged the link going down')
   t.same(await client.call('connectOnce', { host: SERVER_IP, port }), { ok: true }, 'a new connection works')
   t.same(await client.call('connsWrite', { timeoutMs: 60_000 }), { ECONNRESET: 2 }, 'the old connections end with ECONNRESET at their next write')
 

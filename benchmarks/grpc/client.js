@@ -33,9 +33,9 @@ async function main () {
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
   const result = finish(u0, times)
+  process.send({ cps: total / result.seconds, ...result })   // first: the server's window ends with this
   client.close()
   await t.close()
-  process.send({ cps: total / result.seconds, ...result })
   process.disconnect()
 }
 

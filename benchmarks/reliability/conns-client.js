@@ -111,4 +111,4 @@ async function churn (api, cfg, report, sample = () => ({})) {
   report({ phase: 'end', s, done, failed, codes, perSecond: done / s, rssStart: rss0, rss: process.memoryUsage().rss, ...sample() })
 }
 
-module.exports = { conns, churn }
+module.exports = { conns, churn, churnOne }

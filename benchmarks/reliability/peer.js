@@ -6,28 +6,36 @@
 //     ("serve":"http": a node:http server answering "ok"; "echo": echoes every byte)
 //   node peer.js '{...,"role":"conns","host":...,"port":...,"count":100000,"burst":500}': conns-client.js
 //   node peer.js '{...,"role":"churn","host":...,"port":...,"seconds":60,"rate":300,"parallel":64,"bytes":65536}'
+//   node peer.js '{...,"role":"soak",...}': soak-load.js (a server for it: "serve":"echo",
+//     "bulkPort" for bulk.js transfers and "udpPort" for a UDP echo)
 //   node peer.js '{"transport":...,"role":"client","host":"10.99.0.2","port":7300,"bytes":16777216,"direction":"up"}'
 //
 // The transfer is bulk.js's. A client prints one JSON line (bulk.js's result, plus its
 // stack's counters) and exits; a server prints {"listening":port} once ready, then
-// serves until SIGTERM (closing its stack first).
+// serves until SIGTERM (closing its stack first). On SIGUSR2 a server prints a line with
+// its connections, socket errors by code, RSS, CPU and its stack's stats().
+const dgram = require('node:dgram')
 const http = require('node:http')
 const net = require('node:net')
 const { serve, transfer } = require('./bulk')
 const { conns, churn } = require('./conns-client')
+const { soakLoad } = require('./soak-load')
 
 const cfg = JSON.parse(process.argv[2] || '{}')
 
 async function transport () {
-  if (cfg.transport === 'kernel') return { api: net, close: async () => {}, stack: null }
+  if (cfg.transport === 'kernel') return { api: net, dgram, close: async () => {}, stack: null }
   const { createStack } = require('@gazelle/stack')
   const stack = await createStack(cfg.stack)
-  return { api: stack, close: () => stack.close(), stack }
+  return { api: stack, dgram: stack, close: () => stack.close(), stack }
 }
 
-function handler () {
-  if (cfg.serve === 'echo') return (sock) => sock.on('error', () => {}).pipe(sock)
-  if (cfg.serve !== 'http') return (sock) => serve(sock)
+const errors = {} // socket errors the server saw, by code
+const countError = (e) => { errors[e.code || e.message] = (errors[e.code || e.message] || 0) + 1 }
+
+function handler (kind = cfg.serve) {
+  if (kind === 'echo') return (sock) => sock.on('error', countError).pipe(sock)
+  if (kind !== 'http') return (sock) => serve(sock.on('error', countError))
   // a plain node:http answer per request (the SYN flood benchmark)
   const hs = http.createServer((req, res) => res.end('ok\n'))
   return (sock) => hs.emit('connection', sock)
@@ -38,11 +46,20 @@ async function server () {
   const srv = t.api.createServer({ allowHalfOpen: cfg.serve !== 'http' }, handler())
   // more ports (cfg.ports) are served by more servers of the same kind
   for (const port of (cfg.ports || []).filter((p) => p !== cfg.port)) t.api.createServer({ allowHalfOpen: cfg.serve !== 'http' }, handler()).listen(port)
+  if (cfg.bulkPort) t.api.createServer({ allowHalfOpen: true }, handler('bulk')).listen(cfg.bulkPort)
+  if (cfg.udpPort) {
+    const udp = t.dgram.createSocket('udp4')
+    udp.on('message', (msg, rinfo) => udp.send(msg, rinfo.port, rinfo.address))
+    udp.on('error', countError)
+    await new Promise((resolve) => udp.bind(cfg.udpPort, resolve))
+  }
   srv.listen(cfg.port, () => console.log(JSON.stringify({ listening: cfg.port })))
-  // SIGUSR2: a line with the server's connections, its stack's TCP counters and RSS
-  process.on('SIGUSR2', () => srv.getConnections((err, n) => console.log(JSON.stringify({
-    connections: err ? -1 : n, tcp: t.stack ? t.stack.stats().tcp : null, port: t.stack ? t.stack.stats().port : null, rss: process.memoryUsage().rss
-  }))))
+  process.on('SIGUSR2', () => srv.getConnections((err, n) => {
+    const cpu = process.cpuUsage()
+    console.log(JSON.stringify({
+      connections: err ? -1 : n, errors, rss: process.memoryUsage().rss, cpuSeconds: (cpu.user + cpu.system) / 1e6, stats: t.stack ? t.stack.stats() : null
+    }))
+  }))
   const stop = async () => {
     srv.close()
     await t.close()
@@ -56,6 +73,12 @@ async function client () {
   const t = await transport()
   if (cfg.role === 'conns') {
     await conns(t.api, cfg, (r) => console.log(JSON.stringify({ ...r, tcp: t.stack ? t.stack.stats().tcp : null, port: t.stack ? t.stack.stats().port : null, mempool: t.stack ? t.stack.stats().mempool : null })))
+    await t.close()
+    process.exit(0)
+  }
+  if (cfg.role === 'soak') {
+    const sample = () => (t.stack ? { stats: t.stack.stats() } : {})
+    await soakLoad(t.api, t.dgram, cfg, (r) => console.log(JSON.stringify(r)), sample)
     await t.close()
     process.exit(0)
   }

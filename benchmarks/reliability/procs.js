@@ -44,9 +44,11 @@ function startServer (ns, cfg) {
 }
 
 /** A peer.js client; resolves with the JSON lines it
- * printed, once it exits, or rejects after timeoutMs (it is killed). */
-function runClient (ns, cfg, timeoutMs, onLine = () => {}) {
+ * printed, once it exits, or rejects after timeoutMs (it is killed). onChild gets the
+ * child process as soon as it is spawned (to stop it from outside). */
+function runClient (ns, cfg, timeoutMs, onLine = () => {}, onChild = () => {}) {
   const child = peer(ns, cfg)
+  onChild(child)
   const out = []
   lines(child, (l) => {
     if (!l.startsWith('{')) return

@@ -17,7 +17,7 @@ async function main () {
         mode = String.fromCharCode(chunk[0])
         chunk = chunk.subarray(1)
       }
-      if (mode === 'E') sock.write(chunk)
+      if (mode === 'E') { if (chunk.length) sock.write(chunk) }
       else count += chunk.length
     })
     sock.on('end', () => sock.end(mode === 'S' ? String(count) : undefined))

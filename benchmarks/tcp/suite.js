@@ -6,7 +6,7 @@
 const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
 
 const PORT = 7100
-const MESSAGES = 20000
+const MESSAGES = 50000
 const BULK_BYTES = 512 * 1024 * 1024
 // The table's rows (tcp-veth prints the same): [label, measurement.key, digits]
 const ROWS = [

@@ -5,7 +5,7 @@
 const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
 
 const PORT = 7300
-const RTT_MESSAGES = 20000
+const RTT_MESSAGES = 50000
 const PPS_MESSAGES = 200000
 const WINDOW = 32
 

@@ -66,9 +66,9 @@ async function main () {
   const u0 = measuring()
   await run(total, times)
   const result = finish(u0, times)
+  process.send({ rps: total / result.seconds, ...result })   // first: the server's window ends with this
   await dispatcher.close()
   await t.close()
-  process.send({ rps: total / result.seconds, ...result })
   process.disconnect()
 }
 

@@ -12,7 +12,7 @@ namespace gz {
 
 // The version of the exports' contract (names, arguments, results, constants):
 // packages/stack/src/native.ts API_VERSION must match it. Raise both with any change.
-constexpr int kApiVersion = 3;
+constexpr int kApiVersion = 4;
 
 // info[i] as an unsigned 32-bit integer.
 uint32_t Arg(const Napi::CallbackInfo &info, size_t i);

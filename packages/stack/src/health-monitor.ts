@@ -1,5 +1,6 @@
 // Watches the counters once a second while a logger is set, and logs what an operator
-// must hear about: link up/down (memif connect/disconnect), mbuf/memory pool exhaustion,
+// must hear about: link up/down (memif connect/disconnect, a memif client's reconnection
+// attempts while its link is down), mbuf/memory pool exhaustion,
 // malformed packets dropped (rate-limited), and the optional periodic metrics line.
 import type { StackLog } from './log'
 
@@ -47,6 +48,8 @@ export class HealthMonitor {
   #metricsEvery: number
   #lastMetrics: { time: number; c: Counters } | null = null
   #linkUp: boolean
+  #downSince = 0
+  #reconnectsAtDown = 0
   #malformed: Record<string, number>
   #malformedLogged: Record<string, number>
   #rxNoMbuf: number
@@ -58,6 +61,7 @@ export class HealthMonitor {
     this.#metricsEvery = metricsEveryMs
     const c = target.stats()
     this.#linkUp = target.linkUp()
+    this.#reconnectsAtDown = c.port?.reconnects ?? 0
     this.#malformed = this.#malformedLogged = malformedCounts(c)
     this.#rxNoMbuf = c.port?.rxNoMbuf ?? 0
     this.#memerr = memErrors(c)
@@ -68,19 +72,33 @@ export class HealthMonitor {
 
   check(): void {
     const c = this.#target.stats()
-    this.#checkLink()
+    this.#checkLink(c)
     this.#checkPool(c)
     this.#checkMalformed(c)
     if (this.#lastMetrics && Date.now() - this.#lastMetrics.time >= this.#metricsEvery) this.#metricsLine(c)
   }
 
-  #checkLink(): void {
+  #checkLink(c: Counters): void {
     const up = this.#target.linkUp()
-    if (up === this.#linkUp) return
-    this.#linkUp = up
     const device = this.#target.device
+    // A memif client retries every 250 ms while its link is down (port.reconnects): the
+    // connect line says how many attempts it took, a line every 10 s says it is still trying.
+    const attempts = (c.port?.reconnects ?? 0) - this.#reconnectsAtDown
+    if (up === this.#linkUp) {
+      if (!up && attempts > 0) {
+        this.#log.limited('reconnect', WARN_EVERY_MS, 'info', 'memif-reconnecting', { device, attempts, downMs: Date.now() - this.#downSince },
+          `${device}: link down, reconnecting (${attempts} attempts)`)
+      }
+      return
+    }
+    this.#linkUp = up
     const event = this.#target.memif ? (up ? 'memif-connect' : 'memif-disconnect') : up ? 'link-up' : 'link-down'
-    this.#log.write(up ? 'info' : 'warn', event, { device }, `${device}: ${event.replace('-', ' ')}`)
+    const fields = up && attempts > 0 ? { device, reconnects: attempts, downMs: Date.now() - this.#downSince } : { device }
+    this.#log.write(up ? 'info' : 'warn', event, fields, `${device}: ${event.replace('-', ' ')}`)
+    if (!up) {
+      this.#downSince = Date.now()
+      this.#reconnectsAtDown = c.port?.reconnects ?? 0
+    }
   }
 
   #checkPool(c: Counters): void {

@@ -23,6 +23,7 @@ const COUNTERS: readonly [string, string, string, string][] = [
   ['gazelle_tx_dropped_total', 'Frames dropped because the tx backlog was full', 'port', 'txDropped'],
   ['gazelle_rx_nombuf_total', 'Receive failures for lack of packet buffers', 'port', 'rxNoMbuf'],
   ['gazelle_rx_dropped_total', 'Received frames dropped as malformed or unroutable', 'port', 'rxDropped'],
+  ['gazelle_memif_reconnects_total', 'Attempts of a memif client to reconnect its link while it was down', 'port', 'reconnects'],
   ['gazelle_polls_total', 'Poll loop iterations', 'poll', 'polls'],
   ['gazelle_busy_polls_total', 'Poll loop iterations that received frames', 'poll', 'busyPolls'],
   ['gazelle_rx_bursts_total', 'Receive bursts', 'poll', 'rxBursts'],

@@ -12,7 +12,7 @@ import type { NativeFaults } from './faults'
  * its own (native/src/common.h kApiVersion) and the constants below; binding.ts refuses an
  * addon that differs. Raise both with any change.
  */
-export const API_VERSION = 3
+export const API_VERSION = 4
 
 /**
  * The events callback: events start..start+count-1 of `state`, EVENT_SLOTS numbers each

@@ -34,6 +34,24 @@ t.test('memif connect and disconnect', async (t) => {
   t.same(records.map((r) => [r.level, r.event]), [['warn', 'memif-disconnect'], ['info', 'memif-connect']])
 })
 
+t.test('memif client reconnecting: a line while it tries (rate-limited), the attempts on connect', async (t) => {
+  const { records, state, mon } = setup(true)
+  state.c.port.reconnects = 7   // attempts from an earlier outage do not count
+  state.up = false
+  mon.check()
+  mon.check()   // no attempt yet: nothing
+  state.c.port.reconnects = 9
+  mon.check()
+  state.c.port.reconnects = 12
+  mon.check()   // within 10 s of the last line: not logged
+  state.up = true
+  mon.check()
+  t.same(records.map((r) => [r.level, r.event]), [['warn', 'memif-disconnect'], ['info', 'memif-reconnecting'], ['info', 'memif-connect']])
+  t.match(records[1], { attempts: 2, device: 'memif:x' })
+  t.match(records[2], { reconnects: 5 })
+  t.ok(records[2].downMs >= 0)
+})
+
 t.test('link up/down for other devices', async (t) => {
   const { records, state, mon } = setup(false)
   state.up = false
