@@ -6,12 +6,12 @@ import t from 'tap'
 import { createRequire } from 'node:module'
 
 const load = createRequire(__filename)
-const { parseOptions, verdict, describe } = load('../benchmarks/reliability/soak-verdict.js')
+const { parseOptions, verdict, combine, describe } = load('../benchmarks/reliability/soak-verdict.js')
 const { udpDatagram, udpCheck } = load('../benchmarks/reliability/soak-load.js')
 
 t.test('options: defaults, values, and a bad one named', async (t) => {
   const d = parseOptions([])
-  t.match(d, { minutes: 10, client: 'kernel', faults: 'drop=1%,dup=1%,reorder=2%', maxFailed: 0, bulkStreams: 2, udpLoss: 0.2 })
+  t.match(d, { minutes: 10, client: 'kernel', pairs: ['veth', 'memif'], faults: 'drop=1%,dup=1%,reorder=2%', maxFailed: 0, bulkStreams: 2, udpLoss: 0.2 })
   t.match(parseOptions(['--minutes', '1.5', '--client', 'stack', '--bulk-mib', '4', '--faults', 'drop=3%']),
     { minutes: 1.5, client: 'stack', bulkMib: 4, faults: 'drop=3%' })
   t.throws(() => parseOptions(['--minutes', '0']), { code: 'ERR_INVALID_ARG_VALUE', option: 'minutes', message: /--minutes must be a number of minutes/ })
@@ -19,6 +19,9 @@ t.test('options: defaults, values, and a bad one named', async (t) => {
   t.throws(() => parseOptions(['--rate', '']), { code: 'ERR_INVALID_ARG_VALUE', option: 'rate' })
   t.throws(() => parseOptions(['--client', 'udp']), { code: 'ERR_INVALID_ARG_VALUE', option: 'client', message: /"kernel" or "stack", got "udp"/ })
   t.throws(() => parseOptions(['--minuets', '3']), { code: 'ERR_INVALID_ARG_VALUE', message: /Unknown option '--minuets'/ })
+  t.same(parseOptions(['--pairs', 'memif']).pairs, ['memif'])
+  t.throws(() => parseOptions(['--pairs', 'veth,tap']), { code: 'ERR_INVALID_ARG_VALUE', option: 'pairs', message: /a list of veth, memif/ })
+  t.throws(() => parseOptions(['--pairs', 'veth,veth']), { code: 'ERR_INVALID_ARG_VALUE', option: 'pairs' })
   t.match(parseOptions(['--help']), { help: true, usage: /npm run soak/ })
 })
 
@@ -36,7 +39,7 @@ const totals = (o: any = {}) => ({
   udp: { sent: 6000, answered: 5880, lost: 120, damaged: 0, sendErrors: 0, ...o.udp },
 })
 const run = (o: any = {}) => ({
-  opts: parseOptions([]), baseline: sample(78), warm: sample(120), end: sample(124, { inUse: 10 }), load: totals(), leftovers: [], ...o,
+  opts: parseOptions([]), baseline: sample(78), warm: sample(120), end: sample(124, { inUse: 10 }), load: totals(), ...o,
 })
 
 t.test('verdict: a clean run passes and says what grew within tolerance', async (t) => {
@@ -66,7 +69,18 @@ t.test('verdict: each failure fails the run and is named', async (t) => {
   fails({ serverDied: 'exit SIGSEGV', end: undefined }, /the stack's process died \(exit SIGSEGV\)/)
   fails({ clientError: 'client exited with 1' }, /the load did not finish: client exited with 1/)
   fails({ load: { ...totals(), phase: 'load' } }, /no final line/)
-  fails({ leftovers: ['/dev/hugepages/gazelle-123map_0'] }, /left behind: \/dev\/hugepages\/gazelle-123map_0/)
+})
+
+t.test('the run: a line per pair, FAIL if one failed or something was left behind', async (t) => {
+  const good = { name: 'veth', ...verdict(run()) }
+  const bad = { name: 'memif', ...verdict(run({ serverDied: 'exit 1', end: undefined })) }
+  const both = combine([good, bad], [])
+  t.equal(both.ok, false)
+  t.match(both.lines, [/^verdict veth: PASS/, /^verdict memif: FAIL; .*the stack's process died/, /^verdict: FAIL \(memif\)$/])
+  t.same(combine([good], []).lines.at(-1), 'verdict: PASS')
+  const left = combine([good], ['/dev/hugepages/gazelle-123map_0'])
+  t.equal(left.ok, false)
+  t.equal(left.lines.at(-1), 'verdict: FAIL (left behind (the soak removed them): /dev/hugepages/gazelle-123map_0)')
 })
 
 t.test('verdict: tolerances come from the options', async (t) => {

@@ -1,8 +1,8 @@
 'use strict'
-// The soak's options and its judgement, apart from the processes (test/bench-tools.test.ts
+// The soak's options and its judgement, apart from the processes (test/soak-verdict.test.ts
 // checks them): parseOptions reads the command line; describe() prints one sample;
-// verdict() compares the stack's figures at the end with those before the load and
-// lists what failed, what grew and what did not return.
+// verdict() compares a stack's figures at the end with those before the load and lists
+// what failed, what grew and what did not return; combine() makes the run's verdict.
 const { parseArgs } = require('node:util')
 
 const MiB = 2 ** 20
@@ -24,8 +24,9 @@ const NUMBERS = {
   'lwip-kib': [256, (v) => v >= 0, 'KiB (>= 0)']
 }
 const DEFAULT_FAULTS = 'drop=1%,dup=1%,reorder=2%'
+const PAIRS = ['veth', 'memif']
 
-const USAGE = `usage: npm run soak -- [--minutes M] [--client kernel|stack] [--faults SPEC] [--interval S]
+const USAGE = `usage: npm run soak -- [--minutes M] [--pairs veth,memif] [--client kernel|stack] [--faults SPEC] [--interval S]
   load:       [--rate R] [--parallel N] [--bulk-streams N] [--bulk-mib MIB] [--udp-rate R]
   tolerances: [--max-failed N] [--udp-loss SHARE] [--rss-mib MIB] [--mbufs N] [--lwip-kib KIB] [--settle S]`
 
@@ -42,7 +43,7 @@ const invalid = (option, must, value) => new SoakOptionError(option, `--${option
 
 /** The command line (process.argv.slice(2)) as options; throws SoakOptionError. */
 function parseOptions (args) {
-  const options = { client: { type: 'string', default: 'kernel' }, faults: { type: 'string', default: DEFAULT_FAULTS }, help: { type: 'boolean' } }
+  const options = { client: { type: 'string', default: 'kernel' }, pairs: { type: 'string', default: PAIRS.join(',') }, faults: { type: 'string', default: DEFAULT_FAULTS }, help: { type: 'boolean' } }
   for (const name of Object.keys(NUMBERS)) options[name] = { type: 'string' }
   let values
   try {
@@ -51,8 +52,11 @@ function parseOptions (args) {
     throw new SoakOptionError(null, e.message)
   }
   if (values.help) return { help: true, usage: USAGE }
-  const out = { client: values.client, faults: values.faults }
+  const out = { client: values.client, faults: values.faults, pairs: values.pairs.split(',').map((p) => p.trim()) }
   if (!['kernel', 'stack'].includes(out.client)) throw invalid('client', '"kernel" or "stack"', out.client)
+  if (!out.pairs.length || out.pairs.some((p) => !PAIRS.includes(p)) || new Set(out.pairs).size !== out.pairs.length) {
+    throw invalid('pairs', `a list of ${PAIRS.join(', ')} (comma-separated, each once)`, values.pairs)
+  }
   for (const [name, [def, ok, must]] of Object.entries(NUMBERS)) {
     const raw = values[name]
     const v = raw === undefined ? def : Number(raw)
@@ -87,9 +91,9 @@ function describe (label, server, load) {
 }
 
 /**
- * The judgement. run: { opts, baseline, warm, end (server samples: { rss, errors, stats }),
- * load (the client's last line, phase 'end' when it finished), clientError, serverDied,
- * leftovers: [] }. Returns { ok, failures: [], grew: [], line }.
+ * The judgement on one pair. run: { opts, baseline, warm, end (server samples: { rss,
+ * errors, stats }), load (the client's last line, phase 'end' when it finished),
+ * clientError, serverDied }. Returns { ok, failures: [], grew: [], line }.
  */
 function verdict (run) {
   const { opts, baseline, warm, end, load } = run
@@ -125,11 +129,18 @@ function verdict (run) {
     const from = warm || baseline
     check('RSS since warm-up', Number(mib(end.rss - from.rss)), opts.rssMib, ' MiB')
   } else if (!run.serverDied) failures.push('no figures from the stack (baseline or end sample missing)')
-  for (const l of run.leftovers || []) failures.push(`left behind: ${l}`)
   const ok = failures.length === 0
   const line = `verdict: ${ok ? 'PASS' : 'FAIL'}; grew: ${grew.length ? grew.join(', ') : 'nothing'}` +
     (failures.length ? `; failed: ${failures.join('; ')}` : '')
   return { ok, failures, grew, line }
 }
 
-module.exports = { parseOptions, describe, verdict, SoakOptionError, USAGE, DEFAULT_FAULTS }
+/** One verdict line per pair, then the run's: FAIL if a pair failed or something was left behind. */
+function combine (verdicts, leftovers) {
+  const failed = verdicts.filter((v) => !v.ok).map((v) => v.name)
+  if (leftovers.length) failed.push(`left behind (the soak removed them): ${leftovers.join(', ')}`)
+  const ok = failed.length === 0
+  return { ok, lines: [...verdicts.map((v) => v.line.replace(/^verdict:/, `verdict ${v.name}:`)), `verdict: ${ok ? 'PASS' : `FAIL (${failed.join('; ')})`}`] }
+}
+
+module.exports = { parseOptions, describe, verdict, combine, SoakOptionError, USAGE, DEFAULT_FAULTS }

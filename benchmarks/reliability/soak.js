@@ -15,13 +15,14 @@
 // connections failed than --max-failed, UDP lost more than --udp-loss, something did not
 // return to its baseline (beyond --mbufs, --lwip-kib; pcbs and sockets exactly), RSS grew
 // more than --rss-mib after the warm-up, a process died, or something was left behind.
-// Namespaces, child processes and their hugepage files are removed, pass or fail.
+// Namespaces, child processes, their hugepage files and DPDK runtime directories and the
+// memif socket are removed, pass or fail (what a stack left behind also fails the run).
 const fs = require('node:fs')
 const { execFileSync } = require('node:child_process')
 const wire = require('./wire')
 const { Namespaces } = require('./namespaces')
 const { lines, startServer, runClient, stop } = require('./procs')
-const { parseOptions, describe, verdict } = require('./soak-verdict')
+const { parseOptions, describe, verdict, combine } = require('./soak-verdict')
 
 const PORTS = { echo: 7000, bulk: 7300, udp: 7400 }
 const SAMPLE_TIMEOUT_MS = 10_000
@@ -76,95 +77,154 @@ function leftoverNamespaces (prefix) {
 }
 
 /** Waits until the stack's table and pools are back at the baseline, or settle s. */
-async function settle (sample, baseline, opts) {
+async function settle (pair, opts) {
   const t0 = Date.now()
-  let s = await sample()
+  const baseline = pair.run.baseline
+  let s = await pair.sample()
   const back = (x) => x.stats.tcp.pcbs <= baseline.stats.tcp.pcbs &&
     x.stats.mempool.inUse - baseline.stats.mempool.inUse <= opts.mbufs &&
     (x.stats.lwipMemory.inUse - baseline.stats.lwipMemory.inUse) / 1024 <= opts.lwipKib
   while (!back(s) && Date.now() - t0 < opts.settle * 1000) {
     await sleep(2000)
-    s = await sample()
+    s = await pair.sample()
   }
-  log(describe(`[settled ${((Date.now() - t0) / 1000).toFixed(0)} s after the load]`, s, null))
+  log(describe(`${pair.name} [settled ${((Date.now() - t0) / 1000).toFixed(0)} s after the load]`, s, null))
   return s
+}
+
+/** Where each pair runs: the stack under test (server, with the faults) and its client. */
+function layout (name, ns, opts, memifSocket) {
+  const faults = opts.faults
+  if (name === 'veth') {
+    const names = wire.directPair(ns, 'stack')
+    if (opts.client === 'kernel') wire.kernelEnd(names.a, 'a')
+    return {
+      serverNs: names.b,
+      clientNs: names.a,
+      server: { transport: 'stack', stack: { ...wire.stackOptions('b'), faults } },
+      client: { transport: opts.client, ...(opts.client === 'stack' ? { stack: wire.stackOptions('a') } : {}) },
+      host: wire.ENDS.b.ip,
+      what: `a stack on af_packet serving a ${opts.client === 'kernel' ? 'kernel (node:net)' : 'stack'} client over a veth`
+    }
+  }
+  const { m } = ns.make(['m'])
+  const memif = (role, ip) => ({ device: { type: 'memif', role, socket: memifSocket }, ip })
+  return {
+    serverNs: m,
+    clientNs: m,
+    server: { transport: 'stack', stack: { ...memif('server', '10.98.0.1/24'), faults } },
+    client: { transport: 'stack', stack: memif('client', '10.98.0.2/24') },
+    host: '10.98.0.1',
+    what: 'a stack serving a stack over memif'
+  }
+}
+
+async function startPair (pair, opts, pids) {
+  const srv = await startServer(pair.serverNs, { ...pair.server, serve: 'echo', port: PORTS.echo, bulkPort: PORTS.bulk, udpPort: PORTS.udp })
+  pair.srv = srv
+  children.add(srv)
+  pids.push(srv.pid)
+  srv.once('exit', (code, signal) => {
+    children.delete(srv)
+    if (!pair.stopping) pair.run.serverDied = `exit ${code ?? signal}`
+  })
+  pair.sample = sampler(srv)
+}
+
+function startLoad (pair, opts, pids) {
+  const seconds = opts.minutes * 60
+  const cfg = {
+    ...pair.client,
+    role: 'soak',
+    host: pair.host,
+    port: PORTS.echo,
+    bulkPort: PORTS.bulk,
+    udpPort: PORTS.udp,
+    seconds,
+    rate: opts.rate,
+    parallel: opts.parallel,
+    echoBytes: 4096,
+    bulkStreams: opts.bulkStreams,
+    bulkBytes: Math.round(opts.bulkMib * 2 ** 20),
+    udpRate: opts.udpRate,
+    udpBytes: 256,
+    reportMs: opts.interval * 1000
+  }
+  pair.done = runClient(pair.clientNs, cfg, (seconds + CLIENT_GRACE_S) * 1000, (l) => (pair.run.load = l), (child) => {
+    pair.client = child
+    children.add(child)
+    pids.push(child.pid)
+    child.once('exit', () => children.delete(child))
+  }).catch((e) => { pair.run.clientError = e.message })
+    .finally(() => { pair.finished = true })
+}
+
+/** A sample, or null once the stack's process is gone (recorded as died). */
+async function trySample (pair) {
+  try {
+    return await pair.sample()
+  } catch (e) {
+    pair.run.serverDied = pair.run.serverDied || e.message
+    return null
+  }
 }
 
 async function soak (opts) {
   const prefix = `gzsoak${process.pid}`
   const ns = new Namespaces(prefix)
-  const run = { opts, leftovers: [] }
+  const memifSocket = `/run/gazelle/soak-${process.pid}.sock`
   const pids = []
-  let srv = null
+  const pairs = opts.pairs.map((name) => ({ name, run: { opts } }))
+  const leftovers = []
   try {
-    const names = wire.directPair(ns, 'stack')
-    if (opts.client === 'kernel') wire.kernelEnd(names.a, 'a')
-    const seconds = opts.minutes * 60
-    log(`soak: ${opts.minutes} min; stack (af_packet, faults ${opts.faults}) serving a ${opts.client === 'kernel' ? 'kernel (node:net)' : 'stack'} client over a veth; ` +
-      `churn ${opts.rate}/s x ${opts.parallel}, ${opts.bulkStreams} bulk streams of ${opts.bulkMib} MiB, UDP ${opts.udpRate}/s`)
-    srv = await startServer(names.b, {
-      transport: 'stack', stack: { ...wire.stackOptions('b'), faults: opts.faults }, serve: 'echo', port: PORTS.echo, bulkPort: PORTS.bulk, udpPort: PORTS.udp
-    })
-    children.add(srv)
-    pids.push(srv.pid)
-    srv.once('exit', (code, signal) => { if (!run.stopping) run.serverDied = `exit ${code ?? signal}` })
-    const sample = sampler(srv)
+    for (const p of pairs) Object.assign(p, layout(p.name, ns, opts, memifSocket))
+    log(`soak: ${opts.minutes} min, faults ${opts.faults} in each stack under test; ${pairs.map((p) => `${p.name}: ${p.what}`).join('; ')}; ` +
+      `each with churn ${opts.rate}/s x ${opts.parallel}, ${opts.bulkStreams} bulk streams of ${opts.bulkMib} MiB, UDP ${opts.udpRate}/s`)
+    for (const p of pairs) await startPair(p, opts, pids)
     await sleep(2000)
-    run.baseline = await sample()
-    log(describe('[start]', run.baseline, null))
-
-    let load = null
-    const client = runClient(names.a, {
-      transport: opts.client,
-      ...(opts.client === 'stack' ? { stack: wire.stackOptions('a') } : {}),
-      role: 'soak',
-      host: wire.ENDS.b.ip,
-      port: PORTS.echo,
-      bulkPort: PORTS.bulk,
-      udpPort: PORTS.udp,
-      seconds,
-      rate: opts.rate,
-      parallel: opts.parallel,
-      echoBytes: 4096,
-      bulkStreams: opts.bulkStreams,
-      bulkBytes: Math.round(opts.bulkMib * 2 ** 20),
-      udpRate: opts.udpRate,
-      udpBytes: 256,
-      reportMs: opts.interval * 1000
-    }, (seconds + CLIENT_GRACE_S) * 1000, (l) => (load = l), (child) => {
-      children.add(child)
-      pids.push(child.pid)
-      child.once('exit', () => children.delete(child))
-    })
+    for (const p of pairs) {
+      p.run.baseline = await p.sample()
+      log(describe(`${p.name} [start]`, p.run.baseline, null))
+    }
+    for (const p of pairs) startLoad(p, opts, pids)
     const loadStart = Date.now()
-    const warmAt = loadStart + Math.min(60, seconds / 4) * 1000
-    let finished = false
-    const clientDone = client.catch((e) => { run.clientError = e.message })
-      .finally(() => { finished = true })
-    while (!finished) {
-      await Promise.race([clientDone, sleep(opts.interval * 1000)])
-      if (finished || run.serverDied) break
-      const s = await sample()
-      if (!run.warm && Date.now() >= warmAt) run.warm = s
-      log(describe(`[${Math.round((Date.now() - loadStart) / 1000)} s]`, s, load))
+    const warmAt = loadStart + Math.min(60, opts.minutes * 15) * 1000
+    const all = Promise.all(pairs.map((p) => p.done))
+    while (!pairs.every((p) => p.finished)) {
+      await Promise.race([all, sleep(opts.interval * 1000)])
+      for (const p of pairs.filter((x) => !x.finished)) {
+        const s = p.run.serverDied ? null : await trySample(p)
+        if (!s) {
+          p.client?.kill('SIGTERM') // no stack to load: stop its client
+          continue
+        }
+        if (!p.run.warm && Date.now() >= warmAt) p.run.warm = s
+        log(describe(`${p.name} [${Math.round((Date.now() - loadStart) / 1000)} s]`, s, p.run.load))
+      }
     }
-    await clientDone
-    run.load = load
-    if (!run.serverDied) {
-      run.end = await settle(sample, run.baseline, opts)
-      log(describe('[end]', run.end, load))
-    }
+    await all
+    await Promise.all(pairs.filter((p) => !p.run.serverDied).map(async (p) => {
+      p.run.end = await settle(p, opts)
+      log(describe(`${p.name} [end]`, p.run.end, p.run.load))
+    }))
   } finally {
-    run.stopping = true
-    if (srv) {
-      await stop(srv)
-      children.delete(srv)
-    }
+    for (const p of pairs) p.stopping = true
+    await Promise.all(pairs.map((p) => stop(p.srv)))
     ns.removeAll()
     await sleep(500)
-    run.leftovers.push(...leftoverFiles(pids), ...leftoverNamespaces(prefix).map((n) => `network namespace ${n}`))
+    // what a stack that died (or did not close) left: reported, then removed
+    for (const f of [...leftoverFiles(pids), ...(fs.existsSync(memifSocket) ? [memifSocket] : [])]) {
+      leftovers.push(f)
+      fs.rmSync(f, { recursive: true, force: true })
+    }
+    for (const n of leftoverNamespaces(prefix)) {
+      leftovers.push(`network namespace ${n}`)
+      try {
+        execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore', timeout: 10_000 })
+      } catch {}
+    }
   }
-  return verdict(run)
+  return combine(pairs.map((p) => ({ name: p.name, ...verdict(p.run) })), leftovers)
 }
 
 async function main () {
@@ -189,7 +249,7 @@ async function main () {
   }
   process.on('exit', () => { for (const c of children) c.kill('SIGKILL') })
   const v = await soak(opts)
-  log(v.line)
+  for (const l of v.lines) log(l)
   process.exitCode = v.ok ? 0 : 1
 }
 

@@ -45,9 +45,11 @@ export function formatCounters(c: Counters, kind: Kind): string[] {
       ['rx bytes', b('port', 'rxBytes')], ['tx bytes', b('port', 'txBytes')], ['tx backlog', count(v('port', 'txBacklog'))],
       ['rx missed', n('port', 'rxMissed')], ['tx errors', n('port', 'txErrors')], ['rx no mbuf', n('port', 'rxNoMbuf')],
       ['rx errors', n('port', 'rxErrors')], ['tx dropped', n('port', 'txDropped')], ['rx malformed', n('port', 'rxDropped')],
+      [`tx no mbuf${per}`, n('port', 'txNoMbuf')], [`reconnects${per}`, n('port', 'reconnects')],
     ]),
     ...grid('Mempool', [
       ['size', count(v('mempool', 'size'))], ['in use', count(v('mempool', 'inUse'))], ['free', count(v('mempool', 'free'))],
+      ['LwIP memory', bytes(v('lwipMemory', 'inUse'))],
     ]),
     ...xdpGrid(c, n),
     ...grid('Poll', [
@@ -57,8 +59,8 @@ export function formatCounters(c: Counters, kind: Kind): string[] {
     ]),
     ...grid('TCP', [
       [`recoveries${per}`, n('tcp', 'recoveries')], [`fast rexmits${per}`, n('tcp', 'fastRetransmits')], [`timeouts${per}`, n('tcp', 'timeouts')],
-      [`loss probes${per}`, n('tcp', 'lossProbes')], [`undone${per}`, n('tcp', 'spuriousRecoveries')],
-      [`syn cookies${per}`, n('tcp', 'synCookiesSent')], [`cookie conns${per}`, n('tcp', 'synCookiesAccepted')],
+      [`loss probes${per}`, n('tcp', 'lossProbes')], [`undone${per}`, n('tcp', 'spuriousRecoveries')], [`syn cookies${per}`, n('tcp', 'synCookiesSent')],
+      [`cookie conns${per}`, n('tcp', 'synCookiesAccepted')], ['pcbs', count(v('tcp', 'pcbs'))], ['TIME-WAIT', count(v('tcp', 'timeWait'))],
     ]),
     ...(v('faults', 'active') || v('faults', 'rxDropped') || v('faults', 'txDropped')
       ? grid('Faults', [

@@ -7,6 +7,7 @@ export type Counters = StatsResult['counters']
 const LEVELS: Record<string, readonly string[]> = {
   port: ['txBacklog', 'linkUp'],
   mempool: ['size', 'inUse', 'free'],
+  lwipMemory: ['reservedBytes', 'chunks', 'inUse'],
   tcp: ['sockets', 'pcbs', 'timeWait'],
   faults: ['active'],
   xdp: ['zeroCopy', 'nativeMode', 'sockets', 'bifurcated', 'claimedPorts', 'neighbours'],

@@ -8,11 +8,12 @@ import { busyRatio, rates } from '../src/rates'
 
 const proto = (n: number) => ({ xmit: n, recv: n, drop: 0, chkerr: 0, lenerr: 0, memerr: 0, rterr: 0, proterr: 0, opterr: 0, err: 0 })
 const counters = (k: number) => ({
-  port: { rxPackets: 1000 * k, txPackets: 900 * k, rxBytes: 1.5e6 * k, txBytes: 1.2e6 * k, rxMissed: 0, rxErrors: 0, txErrors: 0, txDropped: 0, txBacklog: 3, rxNoMbuf: 0, rxDropped: 0, linkUp: 1 },
+  port: { rxPackets: 1000 * k, txPackets: 900 * k, rxBytes: 1.5e6 * k, txBytes: 1.2e6 * k, rxMissed: 0, rxErrors: 0, txErrors: 0, txDropped: 0, txBacklog: 3, rxNoMbuf: 0, rxDropped: 0, linkUp: 1, txNoMbuf: 0, reconnects: 7 * k },
   mempool: { size: 8191, inUse: 100, free: 8091 },
+  lwipMemory: { reservedBytes: 1 << 20, chunks: 3, inUse: 6144 },
   poll: { polls: 10_000 * k, busyPolls: 2500 * k, rxBursts: 800 * k, events: 500 * k, batches: 400 * k, sleeps: 3, wakeups: 0 },
   link: proto(0), etharp: proto(2), ip: proto(1000 * k), ipFrag: proto(0), icmp: proto(0), udp: proto(0),
-  tcp: { ...proto(1000 * k), sockets: 4 },
+  tcp: { ...proto(1000 * k), sockets: 4, pcbs: 12, timeWait: 5 },
 })
 
 t.test('rates divide by the time between samples; levels stay levels', async (t) => {
@@ -23,6 +24,9 @@ t.test('rates divide by the time between samples; levels stay levels', async (t)
   t.equal(r.port.txBacklog, 3, 'a level, not a rate')
   t.equal(r.mempool.inUse, 100)
   t.equal(r.tcp.sockets, 4)
+  t.equal(r.tcp.timeWait, 5, 'the connection table is a level')
+  t.equal(r.lwipMemory.inUse, 6144, 'LwIP memory in use is a level')
+  t.equal(r.port.reconnects, 7, 'memif reconnection attempts per second')
   t.equal(busyRatio(counters(1)), 0.25)
 })
 
@@ -33,7 +37,11 @@ t.test('stats screen fits 80 columns and names every group', async (t) => {
     const text = lines.join('\n')
     for (const word of ['Port', 'Mempool', 'Poll', 'LwIP', 'etharp', 'tcp', 'chkerr', 'memerr', 'busy']) t.match(text, word)
   }
-  t.match(formatCounters(counters(1), 'total').join('\n'), /busy +25\.0%/)
+  const total = formatCounters(counters(1), 'total').join('\n')
+  t.match(total, /busy +25\.0%/)
+  t.match(total, /reconnects +7\b/, 'memif reconnection attempts')
+  t.match(total, /LwIP memory +6\.0K\b/, 'LwIP memory in use')
+  t.match(total, /pcbs +12 +TIME-WAIT +5/, 'the connection table')
 })
 
 t.test('stats screen: the AF_XDP group of an af_xdp stack', async (t) => {
