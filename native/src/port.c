@@ -25,6 +25,10 @@
 #include "lwip/pbuf.h"
 
 #define TX_BURST 32
+/* Bytes queued that make a burst too: a burst of 32 jumbo frames (memif up to 65000) is
+ * a whole 2 MiB window, and the peer would get none of it (nor the ACKs among it) until
+ * the sender had built all of it. */
+#define TX_BURST_BYTES (64 * 1024)
 #define TX_RETRIES 8
 #define XDP_HEADROOM 256 /* XDP_PACKET_HEADROOM: the kernel's, inside each AF_XDP frame */
 
@@ -46,6 +50,7 @@ static struct {
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
   struct rte_mbuf *tx[GZ_TX_BACKLOG];
   uint32_t tx_head, tx_len;
+  uint32_t tx_bytes;      /* queued since the last flush (TX_BURST_BYTES) */
   uint64_t tx_dropped;
   uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
   unsigned rx_reserve;    /* mbufs sending must leave to receiving (gz_port_alloc) */
@@ -345,6 +350,7 @@ uint16_t gz_ooseq_pbufs_limit(void) {
 
 void gz_port_flush(void) {
   if (unlikely(gz_loop.faults_on)) gz_faults_tx_release();
+  port.tx_bytes = 0;
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (GZ_TX_BACKLOG - 1);
     uint32_t n = port.tx_len;
@@ -419,7 +425,8 @@ void gz_port_tx_now(void *mbuf) {
   }
   port.tx[(port.tx_head + port.tx_len) & (GZ_TX_BACKLOG - 1)] = mbuf;
   port.tx_len++;
-  if (port.tx_len >= TX_BURST) gz_port_flush();
+  port.tx_bytes += ((struct rte_mbuf *)mbuf)->pkt_len;
+  if (port.tx_len >= TX_BURST || port.tx_bytes >= TX_BURST_BYTES) gz_port_flush();
 }
 
 int gz_port_rx_intr_fd(void) {
