@@ -40,6 +40,8 @@ static struct {
   bool tx_cksum;
   bool rx_intr;
   int wake_fd;         /* net_af_packet: its packet socket stands in for an rx interrupt */
+  int packet_fd;       /* net_af_packet: that socket (its ring's drops are rx_missed), or -1 */
+  uint64_t packet_drops; /* frames the kernel dropped for a full rx ring, read so far */
   bool tx_kick_costly; /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
   bool tx_copies;      /* net_memif, net_af_packet: tx_burst copies every frame out */
   bool probed;
@@ -129,6 +131,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (port.open) return gz_fail(err, "ERR_GAZELLE_STACK_OPEN", "a port is already open");
   memset(&port, 0, sizeof(port));
   port.wake_fd = -1;
+  port.packet_fd = -1;
   snprintf(port.vdev, sizeof(port.vdev), "%s", cfg->vdev_name);
 
   /* A real NIC was probed by EAL (its -a argument): use it as it is. */
@@ -224,7 +227,8 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   port.reconnect_tsc = reconnect_after();
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
-    if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
+    port.packet_fd = packet_socket_fd(cfg->vdev_args);
+    if (cfg->rx_intr) port.wake_fd = port.packet_fd;
   }
   /* net_af_xdp has no rx interrupt either (its socket is readable while frames wait),
    * and a copy-mode socket transmits in sendto(). */
@@ -258,6 +262,7 @@ void gz_port_close(void) {
   if (port.pool) rte_mempool_free(port.pool);
   port.pool = NULL;
   port.wake_fd = -1;
+  port.packet_fd = -1;
   port.open = false;
 }
 
@@ -446,6 +451,18 @@ int gz_port_rx_intr_enable(bool on) {
   return on ? rte_eth_dev_rx_intr_enable(port.id, 0) : rte_eth_dev_rx_intr_disable(port.id, 0);
 }
 
+/* Frames the kernel dropped because the packet socket's rx ring was full (the PMD of
+ * DPDK 22.11 does not report them): a process that does not poll for a while (busy in
+ * JS, descheduled) loses what arrives meanwhile, and its peers retransmit. Reading the
+ * statistics resets them, so they are summed here. */
+static uint64_t packet_drops(void) {
+  if (port.packet_fd < 0) return 0;
+  struct tpacket_stats st;
+  socklen_t len = sizeof(st);
+  if (getsockopt(port.packet_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) port.packet_drops += st.tp_drops;
+  return port.packet_drops;
+}
+
 void gz_port_counters(struct gz_port_counters *c) {
   memset(c, 0, sizeof(*c));
   if (!port.open) return;
@@ -455,7 +472,7 @@ void gz_port_counters(struct gz_port_counters *c) {
     c->tx_packets = st.opackets;
     c->rx_bytes = st.ibytes;
     c->tx_bytes = st.obytes;
-    c->rx_missed = st.imissed;
+    c->rx_missed = st.imissed + packet_drops();
     c->rx_errors = st.ierrors;
     c->tx_errors = st.oerrors;
     c->rx_nombuf = st.rx_nombuf;
