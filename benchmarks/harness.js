@@ -123,8 +123,10 @@ async function measure (suite, transport, port, clientArgs, where = {}) {
     client = start(`${suite}/client.js`, [transport, String(port), sock, ...clientArgs.map(String)], where.clientNs, { env: where.env, role: 'client' })
     const first = await once(client, `${transport} ${suite} client`)
     if (!first.measuring) throw new Error(`${transport} ${suite} client: expected { measuring }, got ${JSON.stringify(first)}`)
+    const m0 = usage.machineSnapshot()
     const t0 = process.env.GAZELLE_BENCH_THREADS === '1' ? threads.snapshotAll() : null
     const { result, window } = await serverWindow(server, transport, () => once(client, `${transport} ${suite} client result`))
+    result.machineBusy = usage.machineSince(m0).busy
     if (t0) {
       const names = { [server.pid]: 'server', [client.pid]: 'client', [process.pid]: 'harness' }
       console.error(`${suite} ${transport} ${clientArgs[0]}: ` + threads.format(threads.busiest(t0, threads.snapshotAll(), names)))
@@ -249,10 +251,13 @@ function conditions () {
   return parts.length ? parts.join(' ') + ' ' : ''
 }
 
-// Each side's CPU and run-queue wait, for a round's log line.
+// Each side's CPU and run-queue wait, for a round's log line, and the whole machine's busy
+// cores over the run: well above client + server, other work took the waited time; about
+// equal, the benchmark's own threads did.
 function cpuText (m) {
   const side = (name, cpu, wait) => `${name} ${fmt(cpu, 2)} cores (waited ${fmt(wait * 100, 0)}%)`
-  const text = `[${side('client', m.clientCpu, m.clientWait)}, ${side('server', m.serverCpu, m.serverWait)}]`
+  const machine = m.machineBusy === undefined ? '' : `, machine ${fmt(m.machineBusy, 2)} cores busy`
+  const text = `[${side('client', m.clientCpu, m.clientWait)}, ${side('server', m.serverCpu, m.serverWait)}${machine}]`
   return m.starved ? `${text} STARVED, left out: ${m.starved}` : text
 }
 

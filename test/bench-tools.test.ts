@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 
 const load = createRequire(__filename)
 const { parseWrk, parseH2load } = load('../benchmarks/http/loadgen.js')
-const { ratioTable, starvedReport, setMaxWait, setPin, setNodeArgs, start } = load('../benchmarks/harness.js')
+const { ratioTable, starvedReport, setMaxWait, setPin, setNodeArgs, start, cpuText } = load('../benchmarks/harness.js')
 const usage = load('../benchmarks/usage.js')
 const threads = load('../benchmarks/threads.js')
 
@@ -114,4 +114,9 @@ t.test('threads: who ran and who waited, the named processes first', async (t) =
   t.ok(Math.abs(rows[0].wait - 0.15) < 1e-9 && rows[0].slices === 900)
   t.ok(Math.abs(restRun - 0.5) < 1e-9, 'other processes: 0.5 of a core (the 0.1% thread is below the cut)')
   t.match(threads.format(threads.busiest(a, b, { 10: 'client' })), /80\.0%\s+15\.0%\s+900\s+client main node \(10\)/)
+})
+
+t.test("a round's log line shows each side's CPU and wait and the machine's busy cores", async (t) => {
+  const m = { clientCpu: 1, clientWait: 0.12, serverCpu: 0.98, serverWait: 0.02, machineBusy: 1.99, starved: 'client waited 12% of the run for a CPU' }
+  t.equal(cpuText(m), '[client 1.00 cores (waited 12%), server 0.98 cores (waited 2%), machine 1.99 cores busy] STARVED, left out: client waited 12% of the run for a CPU')
 })

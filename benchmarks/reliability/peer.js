@@ -83,7 +83,11 @@ async function client () {
     process.exit(0)
   }
   if (cfg.role === 'churn') {
-    const sample = () => (t.stack ? { pcbs: t.stack.stats().tcp.pcbs, timeWait: t.stack.stats().tcp.timeWait, mempoolInUse: t.stack.stats().mempool.inUse } : {})
+    const sample = () => {
+      if (!t.stack) return {}
+      const { tcp, mempool, port } = t.stack.stats()
+      return { pcbs: tcp.pcbs, timeWait: tcp.timeWait, mempoolInUse: mempool.inUse, timeouts: tcp.timeouts, lossProbes: tcp.lossProbes, rxMissed: port.rxMissed }
+    }
     await churn(t.api, cfg, (r) => console.log(JSON.stringify(r)), sample)
     await t.close()
     process.exit(0)

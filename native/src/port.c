@@ -25,6 +25,10 @@
 #include "lwip/pbuf.h"
 
 #define TX_BURST 32
+/* Bytes queued that make a burst too: a burst of 32 jumbo frames (memif up to 65000) is
+ * a whole 2 MiB window, and the peer would get none of it (nor the ACKs among it) until
+ * the sender had built all of it. */
+#define TX_BURST_BYTES (64 * 1024)
 #define TX_RETRIES 8
 #define XDP_HEADROOM 256 /* XDP_PACKET_HEADROOM: the kernel's, inside each AF_XDP frame */
 
@@ -36,6 +40,8 @@ static struct {
   bool tx_cksum;
   bool rx_intr;
   int wake_fd;         /* net_af_packet: its packet socket stands in for an rx interrupt */
+  int packet_fd;       /* net_af_packet: that socket (its ring's drops are rx_missed), or -1 */
+  uint64_t packet_drops; /* frames the kernel dropped for a full rx ring, read so far */
   bool tx_kick_costly; /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
   bool tx_copies;      /* net_memif, net_af_packet: tx_burst copies every frame out */
   bool probed;
@@ -46,6 +52,7 @@ static struct {
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
   struct rte_mbuf *tx[GZ_TX_BACKLOG];
   uint32_t tx_head, tx_len;
+  uint32_t tx_bytes;      /* queued since the last flush (TX_BURST_BYTES) */
   uint64_t tx_dropped;
   uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
   unsigned rx_reserve;    /* mbufs sending must leave to receiving (gz_port_alloc) */
@@ -130,6 +137,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (port.open) return gz_fail(err, "ERR_GAZELLE_STACK_OPEN", "a port is already open");
   memset(&port, 0, sizeof(port));
   port.wake_fd = -1;
+  port.packet_fd = -1;
   snprintf(port.vdev, sizeof(port.vdev), "%s", cfg->vdev_name);
 
   /* A real NIC was probed by EAL (its -a argument): use it as it is. */
@@ -224,7 +232,8 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   port.reconnect_tsc = tsc_after(HANDSHAKE_MS);
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
-    if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
+    port.packet_fd = packet_socket_fd(cfg->vdev_args);
+    if (cfg->rx_intr) port.wake_fd = port.packet_fd;
   }
   /* net_af_xdp has no rx interrupt either (its socket is readable while frames wait),
    * and a copy-mode socket transmits in sendto(). */
@@ -258,6 +267,7 @@ void gz_port_close(void) {
   if (port.pool) rte_mempool_free(port.pool);
   port.pool = NULL;
   port.wake_fd = -1;
+  port.packet_fd = -1;
   port.open = false;
 }
 
@@ -358,6 +368,7 @@ uint16_t gz_ooseq_pbufs_limit(void) {
 
 void gz_port_flush(void) {
   if (unlikely(gz_loop.faults_on)) gz_faults_tx_release();
+  port.tx_bytes = 0;
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (GZ_TX_BACKLOG - 1);
     uint32_t n = port.tx_len;
@@ -432,7 +443,8 @@ void gz_port_tx_now(void *mbuf) {
   }
   port.tx[(port.tx_head + port.tx_len) & (GZ_TX_BACKLOG - 1)] = mbuf;
   port.tx_len++;
-  if (port.tx_len >= TX_BURST) gz_port_flush();
+  port.tx_bytes += ((struct rte_mbuf *)mbuf)->pkt_len;
+  if (port.tx_len >= TX_BURST || port.tx_bytes >= TX_BURST_BYTES) gz_port_flush();
 }
 
 int gz_port_rx_intr_fd(void) {
@@ -452,6 +464,18 @@ int gz_port_rx_intr_enable(bool on) {
   return on ? rte_eth_dev_rx_intr_enable(port.id, 0) : rte_eth_dev_rx_intr_disable(port.id, 0);
 }
 
+/* Frames the kernel dropped because the packet socket's rx ring was full (the PMD of
+ * DPDK 22.11 does not report them): a process that does not poll for a while (busy in
+ * JS, descheduled) loses what arrives meanwhile, and its peers retransmit. Reading the
+ * statistics resets them, so they are summed here. */
+static uint64_t packet_drops(void) {
+  if (port.packet_fd < 0) return 0;
+  struct tpacket_stats st;
+  socklen_t len = sizeof(st);
+  if (getsockopt(port.packet_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) port.packet_drops += st.tp_drops;
+  return port.packet_drops;
+}
+
 void gz_port_counters(struct gz_port_counters *c) {
   memset(c, 0, sizeof(*c));
   if (!port.open) return;
@@ -461,7 +485,7 @@ void gz_port_counters(struct gz_port_counters *c) {
     c->tx_packets = st.opackets;
     c->rx_bytes = st.ibytes;
     c->tx_bytes = st.obytes;
-    c->rx_missed = st.imissed;
+    c->rx_missed = st.imissed + packet_drops();
     c->rx_errors = st.ierrors;
     c->tx_errors = st.oerrors;
     c->rx_nombuf = st.rx_nombuf;

@@ -42,6 +42,12 @@ unsigned gz_stack_poll(void) {
   }
   gz_netif_poll_loopback();
   run_timers();
+  /* The ACKs LwIP sent while taking the input in (every second full segment) leave now,
+   * not after JS has handled the data: the sender's window reopens while the receiver
+   * copies and reads (a 2 MiB window of jumbo frames arrives in one poll, and would
+   * stall until the receiver had read all of it). Where a flush costs a system call
+   * (gz_port_tx_kick_costly), they wait for the end of the poll. */
+  if (total && !gz_port_tx_kick_costly()) gz_port_flush();
   gz_loop.poll.polls++;
   if (total) gz_loop.poll.busy_polls++;
   return total;
