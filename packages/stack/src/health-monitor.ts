@@ -62,6 +62,7 @@ export class HealthMonitor {
     const c = target.stats()
     this.#linkUp = target.linkUp()
     this.#reconnectsAtDown = c.port?.reconnects ?? 0
+    this.#downSince = Date.now() // a link down from the start has been down since now
     this.#malformed = this.#malformedLogged = malformedCounts(c)
     this.#rxNoMbuf = c.port?.rxNoMbuf ?? 0
     this.#memerr = memErrors(c)
