@@ -1,20 +1,23 @@
 'use strict'
-// npm run soak -- [--minutes 10] [--client kernel|stack] [--faults SPEC] ...  (not in CI)
+// npm run soak -- [--minutes 10] [--pairs veth,memif] [--client kernel|stack] [--faults SPEC] ...
+// (not in CI; root)
 //
-// A stack under a mixed load for --minutes, with loss injected by the stack's own fault
+// Stacks under a mixed load for --minutes, with loss injected by each stack's own fault
 // injection (--faults, default drop=1%,dup=1%,reorder=2% each way): a steady churn of
 // short echo connections, a few long bulk transfers checked with sha256, UDP
-// request/response (soak-load.js). The stack (peer.js server: af_packet on a veth end
-// in namespace b) serves; the load runs in namespace a on the kernel's node:net/dgram
-// (--client kernel, the default) or on a second stack (--client stack).
+// request/response (soak-load.js). Each pair is a stack under test (peer.js server)
+// and a load (peer.js role soak): "veth", the stack on af_packet in namespace b, loaded
+// from namespace a by the kernel's node:net/dgram (--client kernel, the default) or by a
+// second stack (--client stack); "memif", the stack loaded by a second stack over memif.
 //
-// It prints the stack's mbuf pool, LwIP memory, RSS, connection table (pcbs, TIME-WAIT),
+// It prints each stack's mbuf pool, LwIP memory, RSS, connection table (pcbs, TIME-WAIT),
 // socket errors by code and the load's totals at the start, every --interval seconds
-// and at the end; after the load it waits (up to --settle s) for the table and pools to
-// return, then prints a verdict line and exits 1 when a transfer failed, more short
-// connections failed than --max-failed, UDP lost more than --udp-loss, something did not
-// return to its baseline (beyond --mbufs, --lwip-kib; pcbs and sockets exactly), RSS grew
-// more than --rss-mib after the warm-up, a process died, or something was left behind.
+// and at the end; after the load it waits (up to --settle s) for the tables and pools to
+// return (a client stack's too: its TIME-WAIT lasts 60 s), then prints a verdict line per
+// pair and for the run, and exits 1 when a transfer failed, more short connections failed
+// than --max-failed, UDP lost more than --udp-loss, something did not return to its
+// baseline (beyond --mbufs, --lwip-kib; pcbs and sockets exactly), RSS grew more than
+// --rss-mib after the warm-up, a process died, or something was left behind.
 // Namespaces, child processes, their hugepage files and DPDK runtime directories and the
 // memif socket are removed, pass or fail (what a stack left behind also fails the run).
 const fs = require('node:fs')
@@ -148,9 +151,10 @@ function startLoad (pair, opts, pids) {
     bulkBytes: Math.round(opts.bulkMib * 2 ** 20),
     udpRate: opts.udpRate,
     udpBytes: 256,
-    reportMs: opts.interval * 1000
+    reportMs: opts.interval * 1000,
+    settleMs: opts.settle * 1000
   }
-  pair.done = runClient(pair.clientNs, cfg, (seconds + CLIENT_GRACE_S) * 1000, (l) => (pair.run.load = l), (child) => {
+  pair.done = runClient(pair.clientNs, cfg, (seconds + CLIENT_GRACE_S + opts.settle) * 1000, (l) => (pair.run.load = l), (child) => {
     pair.client = child
     children.add(child)
     pids.push(child.pid)
