@@ -60,14 +60,20 @@ static struct {
   bool memif_client;      /* reconnects while its link is down (gz_port_maintain) */
   uint64_t reconnect_tsc; /* when gz_port_maintain may try again */
   uint64_t reconnects;    /* reconnection attempts */
+  bool link_down_seen;    /* the link was down at gz_port_maintain's last check */
 } port;
 
 static unsigned pool_counter;
 
-/* A memif client retries its connection every 250 ms while its link is down
- * (gz_port_maintain); each attempt's handshake gets that long before the next. */
+/* A memif client retries its connection while its link is down (gz_port_maintain):
+ * every 250 ms while no server accepts on the socket, and 1 s after a start that did
+ * connect, which is the time the handshake gets. The handshake runs on DPDK's
+ * interrupt thread: a stop in the middle of it frees what that thread is using (a
+ * client crashed in rx_burst, and its restarted server aborted, when a loaded
+ * machine's handshake took longer than 250 ms). */
 #define RECONNECT_MS 250
-static uint64_t reconnect_after(void) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * RECONNECT_MS; }
+#define HANDSHAKE_MS 1000
+static uint64_t tsc_after(unsigned ms) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms; }
 
 /* The private area holds the LwIP custom pbuf that wraps the mbuf on rx. */
 #define MBUF_PRIV RTE_ALIGN(sizeof(struct pbuf_custom) + sizeof(void *), RTE_MBUF_PRIV_ALIGN)
@@ -222,9 +228,8 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
       strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
   port.memif_client =
       strcmp(info.driver_name, "net_memif") == 0 && cfg->vdev_args && strstr(cfg->vdev_args, "role=client");
-  /* The handshake the start began runs on DPDK's interrupt thread: a stop in the middle
-   * of it (the first poll, the link not up yet) freed what that thread was using. */
-  port.reconnect_tsc = reconnect_after();
+  /* The handshake the start began gets its time before any reconnection attempt. */
+  port.reconnect_tsc = tsc_after(HANDSHAKE_MS);
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
     port.packet_fd = packet_socket_fd(cfg->vdev_args);
@@ -288,14 +293,19 @@ bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
 
 /* A memif client whose server went away stays disconnected: DPDK's PMD connects to the
  * socket only when the port starts. While the link is down, the port is stopped and
- * started again every 250 ms, which connects anew: the link comes back within that of
- * a server listening on the socket again (a restarted peer). Frames meanwhile wait in
+ * started again every 250 ms (1 s after a start that reached a server), which connects
+ * anew: the link comes back within about half a second of a server listening on the
+ * socket again (a restarted peer). Frames meanwhile wait in
  * the tx backlog or are dropped with it (gz_port_flush), as on a cable pulled out. */
 void gz_port_maintain(void) {
   if (!port.memif_client || !port.started) return;
   if (rte_rdtsc() < port.reconnect_tsc) return;
-  port.reconnect_tsc = reconnect_after();
-  if (gz_port_link_up()) return;
+  port.reconnect_tsc = tsc_after(RECONNECT_MS);
+  /* Down at two checks in a row: a link that just went down may still be in DPDK's
+   * disconnect on the interrupt thread, which a stop here would run a second time. */
+  bool was_down = port.link_down_seen;
+  port.link_down_seen = !gz_port_link_up();
+  if (!port.link_down_seen || !was_down) return;
   port.reconnects++;
   /* Quiet: a failed attempt logs an error each time (the link's state is logged once,
    * by the stack's health monitor). */
@@ -306,7 +316,10 @@ void gz_port_maintain(void) {
     rte_log_set_level(types[i], RTE_LOG_CRIT);
   }
   rte_eth_dev_stop(port.id);
-  rte_eth_dev_start(port.id); /* fails while no server listens: tried again later */
+  /* The start fails while no server listens (connect() refused): tried again soon.
+   * When it connects, the handshake gets its time. */
+  bool connected = rte_eth_dev_start(port.id) == 0;
+  port.reconnect_tsc = tsc_after(connected ? HANDSHAKE_MS : RECONNECT_MS);
   for (int i = 0; i < 2; i++) rte_log_set_level(types[i], (uint32_t)levels[i]);
 }
 
