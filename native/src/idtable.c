@@ -30,8 +30,7 @@ void gz_ids_release(struct gz_ids *t, uint32_t id) {
 }
 
 void gz_ids_recycle(struct gz_ids *t) {
-  for (uint32_t i = 0; i < t->waiting_len; i++)
-    push(&t->free_ids, &t->free_len, &t->free_cap, t->waiting[i]);
+  for (uint32_t i = 0; i < t->waiting_len; i++) push(&t->free_ids, &t->free_len, &t->free_cap, t->waiting[i]);
   /* the released wait one batch more (the arrays swap: no copy) */
   uint32_t *w = t->waiting, wcap = t->waiting_cap;
   t->waiting = t->released;

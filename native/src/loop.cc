@@ -302,7 +302,8 @@ void Deliver(size_t count) {
   for (size_t i = 0; i < runs.size() && loop.open; i++) {
     if (i > 0) {
       gz_stack_flush(false);  // the caller flushes after the last run
-      if (gz_stack_receive_between()) loop.empty_polls = 0;  // (traffic: spin on)
+      // the ring keeps being emptied while JS works through the batch (traffic: spin on)
+      if (gz_stack_receive_between()) loop.empty_polls = 0;
     }
     const Run &run = runs[i];
     napi_value args[5] = {state, Napi::Number::New(env, run.start), Napi::Number::New(env, run.count),
