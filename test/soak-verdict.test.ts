@@ -65,6 +65,8 @@ t.test('verdict: each failure fails the run and is named', async (t) => {
   fails({ end: sample(124, { lwip: 1024 * 1024 }) }, /did not return to baseline: LwIP memory \+1024 KiB/)
   fails({ end: sample(124, { pcbs: 3 }) }, /did not return to baseline: TCP pcbs \+3 \(tolerance 0\)/)
   fails({ end: sample(124, { sockets: 5 }) }, /TCP sockets \+3/)
+  fails({ load: { ...totals(), start: stats(), stats: stats({ pcbs: 40 }) } }, /did not return to baseline: client stack: TCP pcbs \+40/)
+  fails({ load: { ...totals(), start: stats({ inUse: 5 }), stats: stats({ inUse: 400 }) } }, /client stack: mbufs in use \+395/)
   fails({ end: sample(200) }, /did not return to baseline: RSS since warm-up \+80 MiB \(tolerance 48 MiB\)/)
   fails({ serverDied: 'exit SIGSEGV', end: undefined }, /the stack's process died \(exit SIGSEGV\)/)
   fails({ clientError: 'client exited with 1' }, /the load did not finish: client exited with 1/)

@@ -1,8 +1,9 @@
 // TCP over a wire that loses, duplicates and reorders frames (fault-relay between two
 // namespaces): 16 MiB arrive intact in each direction, between the stack and Linux and
 // between two stacks, and the stack's loss recovery is what repairs them (SACK-based
-// fast recovery and tail loss probes, LwIP patches 0001-0002), not retransmission
-// timeouts. Goodput against Linux over the same wire: benchmarks/reliability/loss.js.
+// fast recovery and tail loss probes, LwIP patches 0001-0002, 0006), not retransmission
+// timeouts; reordering alone does not cost recoveries (patches 0005, 0007). Goodput against
+// Linux over the same wire: benchmarks/reliability/loss.js.
 import t, { type Test } from 'tap'
 import { cleanup } from './helpers/cleanup'
 import { needStack } from './helpers/harness'
@@ -17,13 +18,14 @@ const FAULTS = ['--loss', '3%', '--dup', '1%', '--reorder', '5%']
 // generation its upload never finished.
 const BOUND_MS = 60_000
 
-async function bulk(t: Test, a: EndKind, b: EndKind, direction: 'up' | 'down', bytes = 16 * MiB) {
-  const wire = await lossyWire(t, { a, b, faults: FAULTS })
+async function bulk(t: Test, a: EndKind, b: EndKind, direction: 'up' | 'down', bytes = 16 * MiB, faults = FAULTS) {
+  const wire = await lossyWire(t, { a, b, faults })
   const { port } = await wire.b.proc.call('bulkServer', {})
   const r = await wire.a.proc.call('bulkTransfer', { host: wire.b.ip, port, bytes, direction, timeoutMs: BOUND_MS }, BOUND_MS + 10_000)
   t.ok(r.ok, `${bytes / MiB} MiB ${direction === 'up' ? `${a} -> ${b}` : `${b} -> ${a}`} intact in ${Math.round(r.ms)} ms (${r.mbps.toFixed(1)} Mbit/s)${r.error ? `: ${r.error}` : ''}`)
   const relay = await wire.relay.counters()
-  t.ok(relay.every((c) => c.dropped > 0), `the wire dropped frames both ways: ${JSON.stringify(relay)}`)
+  if (faults.includes('--loss')) t.ok(relay.every((c) => c.dropped > 0), `the wire dropped frames both ways: ${JSON.stringify(relay)}`)
+  else t.ok(relay.every((c) => c.reordered > 0), `the wire reordered frames both ways: ${JSON.stringify(relay)}`)
   return { wire, r }
 }
 
@@ -40,6 +42,31 @@ t.test('a stack sends to Linux over a lossy wire, recovering by SACK and loss pr
   t.ok(tcp.recoveries > 0 && tcp.fastRetransmits > 0, 'losses were repaired by fast recovery')
   t.ok(tcp.fastRetransmits > tcp.timeouts * 5, `fast retransmissions (${tcp.fastRetransmits}) far outnumber timeouts (${tcp.timeouts})`)
   t.ok(tcp.lossProbes > 0, `tail losses were probed (${tcp.lossProbes} probes)`)
+  // 200 ms each: the end of the download (sent after the server's close) and holes at a
+  // flight's tail are repaired by probes (LwIP patch 0006), not by the RTO
+  t.ok(tcp.timeouts <= 2, `at most 2 retransmission timeouts (${tcp.timeouts})`)
+})
+
+t.test('a stack sending to Linux over a reordering wire undoes the recoveries reordering fakes', needStack(), async (t) => {
+  // no loss: every fast retransmission is needless. Linux's DSACKs report them, the
+  // stack undoes those recoveries and raises DupThresh above the path's reordering
+  // (LwIP patch 0005); before, ~150 recoveries each halved cwnd.
+  const { wire } = await bulk(t, 'kernel', 'stack', 'down', 16 * MiB, ['--dup', '1%', '--reorder', '5%'])
+  const tcp = await wire.b.proc.call('tcpCounters')
+  t.comment(`stack (sender) tcp counters: ${JSON.stringify(tcp)}`)
+  t.ok(tcp.spuriousRecoveries > 0, `recoveries reordering started were undone (${tcp.spuriousRecoveries})`)
+  t.ok(tcp.recoveries <= 30, `few recoveries without loss (${tcp.recoveries}, DupThresh adapted)`)
+})
+
+t.test("two stacks over a reordering wire: the receiver's DSACKs undo the sender's needless recoveries", needStack(), async (t) => {
+  // the receiving stack reports the needless resends (LwIP patch 0007), the sending
+  // stack undoes those recoveries and adapts DupThresh (patch 0005); before, ~150
+  // recoveries per 16 MiB with no loss at all
+  const { wire } = await bulk(t, 'stack', 'stack', 'up', 16 * MiB, ['--dup', '1%', '--reorder', '5%'])
+  const tcp = await wire.a.proc.call('tcpCounters')
+  t.comment(`stack (sender) tcp counters: ${JSON.stringify(tcp)}`)
+  t.ok(tcp.spuriousRecoveries > 0, `recoveries reordering started were undone (${tcp.spuriousRecoveries})`)
+  t.ok(tcp.recoveries <= 30, `few recoveries without loss (${tcp.recoveries}, DupThresh adapted)`)
 })
 
 t.test('two stacks over a lossy wire, both directions', needStack(), async (t) => {

@@ -1,5 +1,6 @@
 'use strict'
 // npm run bench -- reliability/churn [--seconds S] [--rate R] [--rounds N] [--write]
+//   [--kinds kernel,stack] [--pcap DIR (tcpdump of both ends, headers only)]
 // Connection churn: 64 connections at a time, each echoing 64 KiB, new ones at --rate
 // per second (default 300) to one server port, for --seconds (default 240: past the
 // 60 s TIME-WAIT and the 28,232 ephemeral ports of one destination, where the stack used
@@ -9,28 +10,41 @@
 const { median } = require('../harness')
 const wire = require('./wire')
 const { Namespaces } = require('./namespaces')
+const { spawn } = require('node:child_process')
 const { startServer, runClient, cpuSeconds, stop } = require('./procs')
 
 const PORT = 7000
 
-async function once (kind, seconds, rate, log) {
+async function once (kind, seconds, rate, log, pcap) {
   const ns = new Namespaces(`gzh${process.pid}`)
   let srv = null
+  let dump = null
   try {
     const names = wire.directPair(ns, kind)
+    if (pcap) dump = ['a', 'b'].map((side) => capture(names[side], wire.ENDS[side].dev, `${pcap}/churn-${kind}-${Date.now()}-${side}.pcap`, log))
     const side = (s) => (kind === 'stack' ? { stack: wire.stackOptions(s) } : {})
     srv = await startServer(names.b, { transport: kind, serve: 'echo', port: PORT, ...side('b') })
     const cpu0 = cpuSeconds(srv.pid)
     const { lines } = await runClient(names.a, {
       transport: kind, role: 'churn', host: wire.ENDS.b.ip, port: PORT, seconds, rate, parallel: 64, bytes: 65536, ...side('a')
-    }, (seconds + 120) * 1000, (l) => l.phase === 'churn' && log(`  ${kind} ${JSON.stringify(l)}`))
+    }, (seconds + 120) * 1000, (l) => (l.phase === 'churn' || l.phase === 'stuck') && log(`  ${kind} ${JSON.stringify(l)}`))
     const end = lines.find((l) => l.phase === 'end')
     const first = lines.find((l) => l.phase === 'churn') || end
     return { ...end, first, serverCpu: cpuSeconds(srv.pid) - cpu0 }
   } finally {
     await stop(srv)
+    if (dump) await Promise.all(dump.map(stop))
     ns.removeAll()
   }
+}
+
+/** --pcap DIR: the headers of the frames each veth end receives (tcpdump; a stack's
+ * own af_packet frames bypass the capture on its end), to find the connections
+ * reported stuck ({"phase":"stuck","localPort":...}). */
+function capture (nsName, dev, file, log) {
+  log(`  capturing headers to ${file}`)
+  return spawn('ip', ['netns', 'exec', nsName, 'tcpdump', '-i', dev, '-s', '80', '-B', '65536', '-w', file, 'tcp'],
+    { stdio: 'ignore' })
 }
 
 async function run ({ rounds, log, options }) {
@@ -38,10 +52,10 @@ async function run ({ rounds, log, options }) {
   const rate = Number(options.rate || 300)
   const samples = { kernel: [], stack: [] }
   for (let r = 1; r <= rounds; r++) {
-    for (const kind of ['kernel', 'stack']) {
+    for (const kind of (options.kinds || 'kernel,stack').split(',')) {
       let s
       try {
-        s = await once(kind, seconds, rate, log)
+        s = await once(kind, seconds, rate, log, options.pcap)
       } catch (e) {
         s = { done: 0, failed: NaN, codes: { [e.message]: 1 }, perSecond: 0, rss: NaN, rssStart: NaN, serverCpu: NaN, first: {} }
       }
@@ -68,4 +82,4 @@ async function run ({ rounds, log, options }) {
   ].join('\n')
 }
 
-module.exports = { run, options: { seconds: { hint: 'S' }, rate: { hint: 'R' } } }
+module.exports = { run, options: { seconds: { hint: 'S' }, rate: { hint: 'R' }, kinds: { hint: 'kernel,stack' }, pcap: { hint: 'DIR' } } }

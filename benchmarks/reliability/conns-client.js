@@ -54,16 +54,22 @@ async function conns (api, cfg, report) {
 
 /** One connection of the churn: connects, sends bytes, waits for them echoed, ends and
  * waits for 'close'. Resolves null, or the error code. */
-function churnOne (api, host, port, payload, timeoutMs) {
+function churnOne (api, host, port, payload, timeoutMs, onStuck = () => {}) {
   return new Promise((resolve) => {
     const sock = api.connect({ host, port })
     let got = 0
     let err = null
+    let connected = false
     const timer = setTimeout(() => {
       err = 'ETIMEDOUT(bench)'
+      // which connection, and how far it got (to find it in a capture)
+      onStuck({ localPort: sock.localPort, connected, got, ended: sock.writableEnded })
       sock.destroy()
     }, timeoutMs)
-    sock.on('connect', () => sock.write(payload))
+    sock.on('connect', () => {
+      connected = true
+      sock.write(payload)
+    })
     sock.on('data', (d) => {
       got += d.length
       if (got >= payload.length) sock.end()
@@ -94,7 +100,8 @@ async function churn (api, cfg, report, sample = () => ({})) {
       const due = t0 + (started * 1000) / cfg.rate
       if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()))
       started++
-      const err = await churnOne(api, cfg.host, cfg.port, payload, 30_000)
+      const err = await churnOne(api, cfg.host, cfg.port, payload, 30_000, (r) =>
+        report({ phase: 'stuck', s: Math.round((Date.now() - t0) / 1000), ...r }))
       done++
       if (err) {
         failed++

@@ -9,7 +9,10 @@
 //          times a second to the server's echo port and counts the replies, the lost ones
 //          (no reply in 2 s) and the damaged ones.
 // It prints a JSON line every `reportMs` and a last one ({ phase: 'end' }) once every
-// worker finished its last operation (bounded by the per-operation bounds above).
+// worker finished its last operation (bounded by the per-operation bounds above). On a
+// stack (sample() gives its stats), the last line comes once its connection table is
+// back to what it was before the load (TIME-WAIT expired), or after `settleMs`, with the
+// stats from before the load (`start`) and after (`stats`).
 const { transfer } = require('./bulk')
 const { churnOne } = require('./conns-client')
 
@@ -124,6 +127,7 @@ function udpWorker (dgramApi, cfg, end, totals) {
 /** Runs the mixed load on api (net-shaped) and dgramApi (dgram-shaped); report(line). */
 async function soakLoad (api, dgramApi, cfg, report, sample = () => ({})) {
   const totals = newTotals()
+  const before = sample().stats
   const t0 = Date.now()
   const end = t0 + cfg.seconds * 1000
   const timer = setInterval(() => report({ phase: 'load', s: Math.round((Date.now() - t0) / 1000), ...totals, rss: process.memoryUsage().rss, ...sample() }), cfg.reportMs)
@@ -134,7 +138,10 @@ async function soakLoad (api, dgramApi, cfg, report, sample = () => ({})) {
     udpWorker(dgramApi, cfg, end, totals)
   ])
   clearInterval(timer)
-  report({ phase: 'end', s: (Date.now() - t0) / 1000, ...totals, rss: process.memoryUsage().rss, ...sample() })
+  const s = (Date.now() - t0) / 1000
+  const settleEnd = Date.now() + (cfg.settleMs || 0)
+  while (before && sample().stats.tcp.pcbs > before.tcp.pcbs && Date.now() < settleEnd) await sleep(1000)
+  report({ phase: 'end', s, ...totals, rss: process.memoryUsage().rss, ...sample(), ...(before ? { start: before } : {}) })
 }
 
 module.exports = { soakLoad, udpDatagram, udpCheck }

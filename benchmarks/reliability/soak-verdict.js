@@ -113,22 +113,25 @@ function verdict (run) {
       if (lost > opts.udpLoss) failures.push(`UDP: ${(lost * 100).toFixed(1)}% of requests unanswered (tolerance ${(opts.udpLoss * 100).toFixed(0)}%)`)
     }
   }
+  const check = (what, grown, tolerance, unit) => {
+    const text = `${what} ${grown > 0 ? '+' : ''}${grown}${unit} (tolerance ${tolerance}${unit})`
+    if (grown > 0) grew.push(text)
+    if (grown > tolerance) failures.push(`did not return to baseline: ${text}`)
+  }
+  const tables = (who, b, e) => {
+    check(`${who}mbufs in use`, e.mempool.inUse - b.mempool.inUse, opts.mbufs, '')
+    check(`${who}LwIP memory`, Math.round((e.lwipMemory.inUse - b.lwipMemory.inUse) / 1024), opts.lwipKib, ' KiB')
+    check(`${who}TCP pcbs`, e.tcp.pcbs - b.tcp.pcbs, 0, '')
+    check(`${who}TCP sockets`, e.tcp.sockets - b.tcp.sockets, 0, '')
+  }
   if (baseline && end && baseline.stats && end.stats) {
-    const b = baseline.stats
-    const e = end.stats
-    const check = (what, grown, tolerance, unit) => {
-      const text = `${what} ${grown > 0 ? '+' : ''}${grown}${unit} (tolerance ${tolerance}${unit})`
-      if (grown > 0) grew.push(text)
-      if (grown > tolerance) failures.push(`did not return to baseline: ${text}`)
-    }
-    check('mbufs in use', e.mempool.inUse - b.mempool.inUse, opts.mbufs, '')
-    check('LwIP memory', Math.round((e.lwipMemory.inUse - b.lwipMemory.inUse) / 1024), opts.lwipKib, ' KiB')
-    check('TCP pcbs', e.tcp.pcbs - b.tcp.pcbs, 0, '')
-    check('TCP sockets', e.tcp.sockets - b.tcp.sockets, 0, '')
+    tables('', baseline.stats, end.stats)
     // RSS: from the sample after the warm-up (heap and JIT settle first) to the end
     const from = warm || baseline
     check('RSS since warm-up', Number(mib(end.rss - from.rss)), opts.rssMib, ' MiB')
   } else if (!run.serverDied) failures.push('no figures from the stack (baseline or end sample missing)')
+  // a client on a stack: its table and pools after the load (and its TIME-WAIT) against before
+  if (load && load.phase === 'end' && load.start && load.stats) tables('client stack: ', load.start, load.stats)
   const ok = failures.length === 0
   const line = `verdict: ${ok ? 'PASS' : 'FAIL'}; grew: ${grew.length ? grew.join(', ') : 'nothing'}` +
     (failures.length ? `; failed: ${failures.join('; ')}` : '')

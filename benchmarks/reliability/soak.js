@@ -1,20 +1,23 @@
 'use strict'
-// npm run soak -- [--minutes 10] [--client kernel|stack] [--faults SPEC] ...  (not in CI)
+// npm run soak -- [--minutes 10] [--pairs veth,memif] [--client kernel|stack] [--faults SPEC] ...
+// (not in CI; root)
 //
-// A stack under a mixed load for --minutes, with loss injected by the stack's own fault
+// Stacks under a mixed load for --minutes, with loss injected by each stack's own fault
 // injection (--faults, default drop=1%,dup=1%,reorder=2% each way): a steady churn of
 // short echo connections, a few long bulk transfers checked with sha256, UDP
-// request/response (soak-load.js). The stack (peer.js server: af_packet on a veth end
-// in namespace b) serves; the load runs in namespace a on the kernel's node:net/dgram
-// (--client kernel, the default) or on a second stack (--client stack).
+// request/response (soak-load.js). Each pair is a stack under test (peer.js server)
+// and a load (peer.js role soak): "veth", the stack on af_packet in namespace b, loaded
+// from namespace a by the kernel's node:net/dgram (--client kernel, the default) or by a
+// second stack (--client stack); "memif", the stack loaded by a second stack over memif.
 //
-// It prints the stack's mbuf pool, LwIP memory, RSS, connection table (pcbs, TIME-WAIT),
+// It prints each stack's mbuf pool, LwIP memory, RSS, connection table (pcbs, TIME-WAIT),
 // socket errors by code and the load's totals at the start, every --interval seconds
-// and at the end; after the load it waits (up to --settle s) for the table and pools to
-// return, then prints a verdict line and exits 1 when a transfer failed, more short
-// connections failed than --max-failed, UDP lost more than --udp-loss, something did not
-// return to its baseline (beyond --mbufs, --lwip-kib; pcbs and sockets exactly), RSS grew
-// more than --rss-mib after the warm-up, a process died, or something was left behind.
+// and at the end; after the load it waits (up to --settle s) for the tables and pools to
+// return (a client stack's too: its TIME-WAIT lasts 60 s), then prints a verdict line per
+// pair and for the run, and exits 1 when a transfer failed, more short connections failed
+// than --max-failed, UDP lost more than --udp-loss, something did not return to its
+// baseline (beyond --mbufs, --lwip-kib; pcbs and sockets exactly), RSS grew more than
+// --rss-mib after the warm-up, a process died, or something was left behind.
 // Namespaces, child processes, their hugepage files and DPDK runtime directories and the
 // memif socket are removed, pass or fail (what a stack left behind also fails the run).
 const fs = require('node:fs')
@@ -80,14 +83,15 @@ function leftoverNamespaces (prefix) {
 async function settle (pair, opts) {
   const t0 = Date.now()
   const baseline = pair.run.baseline
-  let s = await pair.sample()
-  const back = (x) => x.stats.tcp.pcbs <= baseline.stats.tcp.pcbs &&
+  let s = await trySample(pair)
+  const back = (x) => !x || x.stats.tcp.pcbs <= baseline.stats.tcp.pcbs &&
     x.stats.mempool.inUse - baseline.stats.mempool.inUse <= opts.mbufs &&
     (x.stats.lwipMemory.inUse - baseline.stats.lwipMemory.inUse) / 1024 <= opts.lwipKib
   while (!back(s) && Date.now() - t0 < opts.settle * 1000) {
     await sleep(2000)
-    s = await pair.sample()
+    s = await trySample(pair)
   }
+  if (!s) return undefined
   log(describe(`${pair.name} [settled ${((Date.now() - t0) / 1000).toFixed(0)} s after the load]`, s, null))
   return s
 }
@@ -148,10 +152,11 @@ function startLoad (pair, opts, pids) {
     bulkBytes: Math.round(opts.bulkMib * 2 ** 20),
     udpRate: opts.udpRate,
     udpBytes: 256,
-    reportMs: opts.interval * 1000
+    reportMs: opts.interval * 1000,
+    settleMs: opts.settle * 1000
   }
-  pair.done = runClient(pair.clientNs, cfg, (seconds + CLIENT_GRACE_S) * 1000, (l) => (pair.run.load = l), (child) => {
-    pair.client = child
+  pair.done = runClient(pair.clientNs, cfg, (seconds + CLIENT_GRACE_S + opts.settle) * 1000, (l) => (pair.run.load = l), (child) => {
+    pair.loadChild = child
     children.add(child)
     pids.push(child.pid)
     child.once('exit', () => children.delete(child))
@@ -195,7 +200,7 @@ async function soak (opts) {
       for (const p of pairs.filter((x) => !x.finished)) {
         const s = p.run.serverDied ? null : await trySample(p)
         if (!s) {
-          p.client?.kill('SIGTERM') // no stack to load: stop its client
+          p.loadChild?.kill('SIGTERM') // no stack to load: stop its client
           continue
         }
         if (!p.run.warm && Date.now() >= warmAt) p.run.warm = s
@@ -205,7 +210,7 @@ async function soak (opts) {
     await all
     await Promise.all(pairs.filter((p) => !p.run.serverDied).map(async (p) => {
       p.run.end = await settle(p, opts)
-      log(describe(`${p.name} [end]`, p.run.end, p.run.load))
+      if (p.run.end) log(describe(`${p.name} [end]`, p.run.end, p.run.load))
     }))
   } finally {
     for (const p of pairs) p.stopping = true

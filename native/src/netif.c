@@ -25,7 +25,7 @@ static struct netif netif;
 static bool netif_added;
 static bool lwip_ready;
 static bool tx_cksum_offload;
-static bool tx_lends; /* frames in one pbuf go out as external buffers (tx_lend) */
+static bool tx_lends; /* frames go out as external buffers (tx_lend) */
 
 static void rx_pbuf_free(struct pbuf *p) {
   struct rx_pbuf *rp = (struct rx_pbuf *)p;
@@ -106,35 +106,64 @@ static void tx_loan_end(void *addr, void *opaque) {
 /* Frames at least this large are lent, not copied (attaching costs about what copying
  * a few hundred bytes does). */
 #define TX_LOAN_MIN 1024
+/* A lent frame's pieces (its pbufs); a longer chain is copied. */
+#define GZ_TX_LEND_MAX_PIECES 64
 
-/* The frame in one pbuf, sent without copying it into the mbuf: the port copies it out
- * in tx_burst anyway (gz_port_tx_copies). LwIP is built for this: while the pbuf is
- * referenced here, tcp_output_segment_busy() keeps a retransmission from rewriting it.
- * NULL: copy instead. */
+/* A frame sent without copying it into mbufs: the port copies it out in tx_burst anyway
+ * (gz_port_tx_copies). Each pbuf of the frame becomes an mbuf pointing into it (an
+ * external buffer), all of them sharing one loan that holds a reference to the frame's
+ * first pbuf (and so its chain) until the port is done with the last. LwIP is built for
+ * this: while the pbuf is referenced here, tcp_output_segment_busy() keeps a
+ * retransmission from rewriting it. NULL: copy instead. */
 static struct rte_mbuf *tx_lend(struct pbuf *p) {
-  struct rte_mbuf *m = gz_port_alloc();
-  if (!m) return NULL;
-  struct tx_loan *loan = gz_mem_malloc(sizeof(*loan));
+  struct rte_mbuf *ms[GZ_TX_LEND_MAX_PIECES];
+  unsigned n = 0;
+  for (struct pbuf *q = p; q; q = q->next) {
+    if (q->len == 0) continue;
+    if (n == GZ_TX_LEND_MAX_PIECES || !(ms[n] = gz_port_alloc())) {
+      while (n) rte_pktmbuf_free(ms[--n]);
+      return NULL;
+    }
+    n++;
+  }
+  struct tx_loan *loan = n ? gz_mem_malloc(sizeof(*loan)) : NULL;
   if (!loan) {
-    rte_pktmbuf_free(m);
+    while (n) rte_pktmbuf_free(ms[--n]);
     return NULL;
   }
   loan->p = p;
   pbuf_ref(p);
   loan->shinfo.free_cb = tx_loan_end;
   loan->shinfo.fcb_opaque = loan;
-  rte_mbuf_ext_refcnt_set(&loan->shinfo, 1);
-  rte_pktmbuf_attach_extbuf(m, p->payload, RTE_BAD_IOVA, p->len, &loan->shinfo);
-  m->data_len = p->len;
-  m->pkt_len = p->len;
-  return m;
+  rte_mbuf_ext_refcnt_set(&loan->shinfo, (uint16_t)n);
+  unsigned i = 0;
+  for (struct pbuf *q = p; q; q = q->next) {
+    if (q->len == 0) continue;
+    struct rte_mbuf *m = ms[i];
+    rte_pktmbuf_attach_extbuf(m, q->payload, RTE_BAD_IOVA, q->len, &loan->shinfo);
+    m->data_len = q->len;
+    m->pkt_len = q->len;
+    if (i++ > 0) {
+      ms[i - 2]->next = m;
+      ms[0]->nb_segs++;
+      ms[0]->pkt_len += q->len;
+    }
+  }
+  return ms[0];
+}
+
+/* Lent: a frame in one pbuf of at least TX_LOAN_MIN, and a frame too large for one mbuf
+ * (memif above a 9000 MTU: a copy would be a chain of mbufs anyway). Not while faults
+ * are injected: a corrupted frame would corrupt its retransmission. */
+static bool lend(const struct pbuf *p) {
+  if (!tx_lends || gz_loop.faults_on) return false;
+  return p->next == NULL ? p->len >= TX_LOAN_MIN : p->tot_len > GZ_MBUF_MTU + RTE_ETHER_HDR_LEN;
 }
 
 /* Hands a frame to the port, lent or copied into mbufs: ERR_OK, or ERR_MEM when there is
  * no mbuf to spare. */
 static err_t frame_out(struct pbuf *p) {
-  /* (Not while faults are injected: a corrupted frame would corrupt its retransmission.) */
-  if (p->next == NULL && p->len >= TX_LOAN_MIN && tx_lends && !gz_loop.faults_on) {
+  if (lend(p)) {
     struct rte_mbuf *lent = tx_lend(p);
     if (lent) {
       gz_port_tx(lent);

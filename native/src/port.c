@@ -25,6 +25,10 @@
 #include "lwip/pbuf.h"
 
 #define TX_BURST 32
+/* Bytes queued that make a burst too: a burst of 32 jumbo frames (memif up to 65000) is
+ * a whole 2 MiB window, and the peer would get none of it (nor the ACKs among it) until
+ * the sender had built all of it. */
+#define TX_BURST_BYTES (64 * 1024)
 #define TX_RETRIES 8
 #define XDP_HEADROOM 256 /* XDP_PACKET_HEADROOM: the kernel's, inside each AF_XDP frame */
 
@@ -35,9 +39,11 @@ static struct {
   struct rte_mempool *pool;
   bool tx_cksum;
   bool rx_intr;
-  int wake_fd;         /* net_af_packet: its packet socket stands in for an rx interrupt */
-  bool tx_kick_costly; /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
-  bool tx_copies;      /* net_memif, net_af_packet: tx_burst copies every frame out */
+  int wake_fd;           /* net_af_packet: its packet socket stands in for an rx interrupt */
+  int packet_fd;         /* net_af_packet: that socket (its ring's drops are rx_missed), or -1 */
+  uint64_t packet_drops; /* frames the kernel dropped for a full rx ring, read so far */
+  bool tx_kick_costly;   /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
+  bool tx_copies;        /* net_memif, net_af_packet: tx_burst copies every frame out */
   bool probed;
   uint16_t queues; /* rx/tx queue pairs (af_xdp: one socket each) */
   uint16_t next_rxq;
@@ -46,6 +52,7 @@ static struct {
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
   struct rte_mbuf *tx[GZ_TX_BACKLOG];
   uint32_t tx_head, tx_len;
+  uint32_t tx_bytes; /* queued since the last flush (TX_BURST_BYTES) */
   uint64_t tx_dropped;
   uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
   unsigned rx_reserve;    /* mbufs sending must leave to receiving (gz_port_alloc) */
@@ -53,14 +60,20 @@ static struct {
   bool memif_client;      /* reconnects while its link is down (gz_port_maintain) */
   uint64_t reconnect_tsc; /* when gz_port_maintain may try again */
   uint64_t reconnects;    /* reconnection attempts */
+  bool link_down_seen;    /* the link was down at gz_port_maintain's last check */
 } port;
 
 static unsigned pool_counter;
 
-/* A memif client retries its connection every 250 ms while its link is down
- * (gz_port_maintain); each attempt's handshake gets that long before the next. */
+/* A memif client retries its connection while its link is down (gz_port_maintain):
+ * every 250 ms while no server accepts on the socket, and 1 s after a start that did
+ * connect, which is the time the handshake gets. The handshake runs on DPDK's
+ * interrupt thread: a stop in the middle of it frees what that thread is using (a
+ * client crashed in rx_burst, and its restarted server aborted, when a loaded
+ * machine's handshake took longer than 250 ms). */
 #define RECONNECT_MS 250
-static uint64_t reconnect_after(void) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * RECONNECT_MS; }
+#define HANDSHAKE_MS 1000
+static uint64_t tsc_after(unsigned ms) { return rte_rdtsc() + rte_get_tsc_hz() / 1000 * ms; }
 
 /* The private area holds the LwIP custom pbuf that wraps the mbuf on rx. */
 #define MBUF_PRIV RTE_ALIGN(sizeof(struct pbuf_custom) + sizeof(void *), RTE_MBUF_PRIV_ALIGN)
@@ -124,6 +137,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   if (port.open) return gz_fail(err, "ERR_GAZELLE_STACK_OPEN", "a port is already open");
   memset(&port, 0, sizeof(port));
   port.wake_fd = -1;
+  port.packet_fd = -1;
   snprintf(port.vdev, sizeof(port.vdev), "%s", cfg->vdev_name);
 
   /* A real NIC was probed by EAL (its -a argument): use it as it is. */
@@ -214,12 +228,12 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
       strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
   port.memif_client =
       strcmp(info.driver_name, "net_memif") == 0 && cfg->vdev_args && strstr(cfg->vdev_args, "role=client");
-  /* The handshake the start began runs on DPDK's interrupt thread: a stop in the middle
-   * of it (the first poll, the link not up yet) freed what that thread was using. */
-  port.reconnect_tsc = reconnect_after();
+  /* The handshake the start began gets its time before any reconnection attempt. */
+  port.reconnect_tsc = tsc_after(HANDSHAKE_MS);
   if (strcmp(info.driver_name, "net_af_packet") == 0) {
     port.tx_kick_costly = true;
-    if (cfg->rx_intr) port.wake_fd = packet_socket_fd(cfg->vdev_args);
+    port.packet_fd = packet_socket_fd(cfg->vdev_args);
+    if (cfg->rx_intr) port.wake_fd = port.packet_fd;
   }
   /* net_af_xdp has no rx interrupt either (its socket is readable while frames wait),
    * and a copy-mode socket transmits in sendto(). */
@@ -253,6 +267,7 @@ void gz_port_close(void) {
   if (port.pool) rte_mempool_free(port.pool);
   port.pool = NULL;
   port.wake_fd = -1;
+  port.packet_fd = -1;
   port.open = false;
 }
 
@@ -278,14 +293,19 @@ bool gz_port_tx_cksum_offload(void) { return port.tx_cksum; }
 
 /* A memif client whose server went away stays disconnected: DPDK's PMD connects to the
  * socket only when the port starts. While the link is down, the port is stopped and
- * started again every 250 ms, which connects anew: the link comes back within that of
- * a server listening on the socket again (a restarted peer). Frames meanwhile wait in
+ * started again every 250 ms (1 s after a start that reached a server), which connects
+ * anew: the link comes back within about half a second of a server listening on the
+ * socket again (a restarted peer). Frames meanwhile wait in
  * the tx backlog or are dropped with it (gz_port_flush), as on a cable pulled out. */
 void gz_port_maintain(void) {
   if (!port.memif_client || !port.started) return;
   if (rte_rdtsc() < port.reconnect_tsc) return;
-  port.reconnect_tsc = reconnect_after();
-  if (gz_port_link_up()) return;
+  port.reconnect_tsc = tsc_after(RECONNECT_MS);
+  /* Down at two checks in a row: a link that just went down may still be in DPDK's
+   * disconnect on the interrupt thread, which a stop here would run a second time. */
+  bool was_down = port.link_down_seen;
+  port.link_down_seen = !gz_port_link_up();
+  if (!port.link_down_seen || !was_down) return;
   port.reconnects++;
   /* Quiet: a failed attempt logs an error each time (the link's state is logged once,
    * by the stack's health monitor). */
@@ -296,7 +316,10 @@ void gz_port_maintain(void) {
     rte_log_set_level(types[i], RTE_LOG_CRIT);
   }
   rte_eth_dev_stop(port.id);
-  rte_eth_dev_start(port.id); /* fails while no server listens: tried again later */
+  /* The start fails while no server listens (connect() refused): tried again soon.
+   * When it connects, the handshake gets its time. */
+  bool connected = rte_eth_dev_start(port.id) == 0;
+  port.reconnect_tsc = tsc_after(connected ? HANDSHAKE_MS : RECONNECT_MS);
   for (int i = 0; i < 2; i++) rte_log_set_level(types[i], (uint32_t)levels[i]);
 }
 
@@ -345,6 +368,7 @@ uint16_t gz_ooseq_pbufs_limit(void) {
 
 void gz_port_flush(void) {
   if (unlikely(gz_loop.faults_on)) gz_faults_tx_release();
+  port.tx_bytes = 0;
   for (int stalls = 0; port.tx_len && stalls < TX_RETRIES;) {
     uint32_t first = port.tx_head & (GZ_TX_BACKLOG - 1);
     uint32_t n = port.tx_len;
@@ -419,7 +443,8 @@ void gz_port_tx_now(void *mbuf) {
   }
   port.tx[(port.tx_head + port.tx_len) & (GZ_TX_BACKLOG - 1)] = mbuf;
   port.tx_len++;
-  if (port.tx_len >= TX_BURST) gz_port_flush();
+  port.tx_bytes += ((struct rte_mbuf *)mbuf)->pkt_len;
+  if (port.tx_len >= TX_BURST || port.tx_bytes >= TX_BURST_BYTES) gz_port_flush();
 }
 
 int gz_port_rx_intr_fd(void) {
@@ -439,6 +464,19 @@ int gz_port_rx_intr_enable(bool on) {
   return on ? rte_eth_dev_rx_intr_enable(port.id, 0) : rte_eth_dev_rx_intr_disable(port.id, 0);
 }
 
+/* Frames the kernel dropped because the packet socket's rx ring was full (the PMD of
+ * DPDK 22.11 does not report them): a process that does not poll for a while (busy in
+ * JS, descheduled) loses what arrives meanwhile, and its peers retransmit. Reading the
+ * statistics resets them, so they are summed here. */
+static uint64_t packet_drops(void) {
+  if (port.packet_fd < 0) return 0;
+  struct tpacket_stats st;
+  socklen_t len = sizeof(st);
+  if (getsockopt(port.packet_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+    port.packet_drops += st.tp_drops;
+  return port.packet_drops;
+}
+
 void gz_port_counters(struct gz_port_counters *c) {
   memset(c, 0, sizeof(*c));
   if (!port.open) return;
@@ -448,7 +486,7 @@ void gz_port_counters(struct gz_port_counters *c) {
     c->tx_packets = st.opackets;
     c->rx_bytes = st.ibytes;
     c->tx_bytes = st.obytes;
-    c->rx_missed = st.imissed;
+    c->rx_missed = st.imissed + packet_drops();
     c->rx_errors = st.ierrors;
     c->tx_errors = st.oerrors;
     c->rx_nombuf = st.rx_nombuf;

@@ -62,6 +62,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "poll", "batches", (double)gz_loop.poll.batches);
   fn(ctx, "poll", "sleeps", (double)gz_loop.poll.sleeps);
   fn(ctx, "poll", "wakeups", (double)gz_loop.poll.wakeups);
+  fn(ctx, "poll", "rxBetween", (double)gz_loop.poll.rx_between);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
   fn(ctx, "tcp", "pcbs", tcp_pcb_count()); /* connections LwIP keeps, TIME-WAIT included */
   fn(ctx, "tcp", "timeWait", tcp_tw_count());
@@ -70,6 +71,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "tcp", "fastRetransmits", tcp_recovery_stats.fast_rexmits);
   fn(ctx, "tcp", "timeouts", tcp_recovery_stats.timeouts);
   fn(ctx, "tcp", "lossProbes", tcp_recovery_stats.loss_probes);
+  fn(ctx, "tcp", "spuriousRecoveries", tcp_recovery_stats.undos); /* undone: DSACKs (patch 0005) */
   /* SYN cookies (LwIP patch 0003) */
   fn(ctx, "tcp", "synCookiesSent", tcp_syncookie_stats.sent);
   fn(ctx, "tcp", "synCookiesAccepted", tcp_syncookie_stats.accepted);

@@ -597,6 +597,15 @@ const commands = {
   flood,
   use,
   rss: async () => process.memoryUsage().rss,
+  // Keeps the event loop busy for ms (JS work that holds the stack's polls off), once
+  // `marker` (a file) says it has begun.
+  blockLoop: async ({ ms, marker }) => {
+    const fs = await import('node:fs')
+    fs.writeFileSync(marker, String(process.pid))
+    const end = Date.now() + ms
+    while (Date.now() < end);
+    return true
+  },
   exit: async ({ code = 0 } = {}) => {
     setTimeout(() => shutdown(code), 10)
     return true

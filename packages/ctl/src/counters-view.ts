@@ -59,7 +59,7 @@ export function formatCounters(c: Counters, kind: Kind): string[] {
     ]),
     ...grid('TCP', [
       [`recoveries${per}`, n('tcp', 'recoveries')], [`fast rexmits${per}`, n('tcp', 'fastRetransmits')], [`timeouts${per}`, n('tcp', 'timeouts')],
-      [`loss probes${per}`, n('tcp', 'lossProbes')], [`syn cookies${per}`, n('tcp', 'synCookiesSent')],
+      [`loss probes${per}`, n('tcp', 'lossProbes')], [`undone${per}`, n('tcp', 'spuriousRecoveries')], [`syn cookies${per}`, n('tcp', 'synCookiesSent')],
       [`cookie conns${per}`, n('tcp', 'synCookiesAccepted')], ['pcbs', count(v('tcp', 'pcbs'))], ['TIME-WAIT', count(v('tcp', 'timeWait'))],
     ]),
     ...(v('faults', 'active') || v('faults', 'rxDropped') || v('faults', 'txDropped')

@@ -161,6 +161,7 @@ const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt']
 /** The largest memif MTU: frames stay below 65535 bytes, the most LwIP's 16-bit lengths
  * hold, and fit a 64-byte-aligned memif buffer. */
 const MEMIF_MAX_MTU = 65000
+const AF_PACKET_RING_FRAMES = 4096
 const POLL_MODE_NUMBERS: Record<PollModeName, PollMode> = {
   busy: PollMode.Busy,
   adaptive: PollMode.Adaptive,
@@ -422,7 +423,11 @@ export function nativeConfig(o: ResolvedOptions, n: number, pid: number): Native
       break
     case 'af_packet':
       vdevName = `net_af_packet${n}`
-      vdevArgs = `iface=${d.iface}`
+      // Rings of 4096 frames (rx and tx, 8 MiB each; the PMD's default is 512):
+      // af_packet has no backpressure, and what arrives while JS runs (or the process is
+      // descheduled) waits in the rx ring or is lost. 512 lost ~1,000 frames/s in a
+      // 300 connections/s churn (benchmarks/reliability/churn), each one a retransmission.
+      vdevArgs = `iface=${d.iface},framecnt=${AF_PACKET_RING_FRAMES}`
       break
     case 'af_xdp':
       vdevName = `net_af_xdp${n}`

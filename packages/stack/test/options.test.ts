@@ -199,7 +199,7 @@ t.test('nativeConfig: memif, af_packet, pci and EAL passthrough', async (t) => {
   t.equal(client.pollMode, PollMode.Interrupt)
   const af = nativeConfig(resolveOptions({ ...good, device: { type: 'af_packet', iface: 'veth1' } }), 2, 1)
   t.equal(af.vdevName, 'net_af_packet2')
-  t.equal(af.vdevArgs, 'iface=veth1')
+  t.equal(af.vdevArgs, 'iface=veth1,framecnt=4096', 'rings of 4096 frames (the PMD default of 512 overflows)')
   const pci = nativeConfig(resolveOptions({ ...good, device: { type: 'pci', address: '0000:00:04.0' } }), 3, 1)
   t.notOk(pci.ealArgs.includes('--no-pci'))
   t.same(pci.ealArgs.slice(-2), ['-a', '0000:00:04.0'])
