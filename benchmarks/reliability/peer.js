@@ -13,7 +13,7 @@
 // The transfer is bulk.js's. A client prints one JSON line (bulk.js's result, plus its
 // stack's counters) and exits; a server prints {"listening":port} once ready, then
 // serves until SIGTERM (closing its stack first). On SIGUSR2 a server prints a line with
-// its connections, socket errors by code, RSS, CPU and its stack's stats().
+// its connections, socket errors by code, RSS and its stack's stats().
 const dgram = require('node:dgram')
 const http = require('node:http')
 const net = require('node:net')
@@ -54,12 +54,9 @@ async function server () {
     await new Promise((resolve) => udp.bind(cfg.udpPort, resolve))
   }
   srv.listen(cfg.port, () => console.log(JSON.stringify({ listening: cfg.port })))
-  process.on('SIGUSR2', () => srv.getConnections((err, n) => {
-    const cpu = process.cpuUsage()
-    console.log(JSON.stringify({
-      connections: err ? -1 : n, errors, rss: process.memoryUsage().rss, cpuSeconds: (cpu.user + cpu.system) / 1e6, stats: t.stack ? t.stack.stats() : null
-    }))
-  }))
+  process.on('SIGUSR2', () => srv.getConnections((err, n) => console.log(JSON.stringify({
+    connections: err ? -1 : n, errors, rss: process.memoryUsage().rss, stats: t.stack ? t.stack.stats() : null
+  }))))
   const stop = async () => {
     srv.close()
     await t.close()

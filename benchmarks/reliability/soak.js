@@ -83,14 +83,15 @@ function leftoverNamespaces (prefix) {
 async function settle (pair, opts) {
   const t0 = Date.now()
   const baseline = pair.run.baseline
-  let s = await pair.sample()
-  const back = (x) => x.stats.tcp.pcbs <= baseline.stats.tcp.pcbs &&
+  let s = await trySample(pair)
+  const back = (x) => !x || x.stats.tcp.pcbs <= baseline.stats.tcp.pcbs &&
     x.stats.mempool.inUse - baseline.stats.mempool.inUse <= opts.mbufs &&
     (x.stats.lwipMemory.inUse - baseline.stats.lwipMemory.inUse) / 1024 <= opts.lwipKib
   while (!back(s) && Date.now() - t0 < opts.settle * 1000) {
     await sleep(2000)
-    s = await pair.sample()
+    s = await trySample(pair)
   }
+  if (!s) return undefined
   log(describe(`${pair.name} [settled ${((Date.now() - t0) / 1000).toFixed(0)} s after the load]`, s, null))
   return s
 }
@@ -155,7 +156,7 @@ function startLoad (pair, opts, pids) {
     settleMs: opts.settle * 1000
   }
   pair.done = runClient(pair.clientNs, cfg, (seconds + CLIENT_GRACE_S + opts.settle) * 1000, (l) => (pair.run.load = l), (child) => {
-    pair.client = child
+    pair.loadChild = child
     children.add(child)
     pids.push(child.pid)
     child.once('exit', () => children.delete(child))
@@ -199,7 +200,7 @@ async function soak (opts) {
       for (const p of pairs.filter((x) => !x.finished)) {
         const s = p.run.serverDied ? null : await trySample(p)
         if (!s) {
-          p.client?.kill('SIGTERM') // no stack to load: stop its client
+          p.loadChild?.kill('SIGTERM') // no stack to load: stop its client
           continue
         }
         if (!p.run.warm && Date.now() >= warmAt) p.run.warm = s
@@ -209,7 +210,7 @@ async function soak (opts) {
     await all
     await Promise.all(pairs.filter((p) => !p.run.serverDied).map(async (p) => {
       p.run.end = await settle(p, opts)
-      log(describe(`${p.name} [end]`, p.run.end, p.run.load))
+      if (p.run.end) log(describe(`${p.name} [end]`, p.run.end, p.run.load))
     }))
   } finally {
     for (const p of pairs) p.stopping = true

@@ -39,11 +39,11 @@ static struct {
   struct rte_mempool *pool;
   bool tx_cksum;
   bool rx_intr;
-  int wake_fd;         /* net_af_packet: its packet socket stands in for an rx interrupt */
-  int packet_fd;       /* net_af_packet: that socket (its ring's drops are rx_missed), or -1 */
+  int wake_fd;           /* net_af_packet: its packet socket stands in for an rx interrupt */
+  int packet_fd;         /* net_af_packet: that socket (its ring's drops are rx_missed), or -1 */
   uint64_t packet_drops; /* frames the kernel dropped for a full rx ring, read so far */
-  bool tx_kick_costly; /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
-  bool tx_copies;      /* net_memif, net_af_packet: tx_burst copies every frame out */
+  bool tx_kick_costly;   /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
+  bool tx_copies;        /* net_memif, net_af_packet: tx_burst copies every frame out */
   bool probed;
   uint16_t queues; /* rx/tx queue pairs (af_xdp: one socket each) */
   uint16_t next_rxq;
@@ -52,7 +52,7 @@ static struct {
    * slow peer delays frames instead of losing them (TCP's window bounds it). */
   struct rte_mbuf *tx[GZ_TX_BACKLOG];
   uint32_t tx_head, tx_len;
-  uint32_t tx_bytes;      /* queued since the last flush (TX_BURST_BYTES) */
+  uint32_t tx_bytes; /* queued since the last flush (TX_BURST_BYTES) */
   uint64_t tx_dropped;
   uint64_t tx_handed;     /* frames the tx ring took (latency: JS write -> tx) */
   unsigned rx_reserve;    /* mbufs sending must leave to receiving (gz_port_alloc) */
@@ -472,7 +472,8 @@ static uint64_t packet_drops(void) {
   if (port.packet_fd < 0) return 0;
   struct tpacket_stats st;
   socklen_t len = sizeof(st);
-  if (getsockopt(port.packet_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) port.packet_drops += st.tp_drops;
+  if (getsockopt(port.packet_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+    port.packet_drops += st.tp_drops;
   return port.packet_drops;
 }
 

@@ -62,6 +62,7 @@ export class HealthMonitor {
     const c = target.stats()
     this.#linkUp = target.linkUp()
     this.#reconnectsAtDown = c.port?.reconnects ?? 0
+    this.#downSince = Date.now() // a link down from the start has been down since now
     this.#malformed = this.#malformedLogged = malformedCounts(c)
     this.#rxNoMbuf = c.port?.rxNoMbuf ?? 0
     this.#memerr = memErrors(c)
@@ -81,7 +82,7 @@ export class HealthMonitor {
   #checkLink(c: Counters): void {
     const up = this.#target.linkUp()
     const device = this.#target.device
-    // A memif client retries every 250 ms while its link is down (port.reconnects): the
+    // A memif client retries while its link is down (port.reconnects): the
     // connect line says how many attempts it took, a line every 10 s says it is still trying.
     const attempts = (c.port?.reconnects ?? 0) - this.#reconnectsAtDown
     if (up === this.#linkUp) {

@@ -133,6 +133,11 @@ export class Socket extends Duplex {
     this[kStack] = stack
     this[kBinding] = stack[kBinding]
     this[kDestroyResets] = options.destroyResets === true
+    // The stack pushes data as it arrives (_read only lifts a pause), so Readable's
+    // read-ahead has nothing to fetch: after every push it queues a process.nextTick that
+    // calls read(0) and _read (~2k instructions per 'data' event on a request/response
+    // round trip). Marked as already running, it is never queued.
+    ;(this as unknown as { _readableState: { readingMore: boolean } })._readableState.readingMore = true
   }
 
   // ---- state, as net.Socket reports it ----
