@@ -139,6 +139,7 @@ async function measure (suite, transport, port, clientArgs, where = {}) {
     // The client closes its stack after sending its result (outside the server's window);
     // the next measurement starts when both are gone.
     await Promise.all([stop(server), client && stop(client, false)])
+    fs.rmSync(sock, { force: true })   // a killed memif server leaves its socket file
   }
 }
 

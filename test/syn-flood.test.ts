@@ -56,6 +56,11 @@ t.test('connections made from SYN cookies carry data both ways (window scaling, 
     t.equal(failed.length, 0, `24 x 4 MiB ${direction}, all intact${failed.length ? `: ${JSON.stringify(failed[0])}` : ''}`)
   }
   const tcp = (await stack.call('stats')).tcp
-  t.ok(tcp.synCookiesAccepted > 0, `${tcp.synCookiesAccepted} of the connections came from cookies`)
-  t.equal(tcp.synCookiesRejected, 0, 'no cookie was refused')
+  // A refused cookie fails its connection (the stack answers the client's ACK with RST):
+  // the 48 intact transfers above are what shows that none was. synCookiesRejected is
+  // not asserted: it also counts a late ACK that reaches the listener after its
+  // connection closed (the answer to a FIN probed twice), which no cookie check can tell
+  // from a forged one.
+  t.ok(tcp.synCookiesAccepted > 0, `${tcp.synCookiesAccepted} of the connections came from cookies ` +
+    `(${tcp.synCookiesRejected} ACKs without a connection or a valid cookie)`)
 })

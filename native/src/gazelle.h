@@ -242,13 +242,13 @@ void gz_tcp_recycle_ids(void);
 
 /* ---- ids (idtable.c): socket-table ids, reused only from the next batch on ---- */
 struct gz_ids {
-  uint32_t *free_ids, *released;
-  uint32_t free_len, free_cap, released_len, released_cap;
+  uint32_t *free_ids, *released, *waiting;
+  uint32_t free_len, free_cap, released_len, released_cap, waiting_len, waiting_cap;
   uint32_t next;
 };
 int64_t gz_ids_take(struct gz_ids *t); /* -1 if none is left */
 void gz_ids_release(struct gz_ids *t, uint32_t id);
-void gz_ids_recycle(struct gz_ids *t); /* released ids become free */
+void gz_ids_recycle(struct gz_ids *t); /* at each poll: ids released two polls ago become free */
 void gz_ids_reset(struct gz_ids *t);
 
 /* ---- UDP socket table (udp_sock.c): 0 or a count on success, -errno on failure ---- */
@@ -296,6 +296,7 @@ unsigned gz_udp_count(void);
 /* ---- stack (stack.c): one poll iteration ---- */
 struct gz_poll_counters {
   uint64_t polls, busy_polls, rx_bursts, events, batches, sleeps, wakeups;
+  uint64_t rx_between; /* frames received while JS worked through a batch */
 };
 /* The state one poll loop shares across files (as l3fwd's lcore_conf): counters, the
  * latency marks of the poll in progress and the capture switch the port tests. */
@@ -310,6 +311,8 @@ struct gz_loop_state {
 extern struct gz_loop_state gz_loop;
 /* Receives, runs LwIP input and timers; returns packets received. */
 unsigned gz_stack_poll(void);
+/* Input only, between the JS calls of a batch (at most every 200 us); frames received. */
+unsigned gz_stack_receive_between(void);
 /* After JS handled (part of) the batch: flush TCP output and the tx buffer. Between
  * two JS calls of one poll (end_of_poll false), frames are handed to a port whose
  * transmit costs a system call (af_packet) only once enough wait for a full burst. */

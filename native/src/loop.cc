@@ -300,7 +300,11 @@ void Deliver(size_t count) {
   napi_value undefined = env.Undefined();
   napi_value state = el.bufs.state.Value();
   for (size_t i = 0; i < runs.size() && loop.open; i++) {
-    if (i > 0) gz_stack_flush(false);  // the caller flushes after the last run
+    if (i > 0) {
+      gz_stack_flush(false);  // the caller flushes after the last run
+      // the ring keeps being emptied while JS works through the batch (traffic: spin on)
+      if (gz_stack_receive_between()) loop.empty_polls = 0;
+    }
     const Run &run = runs[i];
     napi_value args[5] = {state, Napi::Number::New(env, run.start), Napi::Number::New(env, run.count),
                           run.slab ? run.slab : undefined, run.big ? run.big : undefined};
@@ -477,6 +481,10 @@ void LoopRef(napi_env env, bool refd) {
 void Activity() {
   loop.last_activity = gz_now_ns();
   loop.empty_polls = 0;
+  // JS that calls the stack in a long loop (ends 10,000 connections in one go) holds
+  // the polls off: the port's ring is emptied into LwIP meanwhile, at most every
+  // 200 us (gz_stack_receive_between), or the peer's answers overflow it.
+  if (loop.open) gz_stack_receive_between();
   if (!loop.in_poll) loop.output_waiting = true;
   if (!loop.in_poll && loop.open) StartSpinning();
 }

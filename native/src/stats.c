@@ -62,6 +62,7 @@ void gz_stats_visit(gz_stat_fn fn, void *ctx) {
   fn(ctx, "poll", "batches", (double)gz_loop.poll.batches);
   fn(ctx, "poll", "sleeps", (double)gz_loop.poll.sleeps);
   fn(ctx, "poll", "wakeups", (double)gz_loop.poll.wakeups);
+  fn(ctx, "poll", "rxBetween", (double)gz_loop.poll.rx_between);
   fn(ctx, "tcp", "sockets", gz_tcp_count());
   fn(ctx, "tcp", "pcbs", tcp_pcb_count()); /* connections LwIP keeps, TIME-WAIT included */
   fn(ctx, "tcp", "timeWait", tcp_tw_count());

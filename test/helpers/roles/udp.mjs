@@ -205,6 +205,24 @@ export default function udpRole(ctx) {
   }
 
   // One datagram of size bytes to host:port; what the send callback said.
+  // Keeps JS busy for ms in a loop that calls the stack (a datagram every 200 us), once
+  // `marker` (a file) says it has begun: JS that holds the polls off, but not the calls.
+  async function udpBusySend({ host, port, ms, marker }) {
+    const socket = create('udp4')
+    socket.on('error', () => {})
+    await bound(socket)
+    const fs = await import('node:fs')
+    fs.writeFileSync(marker, String(process.pid))
+    const msg = makeDatagram(0, 64)
+    let sent = 0
+    for (const end = Date.now() + ms; Date.now() < end; sent++) {
+      socket.send(msg, port, host)
+      for (const next = performance.now() + 0.2; performance.now() < next;);
+    }
+    await new Promise((resolve) => socket.close(resolve))
+    return { sent }
+  }
+
   async function udpSendOne({ host, port, size }) {
     const socket = create('udp4')
     const result = await new Promise((resolve) => {
@@ -312,6 +330,6 @@ export default function udpRole(ctx) {
 
   return {
     udpEcho, udpReceiver, udpReceived, udpMembership, udpBlast, udpExchange, udpSendOne, udpCloseAll,
-    udpStateErrors,
+    udpStateErrors, udpBusySend,
   }
 }
