@@ -136,7 +136,11 @@ t.test('af_packet: a burst that arrives while JS is busy waits in the rx ring; r
   const r2 = await settled(11_001)
   const missed = (await stack.call('stats')).port.rxMissed
   t.ok(missed > 0, `the overflowing burst's drops are counted (rxMissed ${missed})`)
-  t.equal(r2.distinct - 3001 + missed, 8000, `received ${r2.distinct - 3001} + missed ${missed} = sent`)
+  // The ring also drops what the kernel itself sends on the link meanwhile (IPv6
+  // neighbour discovery, ARP): a few frames more than the burst's (CI saw 2).
+  const accounted = r2.distinct - 3001 + missed
+  t.ok(accounted >= 8000 && accounted <= 8016,
+    `received ${r2.distinct - 3001} + missed ${missed} = sent 8000 (+ up to 16 frames of the kernel's own)`)
 
   // JS that calls the stack in a long loop (here: sends a datagram every 200 us; ending
   // 10,000 connections in one go is another) lets the stack empty the ring into LwIP at
