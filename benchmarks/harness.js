@@ -7,7 +7,12 @@
 // over exactly that window ('cpu-start' .. 'cpu-stop'), so warm-ups and start-up are
 // not billed to it. Each side reports how long its main thread waited for a CPU: a side
 // that waited more than maxWait of the run did not get its CPU, and the measurement is
-// marked starved (left out of the medians, and counted in the table's footer).
+// marked starved. What a table does with it (ratioTable, starvedReport): the baseline
+// (the first side) counts only measurements that got their CPU, and a run where it has
+// none fails, since a starved baseline inflates every ratio. On the other sides a
+// starved measurement can only understate throughput and overstate latency, so in those
+// rows ('bound' rows) it is kept as a bound and its cell marked *; in CPU rows it is left
+// out, since a starved spinning stack spins less, which flatters its CPU.
 const { fork, spawn } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -186,35 +191,65 @@ function pick (sample, key) {
   return { value: measurement?.[key.slice(at + 1)], measurement }
 }
 
-// A markdown table: per side, the median of the valid rounds and their spread
+// A row's kind (the 4th element of a rows entry): 'bound' for throughput and latency,
+// where a starved measurement of a side other than the baseline is a bound (a lower one
+// of its throughput, an upper one of its latency); any other row is strict.
+const BOUND = 'bound'
+
+// The values of `key` that count on a side: a starved measurement is left out, except
+// on a side other than the baseline in a 'bound' row, where it is kept and marked.
+function counted (samples, side, key, { baseline, bound }) {
+  const picked = (samples[side] || []).map((s) => pick(s, key)).filter((p) => p.measurement)
+  const kept = picked.filter((p) => !p.measurement.starved || (bound && !baseline))
+  return { values: kept.map((p) => p.value), starved: kept.filter((p) => p.measurement.starved).map((p) => p.measurement) }
+}
+
+// The longest run-queue wait of a measurement's processes (share of the run), or 0.
+function longestWait (m) {
+  return Math.max(0, ...[m.clientWait, m.serverWait].filter((w) => typeof w === 'number'))
+}
+
+// A markdown table: per side, the median of the counted rounds and their spread
 // (min-max), and each side's ratio to the first. samples = { side: [round sample] };
-// rows = [label, key, digits]; sides = [{ key, label }] (default kernel and stack).
-// A measurement marked starved is left out; a row where a side has no valid round
-// shows '-'.
+// rows = [label, key, digits, kind] (kind BOUND for throughput and latency rows, see
+// counted()); sides = [{ key, label }] (default kernel and stack), the first the
+// baseline. A row where a side has nothing counted shows '-'; a cell that includes
+// starved measurements is marked *, explained under the table.
 function ratioTable (samples, rows, kernelLabel = 'node:net, loopback', sides) {
   sides = sides || [{ key: 'kernel', label: `kernel (${kernelLabel})` }, { key: 'stack', label: 'stack (memif)' }]
   const base = sides[0]
   const header = ['metric', ...sides.map((s) => s.label), ...sides.slice(1).map((s) => `${s.key} / ${base.key}`)]
   const lines = [`| ${header.join(' | ')} |`, `|---|${header.slice(1).map(() => '---:').join('|')}|`]
-  for (const [label, key, digits] of rows) {
-    const medians = sides.map(({ key: side }) => {
-      const values = (samples[side] || []).map((s) => pick(s, key)).filter((p) => p.measurement && !p.measurement.starved).map((p) => p.value)
+  const marked = new Map()   // side -> starved measurements kept in its cells
+  for (const [label, key, digits, kind] of rows) {
+    const medians = sides.map(({ key: side }, i) => {
+      const { values, starved } = counted(samples, side, key, { baseline: i === 0, bound: kind === BOUND })
       if (!values.length) return { text: '-', median: NaN }
+      if (starved.length) marked.set(side, [...(marked.get(side) || []), ...starved])
       const m = median(values)
       const spread = values.length > 1 ? ` (${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)})` : ''
-      return { text: fmt(m, digits) + spread, median: m }
+      return { text: fmt(m, digits) + (starved.length ? '*' : '') + spread, median: m }
     })
     const ratios = medians.slice(1).map((m) => fmt(m.median / medians[0].median, 2))
     lines.push(`| ${label} | ${medians.map((m) => m.text).join(' | ')} | ${ratios.join(' | ')} |`)
   }
+  if (marked.size) lines.push('')
+  for (const [side, starved] of marked) {
+    const wait = Math.max(...starved.map(longestWait))
+    lines.push(`\\* ${side}: includes measurements that did not get their CPU (a process waited up to ` +
+      `${fmt(wait * 100, 0)}% of the run for one; the round lines say which): a lower bound of its throughput and ` +
+      'an upper bound of its latency. Its CPU rows leave them out.')
+  }
   return lines.join('\n')
 }
 
-// How many measurements of each side were starved, and why, for the table's footer;
-// throws if a side has none valid (a comparison with a starved side is a failed run).
+// How many measurements of each side were starved, and why, for the table's footer.
+// `sides` names the sides, the baseline first: it throws if the baseline has no
+// measurement of a key that got its CPU (a comparison with a starved baseline is a
+// failed run); other sides' starved measurements are kept as bounds (ratioTable).
 function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
   const lines = []
-  for (const side of sides) {
+  for (const [i, side] of sides.entries()) {
     let total = 0
     const reasons = []
     const valid = new Set()
@@ -229,19 +264,23 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
         else valid.add(key)
       }
     }
-    if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements left out (${reasons.join('; ')})`)
+    const what = i === 0 ? 'left out' : 'starved, kept as bounds in the throughput and latency rows (marked *), left out of the CPU rows'
+    if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements ${what} (${reasons.join('; ')})`)
     const missing = keys.filter((k) => measured.has(k) && !valid.has(k))
-    if (missing.length) {
+    if (i === 0 && missing.length) {
       const named = missing.filter(Boolean)
-      const err = new Error(`failed run: no measurement${named.length ? ` of ${named.join(', ')}` : ''} on the ${side} side got its CPU ` +
-        `(run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
+      const err = new Error(`failed run: no measurement${named.length ? ` of ${named.join(', ')}` : ''} on the ${side} side (the baseline) ` +
+        `got its CPU (run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
       err.report = lines.join('\n')
       throw err
     }
   }
-  const rule = `${conditions()}Medians of the measurements whose processes waited at most ${(maxWait * 100).toFixed(0)}% of the run ` +
-    'for a CPU (/proc schedstat), with the spread (min-max) in brackets.'
-  return lines.length ? `${rule} Left out:\n${lines.join('\n')}` : `${rule} None left out.`
+  const rule = `${conditions()}A measurement whose processes waited more than ${(maxWait * 100).toFixed(0)}% of the run for a CPU ` +
+    `(/proc schedstat) did not get its CPU. The baseline (${sides[0]}) counts only measurements that got it. On the other ` +
+    'sides such a measurement can only understate throughput and overstate latency: those rows keep it, marked *, as a ' +
+    'bound; the CPU rows leave it out (a starved spinning stack spins less, which flatters its CPU). Medians, with the ' +
+    'spread (min-max) in brackets.'
+  return lines.length ? `${rule} Starved:\n${lines.join('\n')}` : `${rule} None starved.`
 }
 
 // How the processes ran, when not as Node starts them by default (--pin, --node-args).
@@ -259,7 +298,7 @@ function cpuText (m) {
   const side = (name, cpu, wait) => `${name} ${fmt(cpu, 2)} cores (waited ${fmt(wait * 100, 0)}%)`
   const machine = m.machineBusy === undefined ? '' : `, machine ${fmt(m.machineBusy, 2)} cores busy`
   const text = `[${side('client', m.clientCpu, m.clientWait)}, ${side('server', m.serverCpu, m.serverWait)}${machine}]`
-  return m.starved ? `${text} STARVED, left out: ${m.starved}` : text
+  return m.starved ? `${text} STARVED: ${m.starved}` : text
 }
 
 function setMaxWait (share) {
@@ -272,5 +311,5 @@ function getMaxWait () {
 
 module.exports = {
   once, start, socketPath, median, stop, measure, measuring, finish, serverWindow,
-  ratioTable, starvedReport, cpuText, setMaxWait, getMaxWait, setNodeArgs, setPin, fmt
+  ratioTable, starvedReport, cpuText, setMaxWait, getMaxWait, setNodeArgs, setPin, fmt, BOUND
 }

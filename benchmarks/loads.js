@@ -2,7 +2,7 @@
 // Suites that run several client loads against the same server (undici, fastify): each
 // round measures every load on the kernel, then on the stack; the table has requests/s,
 // latency and CPU rows per load.
-const { measure, ratioTable, starvedReport, cpuText } = require('./harness')
+const { measure, ratioTable, starvedReport, cpuText, BOUND } = require('./harness')
 
 // loads: [{ key, label, args }] with args the client's arguments after the request count.
 async function runLoads ({ suite, port, requests, loads, rounds, log }) {
@@ -19,9 +19,9 @@ async function runLoads ({ suite, port, requests, loads, rounds, log }) {
     }
   }
   const rows = loads.flatMap(({ key, label }) => [
-    [`Requests/s (${label})`, `${key}.rps`, 0],
-    [`Latency p50 (us, ${label})`, `${key}.p50us`, 0],
-    [`Latency p99 (us, ${label})`, `${key}.p99us`, 0],
+    [`Requests/s (${label})`, `${key}.rps`, 0, BOUND],
+    [`Latency p50 (us, ${label})`, `${key}.p50us`, 0, BOUND],
+    [`Latency p99 (us, ${label})`, `${key}.p99us`, 0, BOUND],
     [`Client CPU (cores, ${label})`, `${key}.clientCpu`, 2],
     [`Server CPU (cores, ${label})`, `${key}.serverCpu`, 2]
   ])

@@ -2,8 +2,9 @@
 // npm run bench -- <suite> [--rounds N] [--max-wait SHARE] [--pin] [--node-args FLAGS] [--write] [suite options]
 // Runs the same programs over the kernel and over @gazelle/stack, alternating, in one
 // run; prints medians with their spread and the stack/kernel ratio. A measurement whose
-// processes waited more than --max-wait (default 0.1) of the run for a CPU is left out;
-// if a side has none left the run fails. --write records the table in
+// processes waited more than --max-wait (default 0.1) of the run for a CPU is starved:
+// the baseline leaves it out (none left: the run fails); other sides keep it as a bound
+// in throughput and latency rows (marked *) and leave it out of CPU rows. --write records the table in
 // benchmarks/RESULTS.md. --pin puts each measurement's client on CPU 0 and server on the
 // last CPU (every side alike); --node-args gives every benchmark process (every side)
 // these Node/V8 flags, e.g. "--single-threaded-gc". GAZELLE_BENCH_THREADS=1 prints, per
@@ -69,7 +70,7 @@ async function main () {
 }
 
 main().catch((err) => {
-  // A failed comparison (a side starved) is reported plainly; anything else with its stack.
+  // A failed comparison (the baseline starved) is reported plainly; anything else with its stack.
   if (err.report !== undefined) console.error(`${err.message}\n${err.report}`)
   else console.error(err)
   process.exit(1)

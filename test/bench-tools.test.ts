@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process'
 
 const load = createRequire(__filename)
 const { parseWrk, parseH2load } = load('../benchmarks/http/loadgen.js')
-const { ratioTable, starvedReport, setMaxWait, setPin, setNodeArgs, start, cpuText } = load('../benchmarks/harness.js')
+const { ratioTable, starvedReport, setMaxWait, setPin, setNodeArgs, start, cpuText, BOUND } = load('../benchmarks/harness.js')
 const usage = load('../benchmarks/usage.js')
 const threads = load('../benchmarks/threads.js')
 
@@ -50,19 +50,59 @@ t.test('this process: CPU and run-queue wait from schedstat', async (t) => {
   t.match(usage.starvation({ a: 0.05, server: 0.3 }, 0.1), /server waited 30% of the run/)
 })
 
-t.test('starved measurements are left out of medians; a side with none valid fails the run', async (t) => {
+// The rule: a starved baseline is a failed run, not a win; a starved stack can only
+// measure lower throughput and higher latency (kept there, marked), but would flatter
+// its CPU (left out there).
+t.test('a starved baseline measurement is left out; a baseline with none valid fails the run', async (t) => {
   setMaxWait(0.1)
   const m = (rps: number, starved: string | null = null) => ({ rps, starved })
   const samples = {
     kernel: [{ sat: m(100) }, { sat: m(10, 'server waited 50% of the run for a CPU') }, { sat: m(120) }],
     stack: [{ sat: m(200) }, { sat: m(180) }, { sat: m(220) }]
   }
-  const table = ratioTable(samples, [['Requests/s', 'sat.rps', 0]])
+  const table = ratioTable(samples, [['Requests/s', 'sat.rps', 0, BOUND]])
   t.match(table, /\| Requests\/s \| 110 \(100-120\) \| 200 \(180-220\) \| 1\.82 \|/, 'median of the two valid kernel rounds')
+  t.notMatch(table, /\*/, 'nothing marked: no starved measurement was kept')
   t.match(starvedReport(samples, ['sat']), /kernel: 1 of 3 measurements left out \(sat: server waited 50%/)
 
   samples.kernel = samples.kernel.map(({ sat }) => ({ sat: { ...sat, starved: 'client waited 40% of the run for a CPU' } }))
-  t.throws(() => starvedReport(samples, ['sat']), /failed run: no measurement of sat on the kernel side got its CPU/)
+  t.throws(() => starvedReport(samples, ['sat']), /failed run: no measurement of sat on the kernel side \(the baseline\) got its CPU/)
+  t.match(ratioTable(samples, [['Requests/s', 'sat.rps', 0, BOUND]]), /\| Requests\/s \| - \| 200 \(180-220\) \| - \|/,
+    'a starved baseline is never kept, not even in a throughput row')
+})
+
+t.test('a starved stack measurement is a bound in throughput and latency rows, left out of CPU rows', async (t) => {
+  setMaxWait(0.1)
+  const starved = 'server waited 18% of the run for a CPU'
+  const m = (rps: number, p50us: number, serverCpu: number, serverWait: number) =>
+    ({ rps, p50us, serverCpu, serverWait, clientWait: 0.02, starved: serverWait > 0.1 ? starved : null })
+  const samples = {
+    kernel: [{ c16: m(100, 500, 1, 0.02) }, { c16: m(110, 480, 1, 0.03) }, { c16: m(120, 460, 1, 0.01) }],
+    stack: [{ c16: m(150, 300, 0.9, 0.18) }, { c16: m(160, 280, 0.5, 0.02) }, { c16: m(170, 270, 0.6, 0.03) }]
+  }
+  const rows = [
+    ['Requests/s', 'c16.rps', 0, BOUND],
+    ['Latency p50 (us)', 'c16.p50us', 0, BOUND],
+    ['Server CPU (cores)', 'c16.serverCpu', 2]
+  ]
+  const table = ratioTable(samples, rows)
+  t.match(table, /\| Requests\/s \| 110 \(100-120\) \| 160\* \(150-170\) \| 1\.45 \|/, 'kept and marked in the throughput row')
+  t.match(table, /\| Latency p50 \(us\) \| 480 \(460-500\) \| 280\* \(270-300\) \| 0\.58 \|/, 'kept and marked in the latency row')
+  t.match(table, /\| Server CPU \(cores\) \| 1\.00 \(1\.00-1\.00\) \| 0\.55 \(0\.50-0\.60\) \| 0\.55 \|/, 'left out of the CPU row (0.90 is not counted)')
+  t.match(table, /\\\* stack: includes measurements that did not get their CPU \(a process waited up to 18% of the run for one/)
+  t.match(table, /a lower bound of its throughput and an upper bound of its latency/)
+  const report = starvedReport(samples, ['c16'])
+  t.match(report, /stack: 1 of 3 measurements starved, kept as bounds in the throughput and latency rows \(marked \*\), left out of the CPU rows \(c16: server waited 18%/)
+
+  // every stack measurement starved: still no failed run; the CPU row has nothing to show
+  samples.stack = samples.stack.map(({ c16 }) => ({ c16: { ...c16, serverWait: 0.2, starved } }))
+  t.doesNotThrow(() => starvedReport(samples, ['c16']))
+  const all = ratioTable(samples, rows)
+  t.match(all, /\| Requests\/s \| 110 \(100-120\) \| 160\* \(150-170\) \| 1\.45 \|/)
+  t.match(all, /\| Server CPU \(cores\) \| 1\.00 \(1\.00-1\.00\) \| - \| - \|/)
+
+  // a row declared without a kind is strict on every side
+  t.match(ratioTable(samples, [['Requests/s', 'c16.rps', 0]]), /\| Requests\/s \| 110 \(100-120\) \| - \| - \|/)
 })
 
 t.test('--pin and --node-args apply to every side and are named under the table', async (t) => {
@@ -118,5 +158,5 @@ t.test('threads: who ran and who waited, the named processes first', async (t) =
 
 t.test("a round's log line shows each side's CPU and wait and the machine's busy cores", async (t) => {
   const m = { clientCpu: 1, clientWait: 0.12, serverCpu: 0.98, serverWait: 0.02, machineBusy: 1.99, starved: 'client waited 12% of the run for a CPU' }
-  t.equal(cpuText(m), '[client 1.00 cores (waited 12%), server 0.98 cores (waited 2%), machine 1.99 cores busy] STARVED, left out: client waited 12% of the run for a CPU')
+  t.equal(cpuText(m), '[client 1.00 cores (waited 12%), server 0.98 cores (waited 2%), machine 1.99 cores busy] STARVED: client waited 12% of the run for a CPU')
 })

@@ -2,7 +2,7 @@
 // npm run bench -- grpc: unary calls/s and latency of a grpc-js client (32 calls in
 // flight on one channel) against the same grpc-js server, over kernel loopback vs the
 // stack over memif (serveOnStack + stackChannelOptions).
-const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
+const { measure, ratioTable, starvedReport, cpuText, BOUND } = require('../harness')
 
 const PORT = 7300
 const CALLS = 20000
@@ -21,9 +21,9 @@ async function run ({ rounds, log }) {
     `${rounds} alternating rounds; ${CALLS} unary SayHello calls, 32 in flight on one channel. ${footer}`,
     '',
     ratioTable(samples, [
-      ['Calls/s', 'cps', 0],
-      ['Latency p50 (us)', 'p50us', 0],
-      ['Latency p99 (us)', 'p99us', 0],
+      ['Calls/s', 'cps', 0, BOUND],
+      ['Latency p50 (us)', 'p50us', 0, BOUND],
+      ['Latency p99 (us)', 'p99us', 0, BOUND],
       ['Client CPU (cores)', 'clientCpu', 2],
       ['Server CPU (cores)', 'serverCpu', 2]
     ])

@@ -7,7 +7,7 @@
 // it runs with, and the stack on the same veth end (af_packet). Each measurement starts
 // a fresh server, warms it up, and takes every process's CPU and run-queue wait over
 // the same window; kinds alternate (the order flips every round).
-const { start, once, stop, ratioTable, starvedReport, getMaxWait, fmt } = require('../harness')
+const { start, once, stop, ratioTable, starvedReport, getMaxWait, fmt, BOUND } = require('../harness')
 const usage = require('../usage')
 const { vethPair } = require('../netns')
 const { wrk, h2load } = require('./loadgen')
@@ -106,7 +106,7 @@ function cpuLine (m) {
   const side = (who, cpu, wait) => `${who} ${fmt(cpu, 2)} cores (waited ${fmt(wait * 100, 0)}%)`
   const text = `[${side('server', m.serverCpu, m.serverWait)}, ${side('client', m.clientCpu, m.clientWait)}, ` +
     `machine ${fmt(m.machineCpu, 2)} cores busy, ${fmt(m.steal, 2)} stolen]`
-  return m.starved ? `${text} STARVED, left out: ${m.starved}` : text
+  return m.starved ? `${text} STARVED: ${m.starved}` : text
 }
 
 async function run ({ rounds, log, options: values }) {
@@ -163,13 +163,13 @@ async function run ({ rounds, log, options: values }) {
       `network work included), so it means something only on an otherwise idle machine. ${footer}`,
     '',
     ratioTable(samples, [
-      ['Requests/s at saturation (wrk)', 'sat.rps', 0],
-      ['Latency p50 at saturation (us)', 'sat.p50us', 0],
-      ['Latency p99 at saturation (us)', 'sat.p99us', 0],
+      ['Requests/s at saturation (wrk)', 'sat.rps', 0, BOUND],
+      ['Latency p50 at saturation (us)', 'sat.p50us', 0, BOUND],
+      ['Latency p99 at saturation (us)', 'sat.p99us', 0, BOUND],
       ['Server CPU at saturation (cores)', 'sat.serverCpu', 2],
       ['wrk CPU at saturation (cores)', 'sat.clientCpu', 2],
-      [`Latency p50 at ${rate} req/s (us)`, 'fixed.p50us', 0],
-      [`Latency p99 at ${rate} req/s (us)`, 'fixed.p99us', 0],
+      [`Latency p50 at ${rate} req/s (us)`, 'fixed.p50us', 0, BOUND],
+      [`Latency p99 at ${rate} req/s (us)`, 'fixed.p99us', 0, BOUND],
       [`Server CPU per request at ${rate} req/s (us)`, 'fixed.serverUsPerReq', 1],
       [`h2load CPU per request at ${rate} req/s (us)`, 'fixed.clientUsPerReq', 1],
       [`Machine CPU per request at ${rate} req/s (us)`, 'fixed.machineUsPerReq', 1]

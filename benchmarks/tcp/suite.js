@@ -3,18 +3,18 @@
 // throughput, node:net/kernel loopback vs @gazelle/stack/memif, alternating. Bulk also
 // runs on memif set up the way loopback is (stack-jumbo: 64 KiB frames, no checksums),
 // the like-for-like comparison for a one-host link.
-const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
+const { measure, ratioTable, starvedReport, cpuText, BOUND } = require('../harness')
 
 const PORT = 7100
 const MESSAGES = 50000
 const BULK_BYTES = 512 * 1024 * 1024
-// The table's rows (tcp-veth prints the same): [label, measurement.key, digits]
+// The table's rows (tcp-veth prints the same): [label, measurement.key, digits, kind]
 const ROWS = [
-  ['RTT p50 (us, 64 B)', 'rtt.p50us', 1],
-  ['RTT p99 (us, 64 B)', 'rtt.p99us', 1],
+  ['RTT p50 (us, 64 B)', 'rtt.p50us', 1, BOUND],
+  ['RTT p99 (us, 64 B)', 'rtt.p99us', 1, BOUND],
   ['RTT client CPU (cores)', 'rtt.clientCpu', 2],
   ['RTT server CPU (cores)', 'rtt.serverCpu', 2],
-  ['Bulk (Gbit/s, 1 conn)', 'bulk.gbps', 2],
+  ['Bulk (Gbit/s, 1 conn)', 'bulk.gbps', 2, BOUND],
   ['Bulk client CPU (cores)', 'bulk.clientCpu', 2],
   ['Bulk server CPU (cores)', 'bulk.serverCpu', 2]
 ]

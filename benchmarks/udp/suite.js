@@ -2,7 +2,7 @@
 // npm run bench -- udp: 64-byte UDP request/response, node:dgram over kernel loopback
 // vs @gazelle/stack over memif, alternating: round-trip time with one request in
 // flight, and request/response pairs per second with 32 in flight.
-const { measure, ratioTable, starvedReport, cpuText } = require('../harness')
+const { measure, ratioTable, starvedReport, cpuText, BOUND } = require('../harness')
 
 const PORT = 7300
 const RTT_MESSAGES = 50000
@@ -30,9 +30,9 @@ async function run ({ rounds, log }) {
       `throughput over ${PPS_MESSAGES} request/response pairs with ${WINDOW} in flight (each pair is two datagrams). ${footer}`,
     '',
     ratioTable(samples, [
-      ['RTT p50 (us, 64 B)', 'rtt.p50us', 1],
-      ['RTT p99 (us, 64 B)', 'rtt.p99us', 1],
-      ['Request/response pairs per s (window 32)', 'pps.pps', 0],
+      ['RTT p50 (us, 64 B)', 'rtt.p50us', 1, BOUND],
+      ['RTT p99 (us, 64 B)', 'rtt.p99us', 1, BOUND],
+      ['Request/response pairs per s (window 32)', 'pps.pps', 0, BOUND],
       ['Throughput client CPU (cores)', 'pps.clientCpu', 2],
       ['Throughput server CPU (cores)', 'pps.serverCpu', 2]
     ], 'node:dgram, loopback'),

@@ -73,6 +73,7 @@ void gz_port_tx_now(void *mbuf); /* queues it as it is (past the faults) */
 void *gz_port_copy(void *mbuf);  /* a copy from the pool, or NULL */
 void gz_port_flush(void);
 bool gz_port_tx_kick_costly(void); /* tx_burst ends in a system call (af_packet) */
+bool gz_port_peer_polls(void);     /* frames come from a polling peer (memif): spinning delays none */
 bool gz_port_tx_copies(void);      /* tx_burst copies frames out: external buffers are fine */
 unsigned gz_port_tx_pending(void); /* frames still waiting for the tx ring (or held by faults) */
 /* Frames the tx backlog holds (a power of two); UDP may fill half (udp_sock.c). */
@@ -333,6 +334,7 @@ struct gz_lat_hist {
   uint64_t buckets[GZ_LAT_BUCKETS];
 };
 uint64_t gz_lat_tsc(void);
+uint64_t gz_tsc_per_us(void);
 void gz_lat_record(int stage, uint64_t start_tsc, uint64_t end_tsc);
 const struct gz_lat_hist *gz_lat_get(int stage);
 void gz_lat_reset(void);

@@ -11,6 +11,12 @@ static double ns_per_cycle;
 
 uint64_t gz_lat_tsc(void) { return rte_rdtsc(); }
 
+uint64_t gz_tsc_per_us(void) {
+  static uint64_t per_us;
+  if (!per_us) per_us = rte_get_tsc_hz() / 1000000 ? rte_get_tsc_hz() / 1000000 : 1;
+  return per_us;
+}
+
 static unsigned bucket_of(uint64_t ns) {
   unsigned b = ns ? 64u - (unsigned)__builtin_clzll(ns) : 0u;
   return b < GZ_LAT_BUCKETS ? b : GZ_LAT_BUCKETS - 1;

@@ -85,6 +85,7 @@ struct Loop {
   uint64_t idle_ms = 1;
   uint64_t last_activity = 0;
   uint32_t empty_polls = 0;  // polls without traffic since last_activity
+  bool core_alone = true;    // the last sched_yield ran no other thread (kYieldAloneUs)
   std::vector<Run> runs;     // Deliver's, kept to reuse its memory
 };
 
@@ -94,10 +95,21 @@ constexpr uint32_t kMinEmptyPolls = 256;
 // While spinning, an empty poll is repeated up to kInnerPolls times before the thread
 // goes back to libuv: every libuv iteration costs an epoll_pwait system call (and, once
 // idle, a sched_yield), 1-3 us on a VM, which a frame arriving meanwhile waits out,
-// while polling an empty ring costs ~0.1 us. Bounded (~10 us), so libuv's timers and
-// sockets still get their turn.
+// while polling an empty ring costs ~20 ns. Bounded, so libuv's timers and sockets
+// still get their turn.
 constexpr uint32_t kInnerPolls = 64;
 constexpr uint32_t kYieldAfterEmptyPolls = 16;
+// 64 empty polls take ~1.2 us, after which libuv's iteration (~1.8 us) and a
+// sched_yield (~1.3 us) follow: a ping-pong's frame arrived during those syscalls 3
+// times in 4 and waited ~2-3 us for them (TSC-stamped trace, memif). Where spinning
+// delays no one's frames (gz_port_peer_polls) and the core is ours, the inner spin goes
+// on for kLongSpinUs: the loop leaves the ring ~10% of the time instead of ~70%. Still
+// bounded, so libuv's timers, immediates and kernel sockets wait at most that long.
+constexpr uint64_t kLongSpinUs = 30;
+// A sched_yield that returns quicker than this ran no other thread: the core is ours
+// (~1.3 us on a VM when it is). One that took longer ran someone else (the peer process
+// on a shared core, V8's helper threads): the next spins are short again.
+constexpr uint64_t kYieldAloneUs = 5;
 constexpr uint64_t kInFlightSpinNs = 20000000;  // 20 ms
 
 // Since the last traffic, or JS activity.
@@ -317,6 +329,8 @@ void Deliver(size_t count) {
   gz_lat_record(GZ_LAT_JS_BATCH, js_start, gz_lat_tsc());
 }
 
+bool LongSpin() { return loop.core_alone && gz_port_peer_polls(); }
+
 void RunPoll() {
   if (!loop.open) return;
   loop.in_poll = true;
@@ -329,7 +343,10 @@ void RunPoll() {
   unsigned received = gz_stack_poll();
   uint32_t empty = received ? 0 : 1;
   if (!received && loop.spinning && loop.policy->inner_spin && !gz_port_tx_pending()) {
-    while (empty <= kInnerPolls && !gz_events_count() && !(received = gz_stack_poll())) empty++;
+    uint64_t until = LongSpin() ? gz_lat_tsc() + kLongSpinUs * gz_tsc_per_us() : 0;
+    while (!gz_events_count() && !(received = gz_stack_poll())) {
+      if (++empty > kInnerPolls && (until == 0 || gz_lat_tsc() >= until)) break;
+    }
   }
   uint64_t now = gz_now_ns();
   if (received) {
@@ -344,8 +361,11 @@ void RunPoll() {
   loop.in_poll = false;
   // Spinning with nothing to do: let other threads on this core run (the peer process,
   // V8's GC and compiler threads) instead of waiting for the scheduler to preempt us.
-  if (loop.policy->yields_when_idle && loop.spinning && loop.empty_polls > kYieldAfterEmptyPolls)
+  if (loop.policy->yields_when_idle && loop.spinning && loop.empty_polls > kYieldAfterEmptyPolls) {
+    uint64_t before = gz_lat_tsc();
     sched_yield();
+    loop.core_alone = gz_lat_tsc() - before < kYieldAloneUs * gz_tsc_per_us();
+  }
   Schedule(now);
 }
 

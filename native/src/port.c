@@ -44,6 +44,7 @@ static struct {
   uint64_t packet_drops; /* frames the kernel dropped for a full rx ring, read so far */
   bool tx_kick_costly;   /* net_af_packet, net_af_xdp (copy mode): every tx_burst ends in a sendto() */
   bool tx_copies;        /* net_memif, net_af_packet: tx_burst copies every frame out */
+  bool peer_polls;       /* net_memif: frames come from a polling peer through shared memory */
   bool probed;
   uint16_t queues; /* rx/tx queue pairs (af_xdp: one socket each) */
   uint16_t next_rxq;
@@ -226,6 +227,7 @@ int gz_port_open(const struct gz_port_config *cfg, struct gz_error *err) {
   rte_eth_allmulticast_enable(port.id);
   port.tx_copies =
       strcmp(info.driver_name, "net_memif") == 0 || strcmp(info.driver_name, "net_af_packet") == 0;
+  port.peer_polls = strcmp(info.driver_name, "net_memif") == 0;
   port.memif_client =
       strcmp(info.driver_name, "net_memif") == 0 && cfg->vdev_args && strstr(cfg->vdev_args, "role=client");
   /* The handshake the start began gets its time before any reconnection attempt. */
@@ -396,6 +398,11 @@ bool gz_port_tx_kick_costly(void) { return port.tx_kick_costly; }
  * an mbuf may point at memory that is not the pool's (an external buffer). Not so for
  * af_xdp (an mbuf of its pool is a UMEM frame) or a NIC (DMA needs the IOVA). */
 bool gz_port_tx_copies(void) { return port.tx_copies; }
+
+/* memif's frames are written into shared memory by a peer process that polls too: no
+ * kernel work on this core (softirq, a relay's copy) delivers them, so spinning longer
+ * on the ring only waits for the peer, it never holds its frames up. */
+bool gz_port_peer_polls(void) { return port.peer_polls; }
 
 uint64_t gz_port_tx_handed(void) { return port.tx_handed; }
 
