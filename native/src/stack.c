@@ -75,10 +75,11 @@ unsigned gz_stack_receive_between(void) {
   return n;
 }
 
-void gz_stack_flush(bool end_of_poll) {
+void gz_stack_flush(enum gz_flush how) {
+  bool end_of_poll = how != GZ_FLUSH_RUN;
   uint64_t handed = gz_port_tx_handed();
   gz_netif_tx_flush();
-  gz_tcp_flush();
+  gz_tcp_flush(how == GZ_FLUSH_ALL);
   if (end_of_poll || !gz_port_tx_kick_costly()) gz_port_flush();
   /* The oldest write is on the wire once frames went out and none wait behind them. */
   if (gz_loop.lat_write_tsc && gz_port_tx_handed() != handed && !gz_port_tx_pending()) {
