@@ -1,9 +1,9 @@
 // TCP over a wire that loses, duplicates and reorders frames (fault-relay between two
 // namespaces): 16 MiB arrive intact in each direction, between the stack and Linux and
 // between two stacks, and the stack's loss recovery is what repairs them (SACK-based
-// fast recovery and tail loss probes, LwIP patches 0001-0002, 0006), not retransmission
-// timeouts; reordering alone does not cost recoveries (patches 0005, 0007). Goodput against
-// Linux over the same wire: benchmarks/reliability/loss.js.
+// fast recovery and tail loss probes, LwIP patches 0001-0002, 0006, 0008), not
+// retransmission timeouts; reordering alone does not cost recoveries (patches 0005,
+// 0007). Goodput against Linux over the same wire: benchmarks/reliability/loss.js.
 import t, { type Test } from 'tap'
 import { cleanup } from './helpers/cleanup'
 import { needStack } from './helpers/harness'
@@ -67,6 +67,34 @@ t.test("two stacks over a reordering wire: the receiver's DSACKs undo the sender
   t.comment(`stack (sender) tcp counters: ${JSON.stringify(tcp)}`)
   t.ok(tcp.spuriousRecoveries > 0, `recoveries reordering started were undone (${tcp.spuriousRecoveries})`)
   t.ok(tcp.recoveries <= 30, `few recoveries without loss (${tcp.recoveries}, DupThresh adapted)`)
+})
+
+t.test('a lost last segment carrying the FIN is probed in milliseconds', needStack(), async (t) => {
+  // fault-relay loses the first transmission of every response's last segment (the
+  // data queued when the server closed carries the FIN); the rest of the flight is
+  // acked, and that segment is alone in flight. A receiver acknowledges a FIN at once,
+  // so the stack probes it after two RTTs (LwIP patch 0008), not after the 200 ms
+  // allowance for a delayed ACK: without the patch each download took over 200 ms.
+  const N = 20
+  const wire = await lossyWire(t, { a: 'kernel', b: 'stack', faults: ['--drop-fins', String(N), '--only', 'b2a'] })
+  const { port } = await wire.b.proc.call('bulkServer', {})
+  let totalMs = 0
+  let intact = 0
+  for (let i = 0; i < N; i++) {
+    const r = await wire.a.proc.call('bulkTransfer', { host: wire.b.ip, port, bytes: 64 * 1024, direction: 'down', timeoutMs: 10_000 }, 20_000)
+    if (r.ok) intact++
+    else t.fail(`download ${i}: ${r.error || 'sha256 mismatch'}`)
+    totalMs += r.ms
+  }
+  t.equal(intact, N, `${N} downloads of 64 KiB intact`)
+  const [, b2a] = await wire.relay.counters()
+  t.equal(b2a.finsDropped, N, `the relay lost each response's FIN segment once (${b2a.finsDropped})`)
+  const tcp = await wire.b.proc.call('tcpCounters')
+  t.comment(`stack (sender) tcp counters: ${JSON.stringify(tcp)}`)
+  t.ok(tcp.lossProbes >= N, `every lost FIN segment was probed (${tcp.lossProbes} probes)`)
+  t.equal(tcp.timeouts, 0, 'no retransmission timeout')
+  // generous: a few ms each on a quiet machine; over 200 ms each (4 s in all) without the patch
+  t.ok(totalMs < 2500, `the ${N} downloads took ${Math.round(totalMs)} ms in all (bound 2500 ms)`)
 })
 
 t.test('two stacks over a lossy wire, both directions', needStack(), async (t) => {

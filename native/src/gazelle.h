@@ -200,6 +200,9 @@ int gz_tcp_local_port(uint32_t id);
 /* Returns bytes accepted (fewer than len: the send buffer is full, GZ_EV_WRITABLE
  * follows), or -EPIPE if id is no live connection. */
 long gz_tcp_write(uint32_t id, const void *data, size_t len);
+/* Nothing of id's is unsent or unacknowledged: a write now opens a turn (gz_stack_send_now). */
+bool gz_tcp_idle(uint32_t id);
+void gz_tcp_output_now(uint32_t id); /* tcp_output now rather than at the poll's flush */
 /* Bytes one gz_tcp_write takes whole now (<= 64 KiB; 0 if the send queue is full), or -EPIPE. */
 long gz_tcp_room(uint32_t id);
 int gz_tcp_shutdown(uint32_t id);
@@ -326,6 +329,7 @@ enum gz_flush {
   GZ_FLUSH_ALL,  /* the next turn: what JS wrote outside the poll, and the held ACKs */
 };
 void gz_stack_flush(enum gz_flush how);
+void gz_stack_send_now(uint32_t id);
 
 /* ---- stats (stats.c) ---- */
 typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, double value);

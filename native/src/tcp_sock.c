@@ -327,6 +327,16 @@ long gz_tcp_write(uint32_t id, const void *data, size_t len) {
   return (long)done;
 }
 
+bool gz_tcp_idle(uint32_t id) {
+  struct sock *s = conn(id);
+  return s && s->pcb->unsent == NULL && s->pcb->unacked == NULL;
+}
+
+void gz_tcp_output_now(uint32_t id) {
+  struct sock *s = conn(id);
+  if (s) tcp_output(s->pcb); /* (still dirty: the poll's flush finds nothing left) */
+}
+
 long gz_tcp_room(uint32_t id) {
   struct sock *s = conn(id);
   if (!s) return -EPIPE;

@@ -8,11 +8,14 @@
  * gso off gro off tx off): a TSO super-frame or a partial checksum cannot be relayed.
  *
  * usage: fault-relay A B [--loss R] [--dup R] [--reorder R] [--corrupt R]
- *                        [--delay-us N] [--only a2b|b2a] [--seed N]
+ *                        [--delay-us N] [--only a2b|b2a] [--seed N] [--drop-fins N]
  *   R is a fraction (0.01) or a percentage (1%), applied to each frame independently,
  *   in each direction (or only the one --only names). The faults are the stack's own
  *   (native/src/fault_line.h): a reordered frame is held back behind 1-3 later frames
  *   of its direction (2 ms at most); a delayed one leaves --delay-us after it arrived.
+ *   --drop-fins N: the first transmission of each of the first N TCP segments that
+ *   carry a FIN (IPv4) is lost, its retransmissions pass: a deterministic tail loss
+ *   (the last segment of a response, sent with the close) for tests.
  * Prints one JSON line of counters per direction on SIGUSR1 and at exit (SIGTERM/SIGINT).
  */
 #define _GNU_SOURCE
@@ -49,9 +52,12 @@ struct dir {
   int in_fd, out_fd;
   struct fault_line line;
   uint64_t received, sent, tx_errors;
+  bool faulty;                      /* the faults apply in this direction */
+  uint64_t fin_keys[256], fins_dropped; /* --drop-fins: the FINs lost so far (ports, seq) */
 };
 
 static struct fl_rates rates;
+static uint64_t drop_fins; /* --drop-fins N */
 static volatile sig_atomic_t stop, report;
 static struct dir dirs[2];
 
@@ -120,6 +126,26 @@ static void emit(struct dir *d, struct frame *f) {
   free(f);
 }
 
+/* --drop-fins: whether this frame is the first transmission of a FIN segment still to
+ * lose (a resend, the same ports and sequence number, passes). */
+static bool drop_fin(struct dir *d, const uint8_t *f, size_t len) {
+  if (!d->faulty || d->fins_dropped >= drop_fins || len < ETH_HLEN + 20) return false;
+  if (f[12] != 0x08 || f[13] != 0x00) return false; /* IPv4 */
+  const uint8_t *ip = f + ETH_HLEN;
+  size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+  if (ip[9] != 6 || len < ETH_HLEN + ihl + 20) return false; /* TCP */
+  const uint8_t *tcp = ip + ihl;
+  if (!(tcp[13] & 0x01)) return false; /* FIN */
+  uint32_t ports, seq;
+  memcpy(&ports, tcp, 4);
+  memcpy(&seq, tcp + 4, 4);
+  uint64_t key = ((uint64_t)ports << 32) | seq;
+  for (uint64_t i = 0; i < d->fins_dropped; i++)
+    if (d->fin_keys[i] == key) return false;
+  d->fin_keys[d->fins_dropped++] = key;
+  return true;
+}
+
 static void receive(struct dir *d, uint8_t *buf) {
   for (int n = 0; n < RX_BATCH; n++) {
     struct sockaddr_ll from;
@@ -132,6 +158,7 @@ static void receive(struct dir *d, uint8_t *buf) {
     if (from.sll_pkttype == PACKET_OUTGOING) continue;
     d->received++;
     if (len > MAX_FRAME || len < ETH_HLEN) continue;
+    if (drop_fin(d, buf, (size_t)len)) continue;
     bool corrupt;
     int copies = fl_decide(&d->line, &corrupt);
     for (int k = 0; k < copies; k++) {
@@ -157,10 +184,12 @@ static void print_counters(void) {
     const struct fl_counters *c = &d->line.c;
     printf(
         "{\"dir\":\"%s\",\"received\":%llu,\"sent\":%llu,\"dropped\":%llu,\"duplicated\":%llu,"
-        "\"reordered\":%llu,\"corrupted\":%llu,\"delayed\":%llu,\"overflow\":%llu,\"txErrors\":%llu}\n",
+        "\"reordered\":%llu,\"corrupted\":%llu,\"delayed\":%llu,\"overflow\":%llu,\"txErrors\":%llu,"
+        "\"finsDropped\":%llu}\n",
         d->name, (unsigned long long)d->received, (unsigned long long)d->sent, (unsigned long long)c->dropped,
         (unsigned long long)c->duplicated, (unsigned long long)c->reordered, (unsigned long long)c->corrupted,
-        (unsigned long long)c->delayed, (unsigned long long)c->overflow, (unsigned long long)d->tx_errors);
+        (unsigned long long)c->delayed, (unsigned long long)c->overflow, (unsigned long long)d->tx_errors,
+        (unsigned long long)d->fins_dropped);
   }
   fflush(stdout);
 }
@@ -173,7 +202,7 @@ static void on_signal(int sig) {
 static void usage(void) {
   fprintf(stderr,
           "usage: fault-relay A B [--loss R] [--dup R] [--reorder R] [--corrupt R] [--delay-us N]\n"
-          "                   [--only a2b|b2a] [--seed N]      (R: 0.01 or 1%%)\n");
+          "                   [--only a2b|b2a] [--seed N] [--drop-fins N]      (R: 0.01 or 1%%)\n");
   exit(2);
 }
 
@@ -198,18 +227,22 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--delay-us")) rates.delay_ns = strtoull(v, NULL, 10) * 1000ull;
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--only")) only = v;
+    else if (!strcmp(a, "--drop-fins")) drop_fins = strtoull(v, NULL, 10);
     else usage();
   }
   if (!ifs[1]) usage();
   if (only && strcmp(only, "a2b") && strcmp(only, "b2a")) usage();
+  if (drop_fins > sizeof(dirs[0].fin_keys) / sizeof(dirs[0].fin_keys[0])) usage();
   if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) seed = now_ns();
 
   int fa = open_port(ifs[0]), fb = open_port(ifs[1]);
   const struct fl_rates none = {0};
   dirs[0] = (struct dir){.name = "a2b", .in_fd = fa, .out_fd = fb};
   dirs[1] = (struct dir){.name = "b2a", .in_fd = fb, .out_fd = fa};
-  fl_init(&dirs[0].line, !only || !strcmp(only, "a2b") ? &rates : &none, seed);
-  fl_init(&dirs[1].line, !only || !strcmp(only, "b2a") ? &rates : &none, seed * 31 + 7);
+  dirs[0].faulty = !only || !strcmp(only, "a2b");
+  dirs[1].faulty = !only || !strcmp(only, "b2a");
+  fl_init(&dirs[0].line, dirs[0].faulty ? &rates : &none, seed);
+  fl_init(&dirs[1].line, dirs[1].faulty ? &rates : &none, seed * 31 + 7);
 
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGTERM, &sa, NULL);

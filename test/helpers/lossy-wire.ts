@@ -28,6 +28,8 @@ export interface RelayCounters {
   duplicated: number
   reordered: number
   corrupted: number
+  /** --drop-fins: first transmissions of FIN segments lost */
+  finsDropped: number
 }
 
 /**
