@@ -212,9 +212,11 @@ int gz_tcp_abort(uint32_t id);
 int gz_tcp_pause(uint32_t id, bool paused);
 int gz_tcp_set_nodelay(uint32_t id, bool on);
 int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms);
-/* Called once per poll: tcp_output for sockets written since the last flush,
- * and retries of closes that ran out of memory. */
-void gz_tcp_flush(void);
+/* tcp_output for sockets written since the last flush, and retries of closes that ran
+ * out of memory. Delayed ACKs leave with data, or when send_acks (GZ_FLUSH_ALL); until
+ * then gz_tcp_acks_held() says some wait. */
+void gz_tcp_flush(bool send_acks);
+bool gz_tcp_acks_held(void);
 /* Per-connection state, like `ss -ti` (gazellectl conns). */
 struct gz_tcp_info {
   int state; /* LwIP enum tcp_state */
@@ -319,9 +321,15 @@ unsigned gz_stack_poll(void);
 /* Input only, between the JS calls of a batch (at most every 200 us); frames received. */
 unsigned gz_stack_receive_between(void);
 /* After JS handled (part of) the batch: flush TCP output and the tx buffer. Between
- * two JS calls of one poll (end_of_poll false), frames are handed to a port whose
- * transmit costs a system call (af_packet) only once enough wait for a full burst. */
-void gz_stack_flush(bool end_of_poll);
+ * two JS calls of one poll (GZ_FLUSH_RUN), frames are handed to a port whose transmit
+ * costs a system call (af_packet) only once enough wait for a full burst. Delayed ACKs
+ * that no data carried wait for GZ_FLUSH_ALL (the next turn of the loop). */
+enum gz_flush {
+  GZ_FLUSH_RUN,  /* between two JS calls of a batch */
+  GZ_FLUSH_POLL, /* at the end of a poll */
+  GZ_FLUSH_ALL,  /* the next turn: what JS wrote outside the poll, and the held ACKs */
+};
+void gz_stack_flush(enum gz_flush how);
 void gz_stack_send_now(uint32_t id);
 
 /* ---- stats (stats.c) ---- */

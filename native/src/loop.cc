@@ -77,7 +77,7 @@ struct Loop {
   bool sleeping = false;
   bool refd = false;
   bool lingering = false;       // unref'd, but closed connections still sending
-  bool output_waiting = false;  // JS wrote (or connected, closed) outside a poll
+  bool output_waiting = false;  // JS wrote (or connected, closed) outside a poll, or ACKs wait
   uint64_t linger_until = 0;
   const PollPolicy *policy = nullptr;
   int intr_fd = -1;
@@ -218,7 +218,7 @@ void Schedule(uint64_t now) {
   if (!loop.open) return;
   if (loop.lingering) UpdateLinger(now);
   // (JS may have written during the batch, after `now` was read: that is activity too.)
-  if (loop.policy->keep_spinning(now)) StartSpinning();
+  if (loop.policy->keep_spinning(now) || loop.output_waiting) StartSpinning();
   else StartSleeping();
 }
 
@@ -327,7 +327,7 @@ void Deliver(size_t count) {
   napi_value state = el.bufs.state.Value();
   for (size_t i = 0; i < runs.size() && loop.open; i++) {
     if (i > 0) {
-      gz_stack_flush(false);  // the caller flushes after the last run
+      gz_stack_flush(GZ_FLUSH_RUN);  // the caller flushes after the last run
       // the ring keeps being emptied while JS works through the batch (traffic: spin on)
       if (gz_stack_receive_between()) loop.empty_polls = 0;
     }
@@ -352,7 +352,7 @@ void RunPoll() {
   // immediate, leaves now rather than after the inner spin below.
   if (loop.output_waiting) {
     loop.output_waiting = false;
-    gz_stack_flush(true);
+    gz_stack_flush(GZ_FLUSH_ALL);
   }
   unsigned received = gz_stack_poll();
   uint32_t empty = received ? 0 : 1;
@@ -371,7 +371,10 @@ void RunPoll() {
   }
   size_t count = gz_events_count();
   if (count) Deliver(count);
-  if (loop.open) gz_stack_flush(true);
+  if (loop.open) gz_stack_flush(GZ_FLUSH_POLL);
+  // Delayed ACKs that no answer carried wait for the next turn (after the immediates
+  // and promises JS queued, which may write the answer), then leave.
+  if (gz_tcp_acks_held()) loop.output_waiting = true;
   loop.in_poll = false;
   // Spinning with nothing to do: let other threads on this core run (the peer process,
   // V8's GC and compiler threads) instead of waiting for the scheduler to preempt us.

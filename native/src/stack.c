@@ -104,10 +104,11 @@ void gz_stack_send_now(uint32_t id) {
   note_written(handed);
 }
 
-void gz_stack_flush(bool end_of_poll) {
+void gz_stack_flush(enum gz_flush how) {
+  bool end_of_poll = how != GZ_FLUSH_RUN;
   uint64_t handed = gz_port_tx_handed();
   gz_netif_tx_flush();
-  gz_tcp_flush();
+  gz_tcp_flush(how == GZ_FLUSH_ALL);
   if (end_of_poll || !gz_port_tx_kick_costly()) gz_port_flush();
   note_written(handed);
   gz_udp_flush();

@@ -22,8 +22,10 @@ struct sock {
   bool want_writable; /* a write came up short: tell JS when there is room */
   bool dirty;         /* written since the last flush: needs tcp_output */
   bool fin_pending;   /* shutdown ran out of memory: retry at flush */
+  bool ack_held;      /* on the held-ACK list (gz_tcp_flush) */
   uint32_t unacked;   /* bytes delivered while paused, acked on resume */
   uint32_t next_dirty;
+  uint32_t next_ack;
   uint32_t data_event; /* index of this batch's DATA event, to append segments to */
   uint32_t data_gen;   /* batch generation data_event belongs to (0: none) */
   uint64_t created_ns; /* for the age column of gazellectl conns */
@@ -38,6 +40,7 @@ static uint32_t capacity;
 static uint32_t live;
 static struct gz_ids ids; /* ids closed during a batch are reused from the next poll on */
 static uint32_t dirty_head = NONE;
+static uint32_t acks_head = NONE; /* delayed ACKs held for the loop's next turn */
 /* pcbs whose tcp_close ran out of memory; retried at flush. */
 static struct tcp_pcb **closing;
 static uint32_t closing_len, closing_cap;
@@ -72,6 +75,7 @@ static int sock_alloc(void) {
   uint32_t id = (uint32_t)taken;
   memset(&socks[id], 0, sizeof(socks[id]));
   socks[id].next_dirty = NONE;
+  socks[id].next_ack = NONE;
   socks[id].created_ns = gz_now_ns();
   live++;
   return (int)id;
@@ -84,7 +88,13 @@ static void sock_release(uint32_t id) {
   gz_ids_release(&ids, id);
 }
 
-void gz_tcp_recycle_ids(void) { gz_ids_recycle(&ids); }
+static void send_held_acks(void);
+
+/* (A held ACK never outlives its id: the list is emptied before ids come back.) */
+void gz_tcp_recycle_ids(void) {
+  send_held_acks();
+  gz_ids_recycle(&ids);
+}
 
 static struct sock *conn(uint32_t id) {
   if (id >= capacity || socks[id].kind != SOCK_CONN) return NULL;
@@ -456,7 +466,35 @@ void gz_tcp_conn_info(const struct tcp_pcb *pcb, uint64_t now, struct gz_conn_in
   c->tcp.paused = s->paused;
 }
 
-void gz_tcp_flush(void) {
+/* The delayed ACKs held by gz_tcp_flush(false) that no answer has carried since. */
+static void send_held_acks(void) {
+  uint32_t id = acks_head;
+  acks_head = NONE;
+  while (id != NONE) {
+    struct sock *s = &socks[id];
+    uint32_t next = s->next_ack;
+    if (s->ack_held && s->kind == SOCK_CONN && (s->pcb->flags & TF_ACK_DELAY)) {
+      tcp_ack_now(s->pcb);
+      tcp_output(s->pcb);
+    }
+    s->ack_held = false;
+    s->next_ack = NONE;
+    id = next;
+  }
+}
+
+bool gz_tcp_acks_held(void) { return acks_head != NONE; }
+
+/* Sends what JS queued on each dirty connection. LwIP would hold a delayed ACK for its
+ * next fast timer (up to 100 ms): with a poll loop there is no reason to wait that long,
+ * and waiting stalls a Nagle sender. send_acks: they leave now, those held before too.
+ * Else (after each run of JS events, and at the end of a poll) a connection whose
+ * delayed ACK no data carried keeps it for the loop's next turn: the answer JS writes
+ * in its own run (node:http, Fastify), or from an immediate after the poll, carries it.
+ * Sent on its own, it costs both ends a frame per request: when one poll brings
+ * requests on several connections, each but the first was acked alone before its
+ * answer was written. */
+void gz_tcp_flush(bool send_acks) {
   uint32_t id = dirty_head;
   dirty_head = NONE;
   while (id != NONE) {
@@ -466,16 +504,19 @@ void gz_tcp_flush(void) {
     if (s->dirty && s->kind == SOCK_CONN) {
       s->dirty = false;
       if (s->fin_pending && tcp_shutdown(s->pcb, 0, 1) != ERR_MEM) s->fin_pending = false;
-      /* LwIP would hold a delayed ACK for its next fast timer (up to 100 ms):
-       * with a poll loop there is no reason to wait past the end of the poll,
-       * and waiting stalls a Nagle sender. */
-      if (s->pcb->flags & TF_ACK_DELAY) tcp_ack_now(s->pcb);
+      if (send_acks && (s->pcb->flags & TF_ACK_DELAY)) tcp_ack_now(s->pcb);
       tcp_output(s->pcb);
+      if (!send_acks && (s->pcb->flags & TF_ACK_DELAY) && !s->ack_held) {
+        s->ack_held = true;
+        s->next_ack = acks_head;
+        acks_head = id;
+      }
       if (s->fin_pending) mark_dirty(id);
     }
     s->dirty = false;
     id = next;
   }
+  if (send_acks) send_held_acks();
   uint32_t kept = 0;
   for (uint32_t i = 0; i < closing_len; i++) {
     if (tcp_close(closing[i]) != ERR_OK) closing[kept++] = closing[i];
@@ -512,6 +553,7 @@ void gz_tcp_close_all(void) {
   capacity = live = closing_len = closing_cap = 0;
   gz_ids_reset(&ids);
   dirty_head = NONE;
+  acks_head = NONE;
 }
 
 unsigned gz_tcp_count(void) { return live; }
