@@ -213,8 +213,8 @@ int gz_tcp_pause(uint32_t id, bool paused);
 int gz_tcp_set_nodelay(uint32_t id, bool on);
 int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms);
 /* tcp_output for sockets written since the last flush, and retries of closes that ran
- * out of memory. Delayed ACKs leave with data, or when send_acks (GZ_FLUSH_ALL); until
- * then gz_tcp_acks_held() says some wait. */
+ * out of memory. Delayed ACKs leave with data, or after a few turns of the loop (send_acks:
+ * GZ_FLUSH_ALL, a new turn); gz_tcp_acks_held() says some wait. */
 void gz_tcp_flush(bool send_acks);
 bool gz_tcp_acks_held(void);
 /* Per-connection state, like `ss -ti` (gazellectl conns). */
@@ -323,7 +323,7 @@ unsigned gz_stack_receive_between(void);
 /* After JS handled (part of) the batch: flush TCP output and the tx buffer. Between
  * two JS calls of one poll (GZ_FLUSH_RUN), frames are handed to a port whose transmit
  * costs a system call (af_packet) only once enough wait for a full burst. Delayed ACKs
- * that no data carried wait for GZ_FLUSH_ALL (the next turn of the loop). */
+ * that no data carried wait for GZ_FLUSH_ALL (a later turn of the loop). */
 enum gz_flush {
   GZ_FLUSH_RUN,  /* between two JS calls of a batch */
   GZ_FLUSH_POLL, /* at the end of a poll */

@@ -372,8 +372,8 @@ void RunPoll() {
   size_t count = gz_events_count();
   if (count) Deliver(count);
   if (loop.open) gz_stack_flush(GZ_FLUSH_POLL);
-  // Delayed ACKs that no answer carried wait for the next turn (after the immediates
-  // and promises JS queued, which may write the answer), then leave.
+  // Delayed ACKs that no answer carried wait a few turns (for the immediates JS queued,
+  // which may write the answer), then leave: the loop spins meanwhile.
   if (gz_tcp_acks_held()) loop.output_waiting = true;
   loop.in_poll = false;
   // Spinning with nothing to do: let other threads on this core run (the peer process,
