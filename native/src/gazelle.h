@@ -330,7 +330,7 @@ enum gz_flush {
   GZ_FLUSH_ALL,  /* the next turn: what JS wrote outside the poll, and the held ACKs */
 };
 void gz_stack_flush(enum gz_flush how);
-void gz_stack_send_now(uint32_t id);
+void gz_stack_send_now(uint32_t id, size_t bytes);
 
 /* ---- stats (stats.c) ---- */
 typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, double value);

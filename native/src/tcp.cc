@@ -35,9 +35,9 @@ bool Last(const Napi::CallbackInfo &info, size_t i) {
 }
 
 // Counts a write that took bytes, and sends it at once if it opened a turn.
-void Written(const Napi::CallbackInfo &info, uint32_t id, bool opens_turn, size_t last_arg) {
+void Written(const Napi::CallbackInfo &info, uint32_t id, bool opens_turn, size_t last_arg, long n) {
   Activity();
-  if (opens_turn && Last(info, last_arg)) gz_stack_send_now(id);
+  if (opens_turn && Last(info, last_arg)) gz_stack_send_now(id, (size_t)n);
 }
 
 // tcpWrite(id, buf, offset, len, last) -> bytes the send buffer took
@@ -48,7 +48,7 @@ long Write(const Napi::CallbackInfo &info) {
   uint32_t id = (uint32_t)Arg(info, 0);
   bool opens_turn = gz_tcp_idle(id);
   long n = gz_tcp_write(id, buf.Data() + offset, len);
-  if (n > 0) Written(info, id, opens_turn, 4);
+  if (n > 0) Written(info, id, opens_turn, 4, n);
   return n;
 }
 
@@ -71,7 +71,7 @@ long WriteString(const Napi::CallbackInfo &info) {
   if (room <= 0 || (size_t)room < n) return room < 0 ? room : 0;
   bool opens_turn = gz_tcp_idle(id);
   long done = gz_tcp_write(id, buf, n);  // one tcp_write: all or nothing
-  if (done > 0) Written(info, id, opens_turn, 3);
+  if (done > 0) Written(info, id, opens_turn, 3, done);
   return done;
 }
 
