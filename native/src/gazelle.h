@@ -74,6 +74,7 @@ void *gz_port_copy(void *mbuf);  /* a copy from the pool, or NULL */
 void gz_port_flush(void);
 bool gz_port_tx_kick_costly(void); /* tx_burst ends in a system call (af_packet) */
 bool gz_port_peer_polls(void);     /* frames come from a polling peer (memif): spinning delays none */
+bool gz_port_socket_wake(void);    /* a sleeping loop waits on a kernel socket (af_packet, af_xdp) */
 bool gz_port_tx_copies(void);      /* tx_burst copies frames out: external buffers are fine */
 unsigned gz_port_tx_pending(void); /* frames still waiting for the tx ring (or held by faults) */
 /* Frames the tx backlog holds (a power of two); UDP may fill half (udp_sock.c). */

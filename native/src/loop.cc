@@ -86,6 +86,8 @@ struct Loop {
   uint64_t last_activity = 0;
   uint32_t empty_polls = 0;  // polls without traffic since last_activity
   bool core_alone = true;    // the last sched_yield ran no other thread (kYieldAloneUs)
+  bool socket_wake = false;  // the port wakes a sleeping loop through a kernel socket
+  bool core_wanted = false;  // a sched_yield since the last sleep ran another thread
   std::vector<Run> runs;     // Deliver's, kept to reuse its memory
 };
 
@@ -125,7 +127,16 @@ bool SpinAlways(uint64_t) { return true; }
 // Data in flight means an ACK or window update is due: sleeping through it stalls the
 // sender (a bulk transfer went 40% faster). Only while the peer answers, though: one
 // that went quiet for kInFlightSpinNs (gone, or retransmitting) is slept on.
+// On a port that wakes the loop through a kernel socket (af_packet, af_xdp), the frame
+// the loop spins for is brought by another thread of this machine (the kernel's softirq
+// in the sender's or a relay's context), often on this very core: once a sched_yield on
+// an empty ring ran someone else, the core is wanted, and the loop sleeps on the socket
+// (woken at the next frame, as in interrupt mode) instead of spinning on. After each
+// sleep it spins again until a yield finds the core wanted. (On 2 cores a bulk transfer
+// through a relay is 3 busy processes and the kernel's packet work; a spinning stack
+// held a whole core.) memif's frames come from a peer that polls: spinning delays none.
 bool SpinWhileTraffic(uint64_t now) {
+  if (loop.core_wanted && loop.socket_wake && !gz_port_tx_pending()) return false;
   uint64_t quiet = Quiet(now);
   return quiet < loop.spin_ns || JustActive() || (quiet < kInFlightSpinNs && gz_tcp_in_flight());
 }
@@ -181,11 +192,14 @@ void StartSleeping() {
       gz_loop.poll.wakeups++;
       RunPoll();
     });
-    period = 10;  // only LwIP's timers need the clock now
+    // Only LwIP's timers need the clock now; those of data in flight (retransmission,
+    // loss probes) work in milliseconds.
+    period = gz_tcp_in_flight() ? loop.idle_ms : 10;
   }
   uv_timer_start(
       &loop.el->sleep, [](uv_timer_t *) { RunPoll(); }, period, period);
   loop.sleeping = true;
+  loop.core_wanted = false;  // spinning is tried again after the wake
   gz_loop.poll.sleeps++;
 }
 
@@ -368,6 +382,7 @@ void RunPoll() {
     uint64_t before = gz_lat_tsc();
     sched_yield();
     loop.core_alone = gz_lat_tsc() - before < kYieldAloneUs * gz_tsc_per_us();
+    if (!loop.core_alone) loop.core_wanted = true;
   }
   Schedule(now);
 }
@@ -453,6 +468,8 @@ void LoopStart(Napi::Env env, const LoopConfig &cfg, Napi::Function on_events) {
   el->on_events = Napi::Persistent(on_events);
   loop.el = el;
   loop.intr_fd = cfg.intr_fd;
+  loop.socket_wake = loop.intr_fd >= 0 && gz_port_socket_wake();
+  loop.core_wanted = false;
   if (loop.intr_fd >= 0) {
     loop.intr = new uv_poll_t;
     uv_poll_init(el->uv, loop.intr, loop.intr_fd);

@@ -52,10 +52,11 @@ unsigned gz_stack_poll(void) {
    * the sender's window reopens while the receiver copies and reads (a 2 MiB window of
    * jumbo frames arrives in one poll, and would stall until the receiver had read all of
    * it; over af_packet, ACKs waited behind JS's handling of up to 256 frames, which
-   * lengthens every round trip of a bulk upload by the receiver's read time). On af_packet this kick is a sendto(), made only when
-   * the input queued frames: a request (delayed ACK) queues none, so answers still leave
-   * in one kick at the end of the poll (h2load, 20,000 GETs: ~0.1 sendto per request
-   * before and after; 6 KB POSTs, whose bodies are ACKed: 0.13-0.18 -> 0.17-0.22). */
+   * lengthened every round trip of a bulk upload by the receiver's read time). On
+   * af_packet this kick is a sendto(), made only when the input queued frames: a request
+   * (delayed ACK) queues none, so answers still leave in one kick at the end of the poll
+   * (h2load, 20,000 GETs: ~0.1 sendto per request before and after; 6 KB POSTs, whose
+   * bodies are ACKed: 0.13-0.18 -> 0.17-0.22). */
   if (total && gz_port_tx_pending()) gz_port_flush();
   gz_loop.poll.polls++;
   if (total) gz_loop.poll.busy_polls++;
