@@ -100,9 +100,10 @@ static void sock_release(uint32_t id) {
 
 static void held_acks(enum held what);
 
-/* (The held-ACK list never holds an id that comes back: freed ones leave it first.) */
+/* (The held-ACK list never holds an id that comes back: freed ones leave it first. Only
+ * when some come back: this runs at every poll, empty ones included.) */
 void gz_tcp_recycle_ids(void) {
-  held_acks(HELD_PRUNE);
+  if (ids.waiting_len) held_acks(HELD_PRUNE);
   gz_ids_recycle(&ids);
 }
 
