@@ -52,7 +52,7 @@ struct dir {
   int in_fd, out_fd;
   struct fault_line line;
   uint64_t received, sent, tx_errors;
-  bool faulty;                      /* the faults apply in this direction */
+  bool faulty;                          /* the faults apply in this direction */
   uint64_t fin_keys[256], fins_dropped; /* --drop-fins: the FINs lost so far (ports, seq) */
 };
 
