@@ -236,9 +236,9 @@ function ratioTable (samples, rows, kernelLabel = 'node:net, loopback', sides) {
   if (marked.size) lines.push('')
   for (const [side, starved] of marked) {
     const wait = Math.max(...starved.map(longestWait))
-    lines.push(`\\* ${side}: includes measurements that did not get their CPU (a process waited up to ` +
-      `${fmt(wait * 100, 0)}% of the run for one; the round lines say which): a lower bound of its throughput and ` +
-      'an upper bound of its latency. Its CPU rows leave them out.')
+    const why = wait > maxWait ? `a process waited up to ${fmt(wait * 100, 0)}% of the run for one; ` : ''
+    lines.push(`\\* ${side}: includes measurements that did not get their CPU (${why}the round lines say which): ` +
+      'a lower bound of its throughput and an upper bound of its latency. Its CPU rows leave them out.')
   }
   return lines.join('\n')
 }

@@ -101,6 +101,12 @@ t.test('a starved stack measurement is a bound in throughput and latency rows, l
   t.match(all, /\| Requests\/s \| 110 \(100-120\) \| 160\* \(150-170\) \| 1\.45 \|/)
   t.match(all, /\| Server CPU \(cores\) \| 1\.00 \(1\.00-1\.00\) \| - \| - \|/)
 
+  // starved for a reason other than a wait (the http suite: a fixed rate not served): still a bound
+  const short = { kernel: samples.kernel, stack: [{ c16: { ...m(150, 300, 0.5, 0.02), starved: 'served 900 req/s of the 1000 offered' } }] }
+  const shortTable = ratioTable(short, rows)
+  t.match(shortTable, /\| Latency p50 \(us\) \| 480 \(460-500\) \| 300\* \| 0\.63 \|/)
+  t.match(shortTable, /did not get their CPU \(the round lines say which\)/, 'no wait named when none was above the limit')
+
   // a row declared without a kind is strict on every side
   t.match(ratioTable(samples, [['Requests/s', 'c16.rps', 0]]), /\| Requests\/s \| 110 \(100-120\) \| - \| - \|/)
 })

@@ -69,8 +69,10 @@ function serve (sock, onDone) {
 }
 
 /**
- * One transfer from the client side: resolves { ok, ms, bytes, mbps, error, received }.
- * ok: the bytes arrived intact (the sha256 matches) and no error was seen.
+ * One transfer from the client side: resolves { ok, ms, connectMs, firstMs, bytes, mbps,
+ * error, received }. ok: the bytes arrived intact (the sha256 matches) and no error was
+ * seen. connectMs, firstMs: since the start, when it connected and when the first byte
+ * came back (null if never).
  */
 function transfer (api, { host, port, bytes, direction = 'up', timeoutMs = 0 }) {
   const up = direction !== 'down'
@@ -83,7 +85,11 @@ function transfer (api, { host, port, bytes, direction = 'up', timeoutMs = 0 }) 
     let received = 0
     let error = null
     let timer = null
+    let connectMs = null
+    let firstMs = null
+    const since = () => Number(process.hrtime.bigint() - t0) / 1e6
     sock.on('connect', () => {
+      connectMs = since()
       const header = Buffer.alloc(9)
       header[0] = up ? 0x55 : 0x44
       header.writeBigUInt64BE(BigInt(bytes), 1)
@@ -92,6 +98,7 @@ function transfer (api, { host, port, bytes, direction = 'up', timeoutMs = 0 }) 
       else sock.end()
     })
     sock.on('data', (d) => {
+      if (firstMs === null) firstMs = since()
       if (up) reply += d.toString()
       else {
         got.update(d)
@@ -103,7 +110,7 @@ function transfer (api, { host, port, bytes, direction = 'up', timeoutMs = 0 }) 
       if (timer) clearTimeout(timer)
       const ms = Number(process.hrtime.bigint() - t0) / 1e6
       const sha = up ? reply : got.digest('hex')
-      resolve({ ok: !error && sha === expected, ms, bytes, mbps: (bytes * 8) / (ms * 1000), error, received: up ? bytes : received })
+      resolve({ ok: !error && sha === expected, ms, connectMs, firstMs, bytes, mbps: (bytes * 8) / (ms * 1000), error, received: up ? bytes : received })
     })
     if (timeoutMs) {
       timer = setTimeout(() => {

@@ -74,6 +74,7 @@ void *gz_port_copy(void *mbuf);  /* a copy from the pool, or NULL */
 void gz_port_flush(void);
 bool gz_port_tx_kick_costly(void); /* tx_burst ends in a system call (af_packet) */
 bool gz_port_peer_polls(void);     /* frames come from a polling peer (memif): spinning delays none */
+bool gz_port_socket_wake(void);    /* a sleeping loop waits on a kernel socket (af_packet, af_xdp) */
 bool gz_port_tx_copies(void);      /* tx_burst copies frames out: external buffers are fine */
 unsigned gz_port_tx_pending(void); /* frames still waiting for the tx ring (or held by faults) */
 /* Frames the tx backlog holds (a power of two); UDP may fill half (udp_sock.c). */
@@ -200,6 +201,9 @@ int gz_tcp_local_port(uint32_t id);
 /* Returns bytes accepted (fewer than len: the send buffer is full, GZ_EV_WRITABLE
  * follows), or -EPIPE if id is no live connection. */
 long gz_tcp_write(uint32_t id, const void *data, size_t len);
+/* Nothing of id's is unsent or unacknowledged: a write now opens a turn (gz_stack_send_now). */
+bool gz_tcp_idle(uint32_t id);
+void gz_tcp_output_now(uint32_t id); /* tcp_output now rather than at the poll's flush */
 /* Bytes one gz_tcp_write takes whole now (<= 64 KiB; 0 if the send queue is full), or -EPIPE. */
 long gz_tcp_room(uint32_t id);
 int gz_tcp_shutdown(uint32_t id);
@@ -208,9 +212,11 @@ int gz_tcp_abort(uint32_t id);
 int gz_tcp_pause(uint32_t id, bool paused);
 int gz_tcp_set_nodelay(uint32_t id, bool on);
 int gz_tcp_set_keepalive(uint32_t id, bool on, uint32_t idle_ms);
-/* Called once per poll: tcp_output for sockets written since the last flush,
- * and retries of closes that ran out of memory. */
-void gz_tcp_flush(void);
+/* tcp_output for sockets written since the last flush, and retries of closes that ran
+ * out of memory. Delayed ACKs leave with data, or after a few turns of the loop (send_acks:
+ * GZ_FLUSH_ALL, a new turn); gz_tcp_acks_held() says some wait. */
+void gz_tcp_flush(bool send_acks);
+bool gz_tcp_acks_held(void);
 /* Per-connection state, like `ss -ti` (gazellectl conns). */
 struct gz_tcp_info {
   int state; /* LwIP enum tcp_state */
@@ -315,9 +321,16 @@ unsigned gz_stack_poll(void);
 /* Input only, between the JS calls of a batch (at most every 200 us); frames received. */
 unsigned gz_stack_receive_between(void);
 /* After JS handled (part of) the batch: flush TCP output and the tx buffer. Between
- * two JS calls of one poll (end_of_poll false), frames are handed to a port whose
- * transmit costs a system call (af_packet) only once enough wait for a full burst. */
-void gz_stack_flush(bool end_of_poll);
+ * two JS calls of one poll (GZ_FLUSH_RUN), frames are handed to a port whose transmit
+ * costs a system call (af_packet) only once enough wait for a full burst. Delayed ACKs
+ * that no data carried wait for GZ_FLUSH_ALL (a later turn of the loop). */
+enum gz_flush {
+  GZ_FLUSH_RUN,  /* between two JS calls of a batch */
+  GZ_FLUSH_POLL, /* at the end of a poll */
+  GZ_FLUSH_ALL,  /* the next turn: what JS wrote outside the poll, and the held ACKs */
+};
+void gz_stack_flush(enum gz_flush how);
+void gz_stack_send_now(uint32_t id, size_t bytes);
 
 /* ---- stats (stats.c) ---- */
 typedef void (*gz_stat_fn)(void *ctx, const char *group, const char *name, double value);

@@ -77,7 +77,7 @@ struct Loop {
   bool sleeping = false;
   bool refd = false;
   bool lingering = false;       // unref'd, but closed connections still sending
-  bool output_waiting = false;  // JS wrote (or connected, closed) outside a poll
+  bool output_waiting = false;  // JS wrote (or connected, closed) outside a poll, or ACKs wait
   uint64_t linger_until = 0;
   const PollPolicy *policy = nullptr;
   int intr_fd = -1;
@@ -86,6 +86,8 @@ struct Loop {
   uint64_t last_activity = 0;
   uint32_t empty_polls = 0;  // polls without traffic since last_activity
   bool core_alone = true;    // the last sched_yield ran no other thread (kYieldAloneUs)
+  bool socket_wake = false;  // the port wakes a sleeping loop through a kernel socket
+  bool core_wanted = false;  // a sched_yield since the last sleep ran another thread
   std::vector<Run> runs;     // Deliver's, kept to reuse its memory
 };
 
@@ -125,7 +127,16 @@ bool SpinAlways(uint64_t) { return true; }
 // Data in flight means an ACK or window update is due: sleeping through it stalls the
 // sender (a bulk transfer went 40% faster). Only while the peer answers, though: one
 // that went quiet for kInFlightSpinNs (gone, or retransmitting) is slept on.
+// On a port that wakes the loop through a kernel socket (af_packet, af_xdp), the frame
+// the loop spins for is brought by another thread of this machine (the kernel's softirq
+// in the sender's or a relay's context), often on this very core: once a sched_yield on
+// an empty ring ran someone else, the core is wanted, and the loop sleeps on the socket
+// (woken at the next frame, as in interrupt mode) instead of spinning on. After each
+// sleep it spins again until a yield finds the core wanted. (On 2 cores a bulk transfer
+// through a relay is 3 busy processes and the kernel's packet work; a spinning stack
+// held a whole core.) memif's frames come from a peer that polls: spinning delays none.
 bool SpinWhileTraffic(uint64_t now) {
+  if (loop.core_wanted && loop.socket_wake && !gz_port_tx_pending()) return false;
   uint64_t quiet = Quiet(now);
   return quiet < loop.spin_ns || JustActive() || (quiet < kInFlightSpinNs && gz_tcp_in_flight());
 }
@@ -181,11 +192,14 @@ void StartSleeping() {
       gz_loop.poll.wakeups++;
       RunPoll();
     });
-    period = 10;  // only LwIP's timers need the clock now
+    // Only LwIP's timers need the clock now; those of data in flight (retransmission,
+    // loss probes) work in milliseconds.
+    period = gz_tcp_in_flight() ? loop.idle_ms : 10;
   }
   uv_timer_start(
       &loop.el->sleep, [](uv_timer_t *) { RunPoll(); }, period, period);
   loop.sleeping = true;
+  loop.core_wanted = false;  // spinning is tried again after the wake
   gz_loop.poll.sleeps++;
 }
 
@@ -204,7 +218,7 @@ void Schedule(uint64_t now) {
   if (!loop.open) return;
   if (loop.lingering) UpdateLinger(now);
   // (JS may have written during the batch, after `now` was read: that is activity too.)
-  if (loop.policy->keep_spinning(now)) StartSpinning();
+  if (loop.policy->keep_spinning(now) || loop.output_waiting) StartSpinning();
   else StartSleeping();
 }
 
@@ -313,7 +327,7 @@ void Deliver(size_t count) {
   napi_value state = el.bufs.state.Value();
   for (size_t i = 0; i < runs.size() && loop.open; i++) {
     if (i > 0) {
-      gz_stack_flush(false);  // the caller flushes after the last run
+      gz_stack_flush(GZ_FLUSH_RUN);  // the caller flushes after the last run
       // the ring keeps being emptied while JS works through the batch (traffic: spin on)
       if (gz_stack_receive_between()) loop.empty_polls = 0;
     }
@@ -338,7 +352,7 @@ void RunPoll() {
   // immediate, leaves now rather than after the inner spin below.
   if (loop.output_waiting) {
     loop.output_waiting = false;
-    gz_stack_flush(true);
+    gz_stack_flush(GZ_FLUSH_ALL);
   }
   unsigned received = gz_stack_poll();
   uint32_t empty = received ? 0 : 1;
@@ -357,7 +371,10 @@ void RunPoll() {
   }
   size_t count = gz_events_count();
   if (count) Deliver(count);
-  if (loop.open) gz_stack_flush(true);
+  if (loop.open) gz_stack_flush(GZ_FLUSH_POLL);
+  // Delayed ACKs that no answer carried wait a few turns (for the immediates JS queued,
+  // which may write the answer), then leave: the loop spins meanwhile.
+  if (gz_tcp_acks_held()) loop.output_waiting = true;
   loop.in_poll = false;
   // Spinning with nothing to do: let other threads on this core run (the peer process,
   // V8's GC and compiler threads) instead of waiting for the scheduler to preempt us.
@@ -365,6 +382,7 @@ void RunPoll() {
     uint64_t before = gz_lat_tsc();
     sched_yield();
     loop.core_alone = gz_lat_tsc() - before < kYieldAloneUs * gz_tsc_per_us();
+    if (!loop.core_alone) loop.core_wanted = true;
   }
   Schedule(now);
 }
@@ -450,6 +468,8 @@ void LoopStart(Napi::Env env, const LoopConfig &cfg, Napi::Function on_events) {
   el->on_events = Napi::Persistent(on_events);
   loop.el = el;
   loop.intr_fd = cfg.intr_fd;
+  loop.socket_wake = loop.intr_fd >= 0 && gz_port_socket_wake();
+  loop.core_wanted = false;
   if (loop.intr_fd >= 0) {
     loop.intr = new uv_poll_t;
     uv_poll_init(el->uv, loop.intr, loop.intr_fd);

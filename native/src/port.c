@@ -404,6 +404,9 @@ bool gz_port_tx_copies(void) { return port.tx_copies; }
  * on the ring only waits for the peer, it never holds its frames up. */
 bool gz_port_peer_polls(void) { return port.peer_polls; }
 
+/* net_af_packet, net_af_xdp: a sleeping loop waits on the queue's socket (wake_fd). */
+bool gz_port_socket_wake(void) { return port.wake_fd >= 0; }
+
 uint64_t gz_port_tx_handed(void) { return port.tx_handed; }
 
 /* Checksums of IPv4/TCP/UDP are left to the port: the IP header checksum is

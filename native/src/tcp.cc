@@ -28,17 +28,31 @@ long Connect(const Napi::CallbackInfo &i) {
 
 long LocalPort(const Napi::CallbackInfo &i) { return gz_tcp_local_port(Arg(i, 0)); }
 
-// tcpWrite(id, buf, offset, len) -> bytes the send buffer took
+// A write's `last` argument: nothing more follows from this write() call now, so a
+// chunk that opens a turn may leave at once (gz_stack_send_now).
+bool Last(const Napi::CallbackInfo &info, size_t i) {
+  return info.Length() > i && info[i].IsBoolean() && info[i].As<Napi::Boolean>().Value();
+}
+
+// Counts a write that took bytes, and sends it at once if it opened a turn.
+void Written(const Napi::CallbackInfo &info, uint32_t id, bool opens_turn, size_t last_arg, long n) {
+  Activity();
+  if (opens_turn && Last(info, last_arg)) gz_stack_send_now(id, (size_t)n);
+}
+
+// tcpWrite(id, buf, offset, len, last) -> bytes the send buffer took
 long Write(const Napi::CallbackInfo &info) {
   Napi::Buffer<uint8_t> buf = info[1].As<Napi::Buffer<uint8_t>>();
   size_t offset = Arg(info, 2), len = Arg(info, 3);
   if (offset > buf.Length() || len > buf.Length() - offset) len = 0;
-  long n = gz_tcp_write(Arg(info, 0), buf.Data() + offset, len);
-  if (n > 0) Activity();
+  uint32_t id = (uint32_t)Arg(info, 0);
+  bool opens_turn = gz_tcp_idle(id);
+  long n = gz_tcp_write(id, buf.Data() + offset, len);
+  if (n > 0) Written(info, id, opens_turn, 4, n);
   return n;
 }
 
-// tcpWriteString(id, string, latin1) -> bytes the send buffer took: all of the string's,
+// tcpWriteString(id, string, latin1, last) -> bytes the send buffer took: all of the string's,
 // or 0 when it does not fit now or is longer than kStringMax encoded (the caller writes it
 // as a Buffer then), or -errno. What node:http writes, headers and a small body in one
 // string, reaches the stack without a Buffer made for it in JS first (net.Socket's
@@ -55,8 +69,9 @@ long WriteString(const Napi::CallbackInfo &info) {
   uint32_t id = (uint32_t)Arg(info, 0);
   long room = gz_tcp_room(id);
   if (room <= 0 || (size_t)room < n) return room < 0 ? room : 0;
+  bool opens_turn = gz_tcp_idle(id);
   long done = gz_tcp_write(id, buf, n);  // one tcp_write: all or nothing
-  if (done > 0) Activity();
+  if (done > 0) Written(info, id, opens_turn, 3, done);
   return done;
 }
 

@@ -22,8 +22,12 @@ struct sock {
   bool want_writable; /* a write came up short: tell JS when there is room */
   bool dirty;         /* written since the last flush: needs tcp_output */
   bool fin_pending;   /* shutdown ran out of memory: retry at flush */
+  bool ack_held;      /* on the held-ACK list (gz_tcp_flush) */
   uint32_t unacked;   /* bytes delivered while paused, acked on resume */
   uint32_t next_dirty;
+  uint32_t next_ack;
+  uint32_t ack_turn;   /* the turn its delayed ACK was held at */
+  uint64_t ack_ns;     /* and when */
   uint32_t data_event; /* index of this batch's DATA event, to append segments to */
   uint32_t data_gen;   /* batch generation data_event belongs to (0: none) */
   uint64_t created_ns; /* for the age column of gazellectl conns */
@@ -38,6 +42,15 @@ static uint32_t capacity;
 static uint32_t live;
 static struct gz_ids ids; /* ids closed during a batch are reused from the next poll on */
 static uint32_t dirty_head = NONE;
+static uint32_t acks_head = NONE; /* delayed ACKs held for a later turn of the loop */
+static uint32_t turn;             /* the loop's turns (flushes that send ACKs) */
+/* How long a delayed ACK waits for data to carry it: ACK_HOLD_TURNS turns of the loop
+ * (undici writes a request on a kept-alive connection two turns after the answer
+ * before it: it waits for an immediate, then another), at most ACK_HOLD_NS. Linux
+ * holds one 40 ms or more. */
+#define ACK_HOLD_TURNS 3
+#define ACK_HOLD_NS 1000000
+enum held { HELD_PRUNE, HELD_DUE };
 /* pcbs whose tcp_close ran out of memory; retried at flush. */
 static struct tcp_pcb **closing;
 static uint32_t closing_len, closing_cap;
@@ -72,6 +85,7 @@ static int sock_alloc(void) {
   uint32_t id = (uint32_t)taken;
   memset(&socks[id], 0, sizeof(socks[id]));
   socks[id].next_dirty = NONE;
+  socks[id].next_ack = NONE;
   socks[id].created_ns = gz_now_ns();
   live++;
   return (int)id;
@@ -84,7 +98,14 @@ static void sock_release(uint32_t id) {
   gz_ids_release(&ids, id);
 }
 
-void gz_tcp_recycle_ids(void) { gz_ids_recycle(&ids); }
+static void held_acks(enum held what);
+
+/* (The held-ACK list never holds an id that comes back: freed ones leave it first. Only
+ * when some come back: this runs at every poll, empty ones included.) */
+void gz_tcp_recycle_ids(void) {
+  if (ids.waiting_len) held_acks(HELD_PRUNE);
+  gz_ids_recycle(&ids);
+}
 
 static struct sock *conn(uint32_t id) {
   if (id >= capacity || socks[id].kind != SOCK_CONN) return NULL;
@@ -317,6 +338,16 @@ long gz_tcp_write(uint32_t id, const void *data, size_t len) {
   return (long)done;
 }
 
+bool gz_tcp_idle(uint32_t id) {
+  struct sock *s = conn(id);
+  return s && s->pcb->unsent == NULL && s->pcb->unacked == NULL;
+}
+
+void gz_tcp_output_now(uint32_t id) {
+  struct sock *s = conn(id);
+  if (s) tcp_output(s->pcb); /* (still dirty: the poll's flush finds nothing left) */
+}
+
 long gz_tcp_room(uint32_t id) {
   struct sock *s = conn(id);
   if (!s) return -EPIPE;
@@ -446,7 +477,42 @@ void gz_tcp_conn_info(const struct tcp_pcb *pcb, uint64_t now, struct gz_conn_in
   c->tcp.paused = s->paused;
 }
 
-void gz_tcp_flush(void) {
+/* Walks the delayed ACKs held by gz_tcp_flush: those that data carried since, or whose
+ * connection is gone, leave the list; HELD_DUE sends the ones held long enough. */
+static void held_acks(enum held what) {
+  uint32_t id = acks_head;
+  uint64_t now = what == HELD_DUE ? gz_now_ns() : 0;
+  acks_head = NONE;
+  while (id != NONE) {
+    struct sock *s = &socks[id];
+    uint32_t next = s->next_ack;
+    s->next_ack = NONE;
+    s->ack_held = false;
+    if (s->kind == SOCK_CONN && (s->pcb->flags & TF_ACK_DELAY)) {
+      bool due = what == HELD_DUE && (turn - s->ack_turn >= ACK_HOLD_TURNS || now - s->ack_ns >= ACK_HOLD_NS);
+      if (due) {
+        tcp_ack_now(s->pcb);
+        tcp_output(s->pcb);
+      } else {
+        s->ack_held = true;
+        s->next_ack = acks_head;
+        acks_head = id;
+      }
+    }
+    id = next;
+  }
+}
+
+bool gz_tcp_acks_held(void) { return acks_head != NONE; }
+
+/* Sends what JS queued on each dirty connection. A delayed ACK that no data carried is
+ * held for a few turns of the loop (ACK_HOLD_TURNS, ACK_HOLD_NS): the answer JS writes in
+ * its own run of events (node:http, Fastify), or from an immediate after the poll
+ * (undici), carries it. Sent on its own, it costs both ends a frame per request (with 16
+ * connections, each request but the first of a poll's batch was acked alone before its
+ * answer was written). LwIP itself would hold it until its fast timer (up to 250 ms),
+ * which stalls a Nagle sender. send_acks (a new turn): the ones held long enough leave. */
+void gz_tcp_flush(bool send_acks) {
   uint32_t id = dirty_head;
   dirty_head = NONE;
   while (id != NONE) {
@@ -456,15 +522,22 @@ void gz_tcp_flush(void) {
     if (s->dirty && s->kind == SOCK_CONN) {
       s->dirty = false;
       if (s->fin_pending && tcp_shutdown(s->pcb, 0, 1) != ERR_MEM) s->fin_pending = false;
-      /* LwIP would hold a delayed ACK for its next fast timer (up to 100 ms):
-       * with a poll loop there is no reason to wait past the end of the poll,
-       * and waiting stalls a Nagle sender. */
-      if (s->pcb->flags & TF_ACK_DELAY) tcp_ack_now(s->pcb);
       tcp_output(s->pcb);
+      if ((s->pcb->flags & TF_ACK_DELAY) && !s->ack_held) {
+        s->ack_held = true;
+        s->ack_turn = turn;
+        s->ack_ns = gz_now_ns();
+        s->next_ack = acks_head;
+        acks_head = id;
+      }
       if (s->fin_pending) mark_dirty(id);
     }
     s->dirty = false;
     id = next;
+  }
+  if (send_acks) {
+    turn++;
+    held_acks(HELD_DUE);
   }
   uint32_t kept = 0;
   for (uint32_t i = 0; i < closing_len; i++) {
@@ -502,6 +575,7 @@ void gz_tcp_close_all(void) {
   capacity = live = closing_len = closing_cap = 0;
   gz_ids_reset(&ids);
   dirty_head = NONE;
+  acks_head = NONE;
 }
 
 unsigned gz_tcp_count(void) { return live; }

@@ -155,10 +155,12 @@ export interface NativeBinding {
    * Copies up to len bytes into the send buffer; returns how many it took.
    * Fewer than len means the buffer is full: Ev.Writable follows when there is room.
    * -EPIPE: the id is no live connection (its Ev.Error may still be in this batch).
+   * last: nothing more follows from this write() call; a chunk that opens a turn
+   * (nothing unsent or unacknowledged before it) then leaves at once.
    */
-  tcpWrite(id: number, buf: Buffer, offset: number, len: number): number
+  tcpWrite(id: number, buf: Buffer, offset: number, len: number, last?: boolean): number
   /** The whole string (UTF-8, or latin1) into the send buffer, or 0 (write it as a Buffer). */
-  tcpWriteString(id: number, str: string, latin1: boolean): number
+  tcpWriteString(id: number, str: string, latin1: boolean, last?: boolean): number
   /** Half-close: FIN after queued data; receiving continues. */
   tcpShutdown(id: number): number
   /** Graceful close: queued data is still sent, then FIN. The id is free on return. */

@@ -75,6 +75,12 @@ const kWriteString = Symbol('writeString')
  * UTF-8: within its 16 KiB encoding buffer); longer ones are written as Buffers. */
 const STRING_MAX_CHARS = 5000
 
+/** No bytes follow chunk i (node:http ends a response with an empty string). */
+function noneAfter(chunks: { chunk: Buffer | string }[], i: number): boolean {
+  for (let k = i + 1; k < chunks.length; k++) if (chunks[k].chunk.length > 0) return false
+  return true
+}
+
 function toBuffer(c: { chunk: Buffer | string, encoding: BufferEncoding }): Buffer {
   return typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding) : c.chunk
 }
@@ -287,10 +293,10 @@ export class Socket extends Duplex {
   // and body as one string, and an empty string.
   _write(chunk: Buffer | string, encoding: BufferEncoding, cb: Callback): void {
     if (typeof chunk === 'string') {
-      if (this[kWriteString](chunk, encoding)) return cb()
+      if (this[kWriteString](chunk, encoding, true)) return cb()
       chunk = Buffer.from(chunk, encoding)
     }
-    const n = this[kWriteNow](chunk)
+    const n = this[kWriteNow](chunk, true)
     if (n === chunk.length) return cb()
     this[kQueue]([chunk], n, cb)
   }
@@ -298,11 +304,12 @@ export class Socket extends Duplex {
   _writev(chunks: { chunk: Buffer | string, encoding: BufferEncoding }[], cb: Callback): void {
     for (let i = 0; i < chunks.length; i++) {
       let chunk = chunks[i].chunk
+      const last = noneAfter(chunks, i)
       if (typeof chunk === 'string') {
-        if (chunk.length === 0 || this[kWriteString](chunk, chunks[i].encoding)) continue
+        if (chunk.length === 0 || this[kWriteString](chunk, chunks[i].encoding, last)) continue
         chunk = Buffer.from(chunk, chunks[i].encoding)
       }
-      const n = this[kWriteNow](chunk)
+      const n = this[kWriteNow](chunk, last)
       if (n === chunk.length) continue
       const rest = [chunk]
       for (let k = i + 1; k < chunks.length; k++) rest.push(toBuffer(chunks[k]))
@@ -352,13 +359,17 @@ export class Socket extends Duplex {
 
   // ---- writing ----
 
+  // `last`: nothing more follows from this write() call, so a chunk that opens a turn
+  // (nothing of the socket's unsent or unacknowledged) leaves at once, as write() on a
+  // kernel socket sends it, not when the whole callback has returned.
+
   /** A short string straight into the send buffer, whole; false: write it as a Buffer. */
-  [kWriteString](str: string, encoding: BufferEncoding): boolean {
+  [kWriteString](str: string, encoding: BufferEncoding, last = false): boolean {
     const id = this[kId]
     if (this.connecting || id === NO_ID || str.length === 0 || str.length > STRING_MAX_CHARS) return false
     const latin1 = encoding === 'latin1' || encoding === 'binary'
     if (!latin1 && encoding !== 'utf8' && encoding !== 'utf-8') return false
-    const n = this[kBinding].tcpWriteString(id, str, latin1)
+    const n = this[kBinding].tcpWriteString(id, str, latin1, last)
     if (n <= 0) return false // no room now, or an error: the Buffer path handles both
     this[kBytesWritten] += n
     this._unrefTimer()
@@ -367,11 +378,11 @@ export class Socket extends Duplex {
 
   /** Hands a whole Buffer to the stack: the bytes it took, or < 0 (not connected yet, or
    * -errno: the queued write's flush reports it). */
-  [kWriteNow](buf: Buffer): number {
+  [kWriteNow](buf: Buffer, last = false): number {
     const id = this[kId]
     if (this.connecting || id === NO_ID) return -1
     if (buf.length === 0) return 0
-    const n = this[kBinding].tcpWrite(id, buf, 0, buf.length)
+    const n = this[kBinding].tcpWrite(id, buf, 0, buf.length, last)
     if (n > 0) {
       this[kBytesWritten] += n
       this._unrefTimer()
