@@ -530,9 +530,11 @@ void gz_tcp_flush(bool send_acks) {
         s->next_ack = acks_head;
         acks_head = id;
       }
+      /* Back on the (new) dirty list, flagged, so the next flush retries the FIN. */
       if (s->fin_pending) mark_dirty(id);
+    } else {
+      s->dirty = false;
     }
-    s->dirty = false;
     id = next;
   }
   if (send_acks) {
