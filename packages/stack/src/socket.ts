@@ -75,10 +75,11 @@ const kWriteString = Symbol('writeString')
  * UTF-8: within its 16 KiB encoding buffer); longer ones are written as Buffers. */
 const STRING_MAX_CHARS = 5000
 
-/** No bytes follow chunk i (node:http ends a response with an empty string). */
-function noneAfter(chunks: { chunk: Buffer | string }[], i: number): boolean {
-  for (let k = i + 1; k < chunks.length; k++) if (chunks[k].chunk.length > 0) return false
-  return true
+/** The index of the last chunk with bytes (node:http ends a response with an empty
+ * string), or -1. */
+function lastWithBytes(chunks: { chunk: Buffer | string }[]): number {
+  for (let k = chunks.length - 1; k >= 0; k--) if (chunks[k].chunk.length > 0) return k
+  return -1
 }
 
 function toBuffer(c: { chunk: Buffer | string, encoding: BufferEncoding }): Buffer {
@@ -302,9 +303,10 @@ export class Socket extends Duplex {
   }
 
   _writev(chunks: { chunk: Buffer | string, encoding: BufferEncoding }[], cb: Callback): void {
+    const lastIndex = lastWithBytes(chunks)
     for (let i = 0; i < chunks.length; i++) {
       let chunk = chunks[i].chunk
-      const last = noneAfter(chunks, i)
+      const last = i >= lastIndex
       if (typeof chunk === 'string') {
         if (chunk.length === 0 || this[kWriteString](chunk, chunks[i].encoding, last)) continue
         chunk = Buffer.from(chunk, chunks[i].encoding)
