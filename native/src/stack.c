@@ -11,15 +11,21 @@
 
 struct gz_loop_state gz_loop;
 
+/* True at most once every gap_us, timed by the TSC (cheaper than reading the clock);
+ * *next keeps the caller's schedule. */
+static bool every_us(uint64_t *next, uint64_t gap_us) {
+  uint64_t tsc = rte_rdtsc();
+  if (tsc < *next) return false;
+  *next = tsc + gap_us * gz_tsc_per_us();
+  return true;
+}
+
 /* LwIP's timers tick in milliseconds (the retransmission timer) or coarser, and
  * checking them reads the clock (a vDSO call, more than a poll of an empty ring
- * costs): a spinning loop checks them at most every 100 us, timed by the TSC. */
+ * costs): a spinning loop checks them at most every 100 us. */
 static void run_timers(void) {
-  static uint64_t next, gap;
-  uint64_t tsc = rte_rdtsc();
-  if (tsc < next) return;
-  if (!gap) gap = rte_get_tsc_hz() / 10000;
-  next = tsc + gap;
+  static uint64_t next;
+  if (!every_us(&next, 100)) return;
   sys_check_timeouts();
   tcp_rtx_tmr(); /* retransmissions and loss probes, to the ms */
   gz_port_maintain();
@@ -70,11 +76,8 @@ unsigned gz_stack_poll(void) {
  * the next batch; it counts as traffic. */
 #define RECEIVE_GAP_US 200
 unsigned gz_stack_receive_between(void) {
-  static uint64_t next, gap;
-  uint64_t tsc = rte_rdtsc();
-  if (tsc < next) return 0;
-  if (!gap) gap = rte_get_tsc_hz() / (1000000 / RECEIVE_GAP_US);
-  next = tsc + gap;
+  static uint64_t next;
+  if (!every_us(&next, RECEIVE_GAP_US)) return 0;
   unsigned n = receive();
   if (n) gz_loop.poll.rx_between += n;
   return n;
