@@ -2,7 +2,7 @@
 // through the stack. Option A (the connector hook, see connector-hook.ts) when the guard
 // holds for the grpc-js copy in use; otherwise option C (fallback-channel.ts).
 import type { RouteMatcher, Stack } from '@gazelle/stack'
-import { assertStack, checkKeys, connectOnStack, invalidOption, routeMatcher } from '@gazelle/stack'
+import { assertStack, checkKeys, connectOnStack, invalidOption, offerStreamHandle, routeMatcher } from '@gazelle/stack'
 import { CONNECT_OPTION, hookRefusal, installHook } from './connector-hook'
 import type { StackConnect } from './connector-hook'
 import { GrpcPublic, StackChannel } from './fallback-channel'
@@ -64,7 +64,9 @@ function connectFunction(stack: Stack, routes: RouteMatcher): StackConnect {
   if (!connect) {
     connect = (address) =>
       typeof address.host === 'string' && typeof address.port === 'number' && routes.matches(address.host, address.port)
-        ? connectOnStack(stack, { host: address.host, port: address.port, noDelay: true })
+        // http2 then reads and writes the socket through its own native handle (a TLS
+        // channel's TLSSocket wraps it as before).
+        ? connectOnStack(stack, { host: address.host, port: address.port, noDelay: true }).then(offerStreamHandle)
         : null
     byRoutes.set(routes.key, connect)
   }

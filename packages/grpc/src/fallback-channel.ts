@@ -8,7 +8,7 @@ import * as http2 from 'node:http2'
 import * as tls from 'node:tls'
 import type * as grpc from '@grpc/grpc-js'
 import type { Socket, Stack } from '@gazelle/stack'
-import { connectOnStack, invalidOption, parseIPv4 } from '@gazelle/stack'
+import { connectOnStack, invalidOption, offerStreamHandle, parseIPv4 } from '@gazelle/stack'
 import { StackCall } from './fallback-call'
 
 export interface StatusObject { code: grpc.status; details: string; metadata: grpc.Metadata }
@@ -177,6 +177,8 @@ export class StackChannel {
           secure.once('error', reject)
         })
         transport = secure
+      } else {
+        offerStreamHandle(socket) // http2 reads and writes it through its own native handle
       }
     } catch (err) {
       this.#session = null

@@ -2,7 +2,9 @@
 // connection injector (grpc-js >= 1.11, gRFC L114), so injected connections share the
 // server's services, options (keepalive, message sizes), credentials and shutdown.
 import type { Server as StackServer, Stack } from '@gazelle/stack'
-import { assertStack, checkKeys, invalidOption, listenHostKind, listenOnStack, portOption, withPeerAddress } from '@gazelle/stack'
+import {
+  assertStack, checkKeys, invalidOption, listenHostKind, listenOnStack, offerStreamHandle, portOption, withPeerAddress,
+} from '@gazelle/stack'
 import type { Duplex } from 'node:stream'
 
 /** What serveOnStack needs of a grpc-js Server (structural: any grpc-js >= 1.11 copy). */
@@ -95,6 +97,12 @@ function trackShutdown(server: Tracked): Set<StackServer> {
   return listeners
 }
 
+/** Whether grpc-js ServerCredentials are TLS ones (unknown: assume so, the safe side). */
+function isSecure(credentials: unknown): boolean {
+  const c = credentials as { _isSecure?: () => boolean }
+  return typeof c._isSecure !== 'function' || c._isSecure() !== false
+}
+
 /**
  * Serves a grpc-js Server's services on a stack: a listener on the stack hands each
  * connection to the server's connection injector. Resolves once listening.
@@ -102,9 +110,13 @@ function trackShutdown(server: Tracked): Set<StackServer> {
 export async function serveOnStack(server: InjectableServer, stack: Stack, options: ServeOnStackOptions): Promise<StackServing> {
   const { port, host, credentials, backlog } = validate(server, stack, options)
   const injector = server.createConnectionInjector(credentials)
+  // Plaintext: http2 reads and writes the socket through its own native handle, and
+  // session.socket is the stack socket (with its addresses). TLS wraps it in a
+  // TLSSocket over a JSStreamSocket, which must report the peer's address.
+  const secure = isSecure(credentials)
   const listener = stack.createServer((socket) => {
     socket.setNoDelay(true)
-    injector.injectConnection(withPeerAddress(socket))
+    injector.injectConnection(secure ? withPeerAddress(socket) : offerStreamHandle(socket))
   })
   try {
     await listenOnStack(listener, { port, host: host ?? '0.0.0.0', ...(backlog !== undefined && { backlog }) })

@@ -3,7 +3,7 @@ export { createStack, Stack } from './stack'
 export type { ConnectOptions } from './stack'
 export { Server } from './server'
 export type { ServerOptions, ListenOptions, DropInfo } from './server'
-export { Socket } from './socket'
+export { Socket, offerStreamHandle } from './socket'
 export type { SocketOptions, AddressInfo, RemoteAddress } from './socket'
 export type {
   StackOptions, DeviceOptions, DeviceType, PollModeName,

@@ -7,9 +7,12 @@ import { nodeError } from './node-errors'
 import type { Server } from './server'
 import type { Stack } from './stack'
 import {
-  NO_ID, kAccepted, kAddHandle, kBinding, kConnecting, kConnectionClosed, kCounted, kId,
-  kOnConnected, kOnData, kOnEof, kOnError, kOnWritable, kRefed, kRemoveHandle, kStack, kUpdateRef,
+  NO_ID, kAccepted, kAddHandle, kBinding, kConnecting, kConnectionClosed, kCounted, kDirectEnd, kId,
+  kOnConnected, kOnData, kOnEof, kOnError, kOnWritable, kPauseRx, kRefed, kRemoveHandle, kStack, kStreamHandle,
+  kUpdateRef, kWriteBuffers,
 } from './symbols'
+import { createDirectStream } from './stream-handle'
+import type { DirectStream } from './stream-handle'
 import { setRefed } from './refs'
 import { invalidOption } from './validate'
 
@@ -126,6 +129,8 @@ export class Socket extends Duplex {
   [kRemote]: RemoteAddress | undefined = undefined;
   [kLocalPort]: number | undefined = undefined;
   [kDestroyResets]: boolean;
+  /** undefined: no stream handle; null: offered (offerStreamHandle), made on first use. */
+  [kStreamHandle]: DirectStream | null | undefined = undefined;
 
   /** Sockets come from stack.connect() and from a Server's 'connection' event. */
   constructor(stack: Stack, options: SocketOptions = {}) {
@@ -197,6 +202,20 @@ export class Socket extends Duplex {
   address(): AddressInfo | Record<string, never> {
     const port = this[kLocalPort]
     return port === undefined ? {} : { address: this[kStack].ip, family: 'IPv4', port }
+  }
+
+  /**
+   * A native stream handle for node:http2, only on a socket offered to it
+   * (offerStreamHandle): http2 then reads and writes through it instead of wrapping the
+   * socket in a JSStreamSocket (see stream-handle.ts). null otherwise, as on a net.Socket
+   * without a handle.
+   */
+  get _handle(): object | null {
+    let direct = this[kStreamHandle]
+    if (direct === null && !this.connecting && this[kId] !== NO_ID && !this.destroyed) {
+      direct = this[kStreamHandle] = createDirectStream(this) ?? undefined
+    }
+    return direct ? direct.handle : null
   }
 
   // ---- options ----
@@ -322,8 +341,9 @@ export class Socket extends Duplex {
   }
 
   _final(cb: Callback): void {
-    if (this.connecting) {
-      this[kFinalCb] = cb // after 'connect'
+    // (A write of the stream handle still waiting for room goes first.)
+    if (this.connecting || this[kPending] !== null) {
+      this[kFinalCb] = cb // after 'connect', or the pending write
       return
     }
     this[kShutdownNow]()
@@ -348,6 +368,7 @@ export class Socket extends Duplex {
     const pending = this[kPending]
     this[kPending] = null
     this[kFinalCb] = null
+    this[kStreamHandle]?.close()
     cb(err)
     if (pending) {
       const e = err ?? nodeError(Error, 'ERR_STREAM_DESTROYED', 'Cannot call write after a stream was destroyed')
@@ -431,7 +452,40 @@ export class Socket extends Duplex {
     if (p.index === p.bufs.length) {
       this[kPending] = null
       p.cb()
+      const final = this[kFinalCb]
+      if (final !== null && !this.connecting && this[kId] !== NO_ID) {
+        this[kFinalCb] = null
+        this._final(final)
+      }
     }
+  }
+
+  /** The stream handle's write: Buffers to the stack in order; cb once all are taken
+   * (at once when the send buffer takes them, else after Ev.Writable). */
+  [kWriteBuffers](bufs: Buffer[], cb: Callback): void {
+    const lastIndex = bufs.length - 1
+    for (let i = 0; i < bufs.length; i++) {
+      const n = this[kWriteNow](bufs[i], i === lastIndex)
+      if (n === bufs[i].length) continue
+      this[kQueue](i === 0 ? bufs : bufs.slice(i), n, cb)
+      return
+    }
+    cb()
+  }
+
+  /** The stream handle's reader fell behind: the stack stops reopening the window. */
+  [kPauseRx](): void {
+    if (this[kId] !== NO_ID && !this[kRxPaused]) {
+      this[kRxPaused] = true
+      this[kBinding].tcpPause(this[kId], true)
+    }
+  }
+
+  /** The stream handle delivered EOF: the socket's own readable side ends ('end',
+   * then, without allowHalfOpen, the writable side and 'close'), as a net.Socket's does. */
+  [kDirectEnd](): void {
+    this.push(null)
+    this.resume()
   }
 
   [kShutdownNow](): void {
@@ -492,6 +546,8 @@ export class Socket extends Duplex {
   [kOnData](buf: Buffer): void {
     this[kBytesRead] += buf.length
     this._unrefTimer()
+    const direct = this[kStreamHandle]
+    if (direct) return direct.receive(buf)
     if (!this.push(buf) && this[kId] !== NO_ID && !this[kRxPaused]) {
       this[kRxPaused] = true
       this[kBinding].tcpPause(this[kId], true)
@@ -499,7 +555,9 @@ export class Socket extends Duplex {
   }
 
   [kOnEof](): void {
-    this.push(null)
+    const direct = this[kStreamHandle]
+    if (direct) direct.receive(null)
+    else this.push(null)
   }
 
   [kOnWritable](): void {
@@ -516,6 +574,16 @@ export class Socket extends Duplex {
       connecting ? errnoException(errno, 'connect', remote?.address, remote?.port) : errnoException(errno, 'read'),
     )
   }
+}
+
+/**
+ * Lets node:http2 drive a stack socket through a native stream handle of its own, rather
+ * than wrapping it in a JSStreamSocket (see stream-handle.ts): for adapters that hand a
+ * connected socket to http2 (grpc). Other values are returned untouched.
+ */
+export function offerStreamHandle<T>(socket: T): T {
+  if (socket instanceof Socket && socket[kStreamHandle] === undefined) socket[kStreamHandle] = null
+  return socket
 }
 
 type SocketListener<E> =

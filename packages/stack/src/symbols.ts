@@ -39,3 +39,9 @@ export const kOnMessage = Symbol('gazelle.onMessage')
 export const kOnUdpWritable = Symbol('gazelle.onUdpWritable')
 /** Closes a UDP socket at once, even with calls queued for 'listening' (stack.close()). */
 export const kForceClose = Symbol('gazelle.forceClose')
+
+// The native stream handle node:http2 may drive a Socket through (stream-handle.ts)
+export const kStreamHandle = Symbol('gazelle.streamHandle')
+export const kWriteBuffers = Symbol('gazelle.writeBuffers')
+export const kPauseRx = Symbol('gazelle.pauseRx')
+export const kDirectEnd = Symbol('gazelle.directEnd')
