@@ -244,9 +244,11 @@ function ratioTable (samples, rows, kernelLabel = 'node:net, loopback', sides) {
 }
 
 // How many measurements of each side were starved, and why, for the table's footer.
-// `sides` names the sides, the baseline first: it throws if the baseline has no
-// measurement of a key that got its CPU (a comparison with a starved baseline is a
-// failed run); other sides' starved measurements are kept as bounds (ratioTable).
+// `sides` names the sides, the baseline first: it throws if no key of the baseline has a
+// measurement that got its CPU (a comparison with a starved baseline is a failed run);
+// a key whose baseline has none while others do is named as failed, and its rows show no
+// baseline and no ratio (ratioTable). Other sides' starved measurements are kept as
+// bounds.
 function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
   const lines = []
   for (const [i, side] of sides.entries()) {
@@ -267,12 +269,18 @@ function starvedReport (samples, keys, sides = ['kernel', 'stack']) {
     const what = i === 0 ? 'left out' : 'starved, kept as bounds in the throughput and latency rows (marked *), left out of the CPU rows'
     if (reasons.length) lines.push(`- ${side}: ${reasons.length} of ${total} measurements ${what} (${reasons.join('; ')})`)
     const missing = keys.filter((k) => measured.has(k) && !valid.has(k))
-    if (i === 0 && missing.length) {
+    if (i === 0 && missing.length && !valid.size) {
       const named = missing.filter(Boolean)
       const err = new Error(`failed run: no measurement${named.length ? ` of ${named.join(', ')}` : ''} on the ${side} side (the baseline) ` +
         `got its CPU (run-queue wait above ${(maxWait * 100).toFixed(0)}%): the machine is too busy for this comparison`)
       err.report = lines.join('\n')
       throw err
+    }
+    // Some loads have a valid baseline and some do not: the others' rows still compare
+    // like with like, so the table is written and these loads' rows say they failed.
+    if (i === 0 && missing.length) {
+      lines.push(`- failed: no measurement of ${missing.join(', ')} on the ${side} side (the baseline) got its CPU, so ` +
+        'its rows show no baseline and no ratio (a failed measurement, not a win)')
     }
   }
   const rule = `${conditions()}A measurement whose processes waited more than ${(maxWait * 100).toFixed(0)}% of the run for a CPU ` +

@@ -53,7 +53,7 @@ t.test('this process: CPU and run-queue wait from schedstat', async (t) => {
 // The rule: a starved baseline is a failed run, not a win; a starved stack can only
 // measure lower throughput and higher latency (kept there, marked), but would flatter
 // its CPU (left out there).
-t.test('a starved baseline measurement is left out; a baseline with none valid fails the run', async (t) => {
+t.test('a starved baseline measurement is left out; a baseline with none valid fails the run or its load', async (t) => {
   setMaxWait(0.1)
   const m = (rps: number, starved: string | null = null) => ({ rps, starved })
   const samples = {
@@ -69,6 +69,19 @@ t.test('a starved baseline measurement is left out; a baseline with none valid f
   t.throws(() => starvedReport(samples, ['sat']), /failed run: no measurement of sat on the kernel side \(the baseline\) got its CPU/)
   t.match(ratioTable(samples, [['Requests/s', 'sat.rps', 0, BOUND]]), /\| Requests\/s \| - \| 200 \(180-220\) \| - \|/,
     'a starved baseline is never kept, not even in a throughput row')
+
+  // one load of several without a valid baseline: the run is written, that load's rows fail
+  const two = {
+    kernel: [{ a: m(100), b: m(50, 'client waited 20% of the run for a CPU') }, { a: m(110), b: m(60, 'client waited 15% of the run for a CPU') }],
+    stack: [{ a: m(200), b: m(150) }, { a: m(210), b: m(160) }]
+  }
+  const report = starvedReport(two, ['a', 'b'])
+  t.match(report, /failed: no measurement of b on the kernel side \(the baseline\) got its CPU/)
+  t.notMatch(report, /failed: no measurement of a/)
+  const rows = [['Requests/s (a)', 'a.rps', 0, BOUND], ['Requests/s (b)', 'b.rps', 0, BOUND]]
+  const both = ratioTable(two, rows)
+  t.match(both, /\| Requests\/s \(a\) \| 105 \(100-110\) \| 205 \(200-210\) \| 1\.95 \|/)
+  t.match(both, /\| Requests\/s \(b\) \| - \| 155 \(150-160\) \| - \|/, 'no baseline, no ratio')
 })
 
 t.test('a starved stack measurement is a bound in throughput and latency rows, left out of CPU rows', async (t) => {
