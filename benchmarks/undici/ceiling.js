@@ -11,7 +11,10 @@
 // JS Duplex (as the stack does) can give them: ceiling / kernel req/s in the suite is the
 // highest ratio such a transport reaches. Run it alone on an idle machine.
 //
-//   node benchmarks/undici/ceiling.js [--rounds 3] [--requests 30000] [--connections 16] [--api request|dispatch]
+//   node benchmarks/undici/ceiling.js [--rounds 3] [--requests 30000] [--connections 16]
+//        [--api request|dispatch] [--node-args "--single-threaded-gc"]
+// Each round is a fresh process with the suites' warm-up (2000 requests), as their clients are.
+const { execFileSync } = require('node:child_process')
 const { Duplex } = require('node:stream')
 const { parseArgs } = require('node:util')
 const path = require('node:path')
@@ -66,7 +69,7 @@ class AnsweringSocket extends Duplex {
   answer () {
     while (this.pending > 0) {
       this.pending--
-      this.push(RESPONSE)
+      this.push(Buffer.from(RESPONSE)) // a chunk of its own, as every transport's read gives
     }
   }
 
@@ -129,29 +132,44 @@ async function round (requests, connections, api) {
   return { rps: requests / u.seconds, cores: u.cpu, waited: u.wait }
 }
 
+// One round in this process (a fresh one per round, as the suites start a client per
+// measurement: how warm V8's compiled code is weighs as much as the transport), its
+// result as JSON on stdout.
+async function child (values) {
+  // No socket holds the event loop open while undici compiles llhttp or waits on an
+  // answer's setImmediate: a timer does.
+  const keepOpen = setInterval(() => {}, 1000)
+  const res = await round(Number(values.requests), Number(values.connections), values.api)
+  clearInterval(keepOpen)
+  process.stdout.write(JSON.stringify(res))
+}
+
 async function main () {
   const { values } = parseArgs({
     options: {
       rounds: { type: 'string', default: '3' },
       requests: { type: 'string', default: '30000' },
       connections: { type: 'string', default: '16' },
-      api: { type: 'string', default: 'request' }
+      api: { type: 'string', default: 'request' },
+      'node-args': { type: 'string', default: '' },
+      child: { type: 'boolean', default: false }
     }
   })
   if (!['request', 'dispatch'].includes(values.api)) throw new TypeError(`--api must be request or dispatch, not ${values.api}`)
-  // No socket holds the event loop open while undici compiles llhttp or waits on an
-  // answer's setImmediate: a timer does.
-  const keepOpen = setInterval(() => {}, 1000)
+  if (values.child) return child(values)
+  const nodeArgs = values['node-args'].split(/\s+/).filter(Boolean)
+  const args = ['--requests', values.requests, '--connections', values.connections, '--api', values.api, '--child']
   const results = []
   for (let r = 1; r <= Number(values.rounds); r++) {
-    const res = await round(Number(values.requests), Number(values.connections), values.api)
+    const out = execFileSync(process.execPath, [...nodeArgs, __filename, ...args], { encoding: 'utf8', timeout: 120_000 })
+    const res = JSON.parse(out)
     results.push(res.rps)
     console.log(`round ${r}: ${res.rps.toFixed(0)} req/s, ${(res.rps / res.cores).toFixed(0)} per core of CPU ` +
       `[client ${fmt(res.cores, 2)} cores (waited ${fmt(res.waited * 100, 0)}%)]`)
   }
-  console.log(`in-memory ceiling, ${values.connections} connections, ${values.api}(): ` +
+  const flags = nodeArgs.length ? ` (node ${nodeArgs.join(' ')})` : ''
+  console.log(`in-memory ceiling, ${values.connections} connections, ${values.api}()${flags}: ` +
     `${median(results).toFixed(0)} req/s (${Math.min(...results).toFixed(0)}-${Math.max(...results).toFixed(0)})`)
-  clearInterval(keepOpen)
 }
 
 main().catch((err) => { console.error(err); process.exit(1) })
