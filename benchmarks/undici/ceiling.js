@@ -17,11 +17,10 @@
 const { execFileSync } = require('node:child_process')
 const { Duplex } = require('node:stream')
 const { parseArgs } = require('node:util')
-const path = require('node:path')
 const usage = require('../usage')
 const { median, fmt } = require('../harness')
 
-const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
+const { undici, runRequests } = require('./requests')
 
 const WARMUP = 2000
 const BODY = JSON.stringify({ hello: 'world' })
@@ -81,49 +80,16 @@ class AnsweringSocket extends Duplex {
   unref () { return this }
 }
 
-function viaRequest (dispatcher, origin) {
-  return undici.request(origin, { dispatcher }).then(async (res) => {
-    await res.body.text()
-    return res.statusCode
-  })
-}
-
-function viaDispatch (dispatcher, origin) {
-  return new Promise((resolve, reject) => {
-    let status = 0
-    dispatcher.dispatch({ origin, path: '/', method: 'GET' }, {
-      onConnect () {},
-      onHeaders (statusCode) { status = statusCode; return true },
-      onData () { return true },
-      onComplete () { resolve(status) },
-      onError: reject
-    })
-  })
-}
-
 // Connected a turn later, as a socket is (undici does not expect its callback inside the call).
 function connect (options, callback) {
   setImmediate(callback, null, new AnsweringSocket())
 }
 
 async function round (requests, connections, api) {
-  const send = api === 'dispatch' ? viaDispatch : viaRequest
   const dispatcher = new undici.Agent({ connections, connect })
   const origin = 'http://ceiling.invalid:80'
   // client.js's loop, its per-request latency stamps included
-  const run = async (count, times) => {
-    let next = 0
-    const worker = async () => {
-      while (next < count) {
-        const i = next++
-        const start = process.hrtime.bigint()
-        const status = await send(dispatcher, origin)
-        if (status !== 200) throw new Error(`status ${status}`)
-        if (times) times[i] = Number(process.hrtime.bigint() - start) / 1000
-      }
-    }
-    await Promise.all(Array.from({ length: connections }, worker))
-  }
+  const run = (count, times) => runRequests({ dispatcher, origin, api, workers: connections, count, times })
   await run(WARMUP)
   const u0 = usage.snapshot()
   await run(requests, new Float64Array(requests))

@@ -6,61 +6,27 @@
 //   api: 'request' (undici.request(), the body read as text) or 'dispatch' (the
 //        Dispatcher API with a minimal handler: less of undici's own JS per request)
 // A warm-up of WARMUP requests (connections opened, code compiled) is not measured.
-const path = require('node:path')
 const { open } = require('../transport')
 const { runMain } = require('../serve')
 const { measuring, finish } = require('../harness')
 
 const { GazelleAgent } = require('@gazelle/undici')
-const undici = require(require.resolve('undici', { paths: [path.dirname(require.resolve('@gazelle/undici'))] }))
+const { undici, runRequests } = require('./requests')
 
 const WARMUP = 2000
-
-function viaRequest (dispatcher, origin, options) {
-  return undici.request(origin, { dispatcher, ...options }).then(async (res) => {
-    await res.body.text()
-    return res.statusCode
-  })
-}
-
-function viaDispatch (dispatcher, origin, options) {
-  return new Promise((resolve, reject) => {
-    let status = 0
-    dispatcher.dispatch({ origin, path: '/', method: 'GET', ...options }, {
-      onConnect () {},
-      onHeaders (statusCode) { status = statusCode; return true },
-      onData () { return true },
-      onComplete () { resolve(status) },
-      onError: reject
-    })
-  })
-}
 
 async function main () {
   const [transport, port, socketPath, requests, pipelining = '1', conns = '16', api = 'request'] = process.argv.slice(2)
   const total = Number(requests)
   const depth = Number(pipelining)
   const connections = Number(conns)
-  const send = api === 'dispatch' ? viaDispatch : viaRequest
   // undici holds a GET back until the one before it is answered unless it is non-blocking.
   const options = depth > 1 ? { blocking: false } : {}
   const t = await open(transport, 'client', socketPath)
   const agentOptions = { connections, pipelining: depth }
   const dispatcher = t.stack ? new GazelleAgent({ stack: t.stack, ...agentOptions }) : new undici.Agent(agentOptions)
   const origin = `http://${t.host}:${port}`
-  const run = async (count, times) => {
-    let next = 0
-    const worker = async () => {
-      while (next < count) {
-        const i = next++
-        const start = process.hrtime.bigint()
-        const status = await send(dispatcher, origin, options)
-        if (status !== 200) throw new Error(`status ${status}`)
-        if (times) times[i] = Number(process.hrtime.bigint() - start) / 1000
-      }
-    }
-    await Promise.all(Array.from({ length: connections * depth }, worker))
-  }
+  const run = (count, times) => runRequests({ dispatcher, origin, api, options, workers: connections * depth, count, times })
   await run(WARMUP)
   const times = new Float64Array(total)
   const u0 = measuring()
