@@ -473,7 +473,8 @@ export class Socket extends Duplex {
     cb()
   }
 
-  /** The stream handle's reader fell behind: the stack stops reopening the window. */
+  /** The reader (the stream, or the stream handle's consumer) fell behind: the stack
+   * stops reopening the receive window until it reads again. */
   [kPauseRx](): void {
     if (this[kId] !== NO_ID && !this[kRxPaused]) {
       this[kRxPaused] = true
@@ -548,10 +549,7 @@ export class Socket extends Duplex {
     this._unrefTimer()
     const direct = this[kStreamHandle]
     if (direct) return direct.receive(buf)
-    if (!this.push(buf) && this[kId] !== NO_ID && !this[kRxPaused]) {
-      this[kRxPaused] = true
-      this[kBinding].tcpPause(this[kId], true)
-    }
+    if (!this.push(buf)) this[kPauseRx]()
   }
 
   [kOnEof](): void {
